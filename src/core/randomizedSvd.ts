@@ -1,0 +1,133 @@
+import { multiply, multiplyTransposed } from './matmul';
+import type { RowMatrix } from './matrix';
+import { SeededRandom } from './random';
+import { orthonormalColumns, symmetricEigen } from './smallLinearAlgebra';
+
+/**
+ * What randomized SVD needs of a matrix A [rows x cols]: products with thin panels. The CPU implements it
+ * over a Float32Array, the GPU over buffers that stay on the device between products.
+ */
+export interface LinearOperator {
+  readonly rows: number;
+  readonly cols: number;
+  /** A * B, B [cols x l] row-major; returns [rows x l]. */
+  multiply(b: Float32Array, l: number): Promise<Float32Array>;
+  /** A^T * B, B [rows x l] row-major; returns [cols x l]. */
+  multiplyTransposed(b: Float32Array, l: number): Promise<Float32Array>;
+}
+
+export interface RandomizedSvdOptions {
+  /** Number of singular triplets wanted. */
+  k: number;
+  /** Extra random directions beyond k (Halko et al. suggest 5-10). */
+  oversampling?: number;
+  /** Subspace (power) iterations; each sharpens a decaying spectrum's gaps. */
+  powerIterations?: number;
+  seed?: number;
+  /** Called between products; throw from it to cancel. */
+  checkpoint?: () => void;
+}
+
+export interface SingularTriplets {
+  /** Singular values, descending, length k. */
+  values: Float64Array;
+  /** Left singular vectors as columns: [rows x k] row-major. */
+  u: Float64Array;
+  /** Right singular vectors as columns: [cols x k] row-major. */
+  v: Float64Array;
+  k: number;
+}
+
+/** A CPU operator over a row-major matrix (the reference of the GPU operator). */
+export function cpuOperator(m: RowMatrix): LinearOperator {
+  return {
+    rows: m.rows,
+    cols: m.cols,
+    multiply: async (b, l) => multiply(m.data, m.rows, m.cols, b, l),
+    multiplyTransposed: async (b, l) => multiplyTransposed(m.data, m.rows, m.cols, b, l),
+  };
+}
+
+/**
+ * Top-k singular triplets by randomized range finding (Halko, Martinsson, Tropp 2011, Alg. 4.4 + 5.1).
+ * Large products go through the operator; orthonormalisation and the small SVD run in float64 here,
+ * where they are exact and cheap (the panel has k + oversampling columns).
+ */
+export async function randomizedSvd(op: LinearOperator, options: RandomizedSvdOptions): Promise<SingularTriplets> {
+  const { rows, cols } = op;
+  const maxRank = Math.min(rows, cols);
+  const k = Math.min(options.k, maxRank);
+  if (k < 1) throw new RangeError(`randomized SVD needs k >= 1 and a non-empty matrix (got k=${options.k}, ${rows} x ${cols})`);
+  const l = Math.min(maxRank, k + (options.oversampling ?? 10));
+  const power = options.powerIterations ?? 2;
+  const rng = new SeededRandom(options.seed ?? 0x5eed);
+  const tick = options.checkpoint ?? (() => undefined);
+
+  const omega = rng.gaussianArray(cols * l);
+  let q = orthonormalColumns(await op.multiply(omega, l), rows, l);
+  for (let it = 0; it < power; it++) {
+    tick();
+    const z = orthonormalColumns(await op.multiplyTransposed(Float32Array.from(q), l), cols, l);
+    tick();
+    q = orthonormalColumns(await op.multiply(Float32Array.from(z), l), rows, l);
+  }
+  tick();
+  // B^T = A^T Q is [cols x l]; B = Q^T A is [l x cols].
+  const bt = await op.multiplyTransposed(Float32Array.from(q), l);
+  // Gram matrix G = B B^T [l x l] in float64; its eigenpairs give B's singular values and left vectors.
+  const gram = new Float64Array(l * l);
+  for (let j = 0; j < cols; j++) {
+    for (let a = 0; a < l; a++) {
+      const x = bt[j * l + a] as number;
+      if (x === 0) continue;
+      for (let b = a; b < l; b++) gram[a * l + b] = (gram[a * l + b] as number) + x * (bt[j * l + b] as number);
+    }
+  }
+  for (let a = 0; a < l; a++) for (let b = 0; b < a; b++) gram[a * l + b] = gram[b * l + a] as number;
+  const eig = symmetricEigen(gram, l);
+
+  const values = new Float64Array(k);
+  const u = new Float64Array(rows * k);
+  const v = new Float64Array(cols * k);
+  for (let t = 0; t < k; t++) {
+    const sigma = Math.sqrt(Math.max(0, eig.values[t] as number));
+    values[t] = sigma;
+    // u_t = Q * w_t, with w_t the t-th eigenvector of G.
+    for (let i = 0; i < rows; i++) {
+      let s = 0;
+      for (let a = 0; a < l; a++) s += (q[i * l + a] as number) * (eig.vectors[a * l + t] as number);
+      u[i * k + t] = s;
+    }
+    // v_t = B^T w_t / sigma_t.
+    if (sigma > 0) {
+      for (let j = 0; j < cols; j++) {
+        let s = 0;
+        for (let a = 0; a < l; a++) s += (bt[j * l + a] as number) * (eig.vectors[a * l + t] as number);
+        v[j * k + t] = s / sigma;
+      }
+    }
+  }
+  canonicalizeSigns(u, v, rows, cols, k);
+  return { values, u, v, k };
+}
+
+/**
+ * Singular vectors are defined up to a joint sign flip. Fix it so that u's entries sum to a non-negative
+ * number: then "the majority's way" of u reads the same on every backend.
+ */
+function canonicalizeSigns(u: Float64Array, v: Float64Array, rows: number, cols: number, k: number): void {
+  for (let t = 0; t < k; t++) {
+    let s = 0;
+    for (let i = 0; i < rows; i++) s += u[i * k + t] as number;
+    if (s >= 0) continue;
+    for (let i = 0; i < rows; i++) u[i * k + t] = -(u[i * k + t] as number);
+    for (let j = 0; j < cols; j++) v[j * k + t] = -(v[j * k + t] as number);
+  }
+}
+
+/** Column t of a row-major [n x k] matrix. */
+export function column(m: Float64Array, n: number, k: number, t: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = m[i * k + t] as number;
+  return out;
+}

@@ -1,0 +1,99 @@
+/**
+ * Dense float64 linear algebra for the small matrices of randomized SVD (a few dozen columns).
+ * Row-major Float64Array storage throughout.
+ */
+
+/**
+ * Orthonormal basis of the columns of Y [m x l] by modified Gram-Schmidt applied twice ("twice is enough"),
+ * in float64. Columns that vanish (rank deficiency) are replaced by zero columns.
+ */
+export function orthonormalColumns(y: ArrayLike<number>, m: number, l: number): Float64Array {
+  const q = Float64Array.from(y as ArrayLike<number>);
+  const col = new Float64Array(m);
+  for (let c = 0; c < l; c++) {
+    for (let i = 0; i < m; i++) col[i] = q[i * l + c] as number;
+    const originalNorm = norm(col);
+    for (let pass = 0; pass < 2; pass++) {
+      for (let p = 0; p < c; p++) {
+        let dot = 0;
+        for (let i = 0; i < m; i++) dot += (q[i * l + p] as number) * (col[i] as number);
+        for (let i = 0; i < m; i++) col[i] = (col[i] as number) - dot * (q[i * l + p] as number);
+      }
+    }
+    const n = norm(col);
+    // A column that lost almost all of its length is numerically dependent on the earlier ones.
+    const keep = n > 1e-10 * Math.max(originalNorm, Number.MIN_VALUE) && n > 0;
+    for (let i = 0; i < m; i++) q[i * l + c] = keep ? (col[i] as number) / n : 0;
+  }
+  return q;
+}
+
+function norm(v: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += (v[i] as number) ** 2;
+  return Math.sqrt(s);
+}
+
+export interface SymmetricEigen {
+  /** Eigenvalues in descending order. */
+  values: Float64Array;
+  /** Eigenvectors as columns of a row-major n x n matrix, in the order of `values`. */
+  vectors: Float64Array;
+}
+
+/** Eigen-decomposition of a symmetric n x n matrix by cyclic Jacobi rotations (exact to float64 for small n). */
+export function symmetricEigen(matrix: ArrayLike<number>, n: number): SymmetricEigen {
+  const a = Float64Array.from(matrix as ArrayLike<number>);
+  const v = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        const x = (a[i * n + j] as number) ** 2;
+        total += x;
+        if (i !== j) off += x;
+      }
+    }
+    if (off <= 1e-30 * total || off === 0) break;
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q] as number;
+        if (apq === 0) continue;
+        const app = a[p * n + p] as number;
+        const aqq = a[q * n + q] as number;
+        const theta = (aqq - app) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k * n + p] as number;
+          const akq = a[k * n + q] as number;
+          a[k * n + p] = c * akp - s * akq;
+          a[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = a[p * n + k] as number;
+          const aqk = a[q * n + k] as number;
+          a[p * n + k] = c * apk - s * aqk;
+          a[q * n + k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k * n + p] as number;
+          const vkq = v[k * n + q] as number;
+          v[k * n + p] = c * vkp - s * vkq;
+          v[k * n + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => (a[j * n + j] as number) - (a[i * n + i] as number));
+  const values = new Float64Array(n);
+  const vectors = new Float64Array(n * n);
+  order.forEach((src, dst) => {
+    values[dst] = a[src * n + src] as number;
+    for (let k = 0; k < n; k++) vectors[k * n + dst] = v[k * n + src] as number;
+  });
+  return { values, vectors };
+}

@@ -1,0 +1,32 @@
+/**
+ * Where a model family keeps its MLP output matrix (the paper's W_V) and which stored axis indexes its
+ * d_ff rows. Everything downstream works on rows of length d_model, as in the paper.
+ */
+export interface ModelFamily {
+  readonly id: string;
+  readonly description: string;
+  /** config.json `model_type` values that mean this family. */
+  readonly modelTypes: readonly string[];
+  /** Matches the MLP output matrix's tensor name; capture group 1 is the layer index. */
+  readonly mlpOutputPattern: RegExp;
+  /** Stored axis that indexes the d_ff rows: 0 for GPT-2's Conv1D [d_ff, d_model], 1 for nn.Linear [d_model, d_ff]. */
+  readonly rowsAxis: 0 | 1;
+}
+
+/** The MLP output matrix of one layer, located in a checkpoint. */
+export interface LayerMatrix {
+  readonly layer: number;
+  readonly tensor: string;
+}
+
+/** Lists the layers whose MLP output matrix a family finds among tensor names, in layer order. */
+export function findLayerMatrices(family: ModelFamily, tensorNames: Iterable<string>): LayerMatrix[] {
+  const byLayer = new Map<number, string>();
+  for (const name of tensorNames) {
+    const match = family.mlpOutputPattern.exec(name);
+    if (!match?.[1]) continue;
+    const layer = Number(match[1]);
+    if (!byLayer.has(layer)) byLayer.set(layer, name);
+  }
+  return [...byLayer.entries()].sort((a, b) => a[0] - b[0]).map(([layer, tensor]) => ({ layer, tensor }));
+}

@@ -1,0 +1,46 @@
+import { bytesPerElement, decodeToFloat32, isReadableDtype } from './dtypes';
+import { FormatError } from './formatError';
+import type { TensorInfo } from './safetensors';
+
+/** Largest span read at once: bounds the raw bytes held beside the float32 result. */
+const CHUNK_BYTES = 16 * 1024 * 1024;
+
+export interface Float32Rows {
+  rows: number;
+  cols: number;
+  data: Float32Array;
+}
+
+/**
+ * Reads a 2-D tensor as float32 rows, where `rowsAxis` names the stored axis that indexes the rows we want:
+ * 0 keeps the layout, 1 transposes while decoding (GPT-J/Llama store d_ff along axis 1). Reads in chunks of
+ * at most 16 MB so the raw bytes never sit in memory whole.
+ */
+export async function readTensorRows(info: TensorInfo, rowsAxis: 0 | 1, checkpoint?: () => void): Promise<Float32Rows> {
+  const file = info.source.name;
+  if (!isReadableDtype(info.dtype)) {
+    throw new FormatError(file, `unsupported dtype ${info.dtype} (readable: F32, F16, BF16)`, info.name);
+  }
+  if (info.shape.length !== 2) throw new FormatError(file, `expected a 2-D matrix, found shape [${info.shape.join(', ')}]`, info.name);
+  const [d0, d1] = info.shape as [number, number];
+  const size = bytesPerElement(info.dtype);
+  const rows = rowsAxis === 0 ? d0 : d1;
+  const cols = rowsAxis === 0 ? d1 : d0;
+  const data = new Float32Array(rows * cols);
+  const storedRowBytes = d1 * size;
+  const storedRowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(1, storedRowBytes)));
+  for (let r0 = 0; r0 < d0; r0 += storedRowsPerChunk) {
+    checkpoint?.();
+    const count = Math.min(storedRowsPerChunk, d0 - r0);
+    const bytes = await info.source.read(info.begin + r0 * storedRowBytes, count * storedRowBytes);
+    if (rowsAxis === 0) {
+      decodeToFloat32(info.dtype, bytes, data, r0 * d1);
+    } else {
+      // Stored row r0 + i is column r0 + i of the result.
+      for (let i = 0; i < count; i++) {
+        decodeToFloat32(info.dtype, bytes.subarray(i * storedRowBytes, (i + 1) * storedRowBytes), data, r0 + i, cols);
+      }
+    }
+  }
+  return { rows, cols, data };
+}
