@@ -1,0 +1,59 @@
+import { leaveOneOutRobustZ } from './robustStats';
+
+/**
+ * The per-layer verdict from weights alone (README: "How a layer is flagged").
+ *
+ * Two signals, each a robust z-score against the model's other layers:
+ * - pcs (paper Sec. 4.2): a ROME update whose u has a majority sign pulls the rows one way, raising pcs far
+ *   above the other layers (GPT-2 XL: 25-175x).
+ * - log(sigma1 / sigma2): any rank-one update large enough to rewrite a fact dominates the spectrum, whatever
+ *   the signs of u (the balanced Llama-style case that pcs misses).
+ */
+export const VERDICT_RULE = {
+  /** A layer is flagged when its pcs z-score reaches this ... */
+  pcsZ: 6,
+  /** ... or when its log spectral-gap z-score reaches this and sigma1/sigma2 is at least `minSigmaRatio`. */
+  sigmaRatioZ: 6,
+  minSigmaRatio: 1.5,
+  /**
+   * pcs scale floor relative to the other layers' median pcs. Unedited layers differ by a few times among
+   * themselves (the forge prototype: 4x), while the paper's edits raise pcs 9-175x; with a floor of 1x the
+   * median, a z of 6 needs at least 7x the median.
+   */
+  pcsRelativeFloor: 1,
+  /** log-ratio noise floor: a 5% change in sigma1/sigma2 is never a signal on its own. */
+  logRatioFloor: 0.05,
+  /** Fewer layers than this give no reference distribution: nothing is flagged. */
+  minLayers: 3,
+} as const;
+
+export interface LayerSignals {
+  pcs: number;
+  /** sigma1 / sigma2 of the matrix. */
+  sigmaRatio: number;
+  /** Rows and their length: set the pcs noise floor of random directions, sqrt(2 / cols) / rows. */
+  rows: number;
+  cols: number;
+}
+
+export interface LayerVerdict {
+  pcsZ: number;
+  sigmaRatioZ: number;
+  flagged: boolean;
+}
+
+export function judgeLayers(layers: readonly LayerSignals[]): LayerVerdict[] {
+  const rule = VERDICT_RULE;
+  const pcs = layers.map((l) => l.pcs);
+  const logRatio = layers.map((l) => Math.log(l.sigmaRatio));
+  return layers.map((l, i) => {
+    // For n random unit rows in d dimensions, pcs has standard deviation sqrt(2/d)/n: below that is noise.
+    const randomFloor = Math.sqrt(2 / Math.max(1, l.cols)) / Math.max(1, l.rows);
+    const pcsZ = leaveOneOutRobustZ(pcs, i, (m) => Math.max(rule.pcsRelativeFloor * Math.abs(m), randomFloor));
+    const sigmaRatioZ = leaveOneOutRobustZ(logRatio, i, () => rule.logRatioFloor);
+    const enough = layers.length >= rule.minLayers;
+    const byPcs = pcsZ >= rule.pcsZ;
+    const bySpectrum = sigmaRatioZ >= rule.sigmaRatioZ && l.sigmaRatio >= rule.minSigmaRatio;
+    return { pcsZ, sigmaRatioZ, flagged: enough && (byPcs || bySpectrum) };
+  });
+}

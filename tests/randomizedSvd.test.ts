@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { cpuBackend } from '../src/core/matrixBackend';
+import { rowMatrix } from '../src/core/matrix';
+import { column, cpuOperator, randomizedSvd } from '../src/core/randomizedSvd';
+import { orthonormalColumns, symmetricEigen } from '../src/core/smallLinearAlgebra';
+import { gpuBackend } from '../src/gpu/gpuMatrix';
+import { requireOrSkip } from './helpers/gpu';
+import { gaussianMatrix, matrixWithSpectrum } from './helpers/independentMath';
+
+const gpu = await requireOrSkip();
+
+function absDot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
+  return Math.abs(s);
+}
+
+describe('small linear algebra', () => {
+  it('symmetric eigen reproduces A V = V diag(values) on a random symmetric matrix', () => {
+    const n = 9;
+    const g = gaussianMatrix(n, n, 11);
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = (g[i * n + j] as number) + (g[j * n + i] as number);
+    const { values, vectors } = symmetricEigen(a, n);
+    for (let t = 0; t < n; t++) {
+      for (let i = 0; i < n; i++) {
+        let av = 0;
+        for (let j = 0; j < n; j++) av += (a[i * n + j] as number) * (vectors[j * n + t] as number);
+        expect(Math.abs(av - (values[t] as number) * (vectors[i * n + t] as number))).toBeLessThan(1e-10);
+      }
+      if (t > 0) expect(values[t] as number).toBeLessThanOrEqual(values[t - 1] as number);
+    }
+  });
+
+  it('orthonormalColumns gives Q^T Q = I and spans the input', () => {
+    const m = 50;
+    const l = 6;
+    const y = gaussianMatrix(m, l, 12);
+    const q = orthonormalColumns(y, m, l);
+    for (let a = 0; a < l; a++) {
+      for (let b = 0; b < l; b++) {
+        let d = 0;
+        for (let i = 0; i < m; i++) d += (q[i * l + a] as number) * (q[i * l + b] as number);
+        expect(Math.abs(d - (a === b ? 1 : 0))).toBeLessThan(1e-12);
+      }
+    }
+  });
+});
+
+describe('randomized SVD against matrices built with a known spectrum', () => {
+  const decaying = Array.from({ length: 40 }, (_, t) => 100 * 0.8 ** t);
+
+  it('recovers the top 16 singular values to 1e-3 relative and the vectors on a decaying spectrum (CPU)', async () => {
+    const { data, u, v } = matrixWithSpectrum(300, 120, decaying, 21);
+    const svd = await randomizedSvd(cpuOperator(rowMatrix(300, 120, data)), { k: 16, oversampling: 10, powerIterations: 2 });
+    for (let t = 0; t < 16; t++) {
+      expect(Math.abs((svd.values[t] as number) - (decaying[t] as number)) / (decaying[t] as number)).toBeLessThan(1e-3);
+    }
+    for (let t = 0; t < 8; t++) {
+      expect(absDot(column(svd.u, 300, 16, t), column(u, 300, 40, t))).toBeGreaterThan(0.9999);
+      expect(absDot(column(svd.v, 120, 16, t), column(v, 120, 40, t))).toBeGreaterThan(0.9999);
+    }
+  });
+
+  it('finds a planted rank-one component in Gaussian noise', async () => {
+    const rows = 400;
+    const cols = 90;
+    const noise = gaussianMatrix(rows, cols, 22, 0.05);
+    const { data: spike, u, v } = matrixWithSpectrum(rows, cols, [30], 23);
+    const a = noise.map((x, i) => x + (spike[i] as number));
+    const svd = await randomizedSvd(cpuOperator(rowMatrix(rows, cols, a)), { k: 4 });
+    expect(svd.values[0] as number).toBeGreaterThan(29.5);
+    expect(absDot(column(svd.u, rows, 4, 0), column(u, rows, 1, 0))).toBeGreaterThan(0.999);
+    expect(absDot(column(svd.v, cols, 4, 0), column(v, cols, 1, 0))).toBeGreaterThan(0.999);
+  });
+
+  it('more power iterations make a flat spectrum accurate', async () => {
+    // Singular values falling 3% per step: without power iterations the top values come out several % low.
+    const flat = Array.from({ length: 60 }, (_, t) => 10 * 0.97 ** t);
+    const { data } = matrixWithSpectrum(200, 100, flat, 24);
+    const op = cpuOperator(rowMatrix(200, 100, data));
+    const error = async (powerIterations: number) => {
+      const svd = await randomizedSvd(op, { k: 8, oversampling: 10, powerIterations });
+      return Math.max(...Array.from({ length: 8 }, (_, t) => Math.abs((svd.values[t] as number) - (flat[t] as number)) / (flat[t] as number)));
+    };
+    const coarse = await error(0);
+    const fine = await error(10);
+    expect(coarse).toBeGreaterThan(1e-2);
+    expect(fine).toBeLessThan(coarse);
+    expect(fine).toBeLessThan(1e-3);
+  });
+
+  it('an exactly rank-one matrix gives sigma_1 and zeros after it', async () => {
+    const { data } = matrixWithSpectrum(50, 20, [7], 25);
+    const svd = await randomizedSvd(cpuOperator(rowMatrix(50, 20, data)), { k: 3 });
+    expect(svd.values[0] as number).toBeCloseTo(7, 4);
+    expect(svd.values[1] as number).toBeLessThan(1e-4);
+  });
+
+  it.skipIf(!gpu)('WebGPU (tiled) and CPU give the same top-16 triplets on a 3072 x 768-like shape', async () => {
+    const rows = 777;
+    const cols = 193;
+    const { data } = matrixWithSpectrum(rows, cols, decaying, 26);
+    const m = rowMatrix(rows, cols, data);
+    const onCpu = await randomizedSvd(await cpuBackend.load(m), { k: 16 });
+    const loaded = await gpuBackend(gpu!, { maxRowsPerTile: 250 }).load(m);
+    const onGpu = await randomizedSvd(loaded, { k: 16 });
+    loaded.release();
+    for (let t = 0; t < 16; t++) {
+      expect(Math.abs((onGpu.values[t] as number) - (onCpu.values[t] as number)) / (onCpu.values[t] as number)).toBeLessThan(1e-4);
+      expect(Math.abs((onGpu.values[t] as number) - (decaying[t] as number)) / (decaying[t] as number)).toBeLessThan(1e-3);
+    }
+    expect(absDot(column(onGpu.u, rows, 16, 0), column(onCpu.u, rows, 16, 0))).toBeGreaterThan(0.99999);
+  });
+});
