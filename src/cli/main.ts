@@ -1,0 +1,87 @@
+import { DEFAULT_SCAN, scanModel } from '../analysis/scanModel';
+import { reportToJson } from '../analysis/scanReport';
+import { customFamily } from '../families/customFamily';
+import { openCheckpoint } from '../formats/checkpoint';
+import { FormatError } from '../formats/formatError';
+import { integerOption, parseArgs, UsageError } from './argv';
+import { backendForNode } from './backendForNode';
+import { directorySiblingResolver, expandPaths, NodeFileSource } from './nodeFileSource';
+import { formatScanTable } from './scanTable';
+
+const USAGE = `usage: edit-forensics scan <files or folder...> [options]
+
+Finds rank-one (ROME) edits in a Hugging Face safetensors checkpoint, layer by layer.
+
+options:
+  --original <files...>      the unedited model: adds the exact diff per layer
+  --k <n>                    singular values per layer (default ${DEFAULT_SCAN.k})
+  --oversampling <n>         randomized SVD oversampling (default ${DEFAULT_SCAN.oversampling})
+  --power-iterations <n>     randomized SVD power iterations (default ${DEFAULT_SCAN.powerIterations})
+  --backend auto|webgpu|cpu  where the kernels run (default auto: WebGPU if an adapter exists)
+  --tensor-pattern <name>    MLP output tensor for an unknown layout, with {i} for the layer
+  --rows-axis 0|1            with --tensor-pattern: stored axis of the d_ff rows (0: [d_ff, d_model])
+  --json                     print the JSON report instead of the table
+exit codes: 0 done, 2 bad input or usage (message on stderr), 1 unexpected failure`;
+
+const SPEC = {
+  lists: ['original'],
+  values: ['k', 'oversampling', 'power-iterations', 'backend', 'tensor-pattern', 'rows-axis'],
+  switches: ['json', 'help'],
+} as const;
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const opened: NodeFileSource[] = [];
+  try {
+    const args = parseArgs(argv, SPEC);
+    if (args.command === undefined || args.command === 'help' || args.switches.has('help')) {
+      io.out(`${USAGE}\n`);
+      return args.command === undefined ? 2 : 0;
+    }
+    if (args.command !== 'scan') throw new UsageError(`unknown command "${args.command}"\n\n${USAGE}`);
+    if (args.positional.length === 0) throw new UsageError(`scan needs the model's files\n\n${USAGE}`);
+    const backendChoice = args.values['backend'] ?? 'auto';
+    if (backendChoice !== 'auto' && backendChoice !== 'webgpu' && backendChoice !== 'cpu') throw new UsageError('--backend must be auto, webgpu or cpu');
+    let family;
+    if (args.values['tensor-pattern'] !== undefined) {
+      const axis = integerOption(args.values, 'rows-axis', -1, 0, 1);
+      if (axis < 0) throw new UsageError('--tensor-pattern needs --rows-axis 0 (stored [d_ff, d_model]) or 1 (stored [d_model, d_ff])');
+      try {
+        family = customFamily(args.values['tensor-pattern'], axis as 0 | 1);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    }
+    const k = integerOption(args.values, 'k', DEFAULT_SCAN.k, 1, 256);
+    const oversampling = integerOption(args.values, 'oversampling', DEFAULT_SCAN.oversampling, 0, 256);
+    const powerIterations = integerOption(args.values, 'power-iterations', DEFAULT_SCAN.powerIterations, 0, 50);
+
+    const openModel = async (paths: readonly string[]) => {
+      const files = await expandPaths(paths);
+      const sources: NodeFileSource[] = [];
+      for (const f of files) sources.push(await NodeFileSource.open(f));
+      opened.push(...sources);
+      return openCheckpoint(sources, directorySiblingResolver(files[0] as string, opened), paths.join(' '));
+    };
+    const model = await openModel(args.positional);
+    const original = args.lists['original'] ? await openModel(args.lists['original']) : null;
+    const backend = await backendForNode(backendChoice);
+    const result = await scanModel(model, { backend, original, family, k, oversampling, powerIterations });
+    io.out(args.switches.has('json') ? reportToJson(result.report) : formatScanTable(result));
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof FormatError) {
+      io.err(`edit-forensics: ${error.message}\n`);
+      return 2;
+    }
+    io.err(`edit-forensics: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  } finally {
+    await Promise.all(opened.map((s) => s.close().catch(() => undefined)));
+  }
+}

@@ -1,0 +1,78 @@
+import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { type ByteSource, checkSpan, isPlainFileName, type SiblingResolver } from '../formats/byteSource';
+import { FormatError } from '../formats/formatError';
+
+/** A file on disk, read with positioned reads (never whole). */
+export class NodeFileSource implements ByteSource {
+  private constructor(
+    readonly name: string,
+    readonly size: number,
+    private readonly handle: FileHandle,
+  ) {}
+
+  static async open(path: string): Promise<NodeFileSource> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (cause) {
+      throw new FormatError(path, `cannot be opened (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`);
+    }
+    const { size } = await handle.stat();
+    return new NodeFileSource(path, size, handle);
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkSpan(this, offset, length);
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.handle.read(out, done, length - done, offset + done);
+      if (bytesRead === 0) throw new FormatError(this.name, `file ended early while reading ${length} bytes at ${offset}`);
+      done += bytesRead;
+    }
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
+/** Expands directories into their checkpoint files (weights, index, config.json). */
+export async function expandPaths(paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const path of paths) {
+    let info;
+    try {
+      info = await stat(path);
+    } catch {
+      throw new FormatError(path, 'does not exist');
+    }
+    if (!info.isDirectory()) {
+      out.push(path);
+      continue;
+    }
+    const names = (await readdir(path)).filter((n) => n.endsWith('.safetensors') || n.endsWith('.safetensors.index.json') || n === 'config.json');
+    if (names.length === 0) throw new FormatError(path, 'is a folder without .safetensors files');
+    out.push(...names.sort().map((n) => join(path, n)));
+  }
+  return out;
+}
+
+/** Siblings on disk: plain names next to the first given file. */
+export function directorySiblingResolver(firstPath: string, opened: NodeFileSource[]): SiblingResolver {
+  return async (name) => {
+    if (!isPlainFileName(name)) return null;
+    const existing = opened.find((s) => basename(s.name) === name);
+    if (existing) return existing;
+    const path = join(dirname(firstPath), name);
+    try {
+      const source = await NodeFileSource.open(path);
+      opened.push(source);
+      return source;
+    } catch {
+      return null;
+    }
+  };
+}
