@@ -12,7 +12,6 @@ import { UrlSource, urlSiblingResolver } from '../src/formats/urlSource';
 import { buildFixture } from './fixtures/syntheticCheckpoint';
 
 const mem = (name: string, bytes: Uint8Array) => new MemorySource(name, bytes);
-const f32 = (values: number[]) => new Uint8Array(Float32Array.from(values).buffer);
 
 async function openError(name: string, bytes: Uint8Array): Promise<FormatError> {
   try {

@@ -1,0 +1,5 @@
+import { writeFixtures } from './fixtureFiles';
+
+export default function globalSetup(): void {
+  writeFixtures();
+}

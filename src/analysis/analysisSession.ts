@@ -1,0 +1,139 @@
+import { cpuBackend, type MatrixBackend } from '../core/matrixBackend';
+import { rowMatrix } from '../core/matrix';
+import { customFamily } from '../families/customFamily';
+import type { ModelFamily } from '../families/modelFamily';
+import { BlobSource, resolverFromSources } from '../formats/byteSource';
+import { type Checkpoint, openCheckpoint } from '../formats/checkpoint';
+import { CancelledError, FormatError } from '../formats/formatError';
+import { readTensorRows } from '../formats/tensorReader';
+import { UrlSource, urlSiblingResolver } from '../formats/urlSource';
+import { requestGpuContext } from '../gpu/gpuContext';
+import { gpuBackend } from '../gpu/gpuMatrix';
+import { resolveLayers, type ScanProgress, type ScanResult, scanModel } from './scanModel';
+
+/** Where a model comes from: files the user dropped or picked, or a URL read with HTTP Range. */
+export type ModelInput = { kind: 'files'; files: File[] } | { kind: 'url'; url: string };
+
+export interface ScanRequest {
+  model: ModelInput;
+  original: ModelInput | null;
+  k: number;
+  oversampling: number;
+  powerIterations: number;
+  /** For layouts the registry does not know. */
+  tensorPattern?: string;
+  rowsAxis?: 0 | 1;
+}
+
+export interface BackendInfo {
+  kind: 'webgpu' | 'cpu';
+  description: string;
+  /** Why the CPU is used, when it is. */
+  fallbackReason: string | null;
+}
+
+/** Serializable error for the UI: the message is shown as is. */
+export interface AnalysisFailure {
+  kind: 'format' | 'cancelled' | 'internal';
+  message: string;
+}
+
+/**
+ * The state one page keeps in its worker: the backend, the opened checkpoints (for later per-layer views),
+ * and a cancel flag polled by long work.
+ */
+export class AnalysisSession {
+  private backend: Promise<{ backend: MatrixBackend; info: BackendInfo }> | null = null;
+  private cancelled = false;
+  private model: Checkpoint | null = null;
+  private family: ModelFamily | undefined;
+
+  backendInfo(): Promise<BackendInfo> {
+    return this.acquireBackend().then((b) => b.info);
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+  }
+
+  async scan(request: ScanRequest, onProgress: (p: ScanProgress) => void): Promise<ScanResult> {
+    this.cancelled = false;
+    const { backend } = await this.acquireBackend();
+    onProgress({ fraction: 0, layer: null, message: 'opening files' });
+    const model = await openInput(request.model);
+    const original = request.original ? await openInput(request.original) : null;
+    this.family = request.tensorPattern ? customFamily(request.tensorPattern, request.rowsAxis ?? 0) : undefined;
+    this.model = model;
+    return scanModel(model, {
+      backend,
+      original,
+      family: this.family,
+      k: request.k,
+      oversampling: request.oversampling,
+      powerIterations: request.powerIterations,
+      onProgress,
+      isCancelled: () => this.cancelled,
+    });
+  }
+
+  /** Cosine matrix of rows [start, start + count) of one layer's MLP output matrix (count <= 1024). */
+  async cosineHeatmap(layer: number, start: number, count: number): Promise<{ start: number; count: number; values: Float32Array }> {
+    if (!this.model) throw new Error('scan a model first');
+    const { backend } = await this.acquireBackend();
+    const match = resolveLayers(this.model, this.family);
+    const entry = match.layers.find((l) => l.layer === layer);
+    const info = entry && this.model.tensors.get(entry.tensor);
+    if (!entry || !info) throw new Error(`layer ${layer} is not in this model`);
+    const m = await readTensorRows(info, match.family.rowsAxis);
+    const first = Math.max(0, Math.min(start, m.rows - 1));
+    const n = Math.max(1, Math.min(count, 1024, m.rows - first));
+    const loaded = await backend.load(rowMatrix(m.rows, m.cols, m.data));
+    try {
+      return { start: first, count: n, values: await loaded.cosineBlock(first, n) };
+    } finally {
+      loaded.release();
+    }
+  }
+
+  private acquireBackend(): Promise<{ backend: MatrixBackend; info: BackendInfo }> {
+    this.backend ??= (async () => {
+      try {
+        const ctx = await requestGpuContext();
+        if (ctx) {
+          const backend = gpuBackend(ctx);
+          return { backend, info: { kind: 'webgpu', description: backend.description, fallbackReason: null } };
+        }
+        const reason = globalThis.navigator?.gpu ? 'no WebGPU adapter was found' : 'this browser has no WebGPU';
+        return { backend: cpuBackend, info: { kind: 'cpu', description: cpuBackend.description, fallbackReason: reason } };
+      } catch (error) {
+        const reason = `WebGPU failed to start (${error instanceof Error ? error.message : String(error)})`;
+        return { backend: cpuBackend, info: { kind: 'cpu', description: cpuBackend.description, fallbackReason: reason } };
+      }
+    })();
+    return this.backend;
+  }
+}
+
+async function openInput(input: ModelInput): Promise<Checkpoint> {
+  if (input.kind === 'files') {
+    if (input.files.length === 0) throw new FormatError('(no files)', 'drop or pick the files of a checkpoint first');
+    const sources = input.files.map((f) => new BlobSource(f, f.name));
+    return openCheckpoint(sources, resolverFromSources(sources), input.files.map((f) => f.name).join(', '));
+  }
+  let url: URL;
+  try {
+    url = new URL(input.url, globalThis.location?.href);
+  } catch {
+    throw new FormatError(input.url, 'is not a valid URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FormatError(input.url, 'only http(s) URLs can be read');
+  const source = await UrlSource.open(url.toString());
+  return openCheckpoint([source], urlSiblingResolver(url.toString()), url.toString());
+}
+
+/** Turns any thrown value into something the UI can show. */
+export function describeFailure(error: unknown): AnalysisFailure {
+  if (error instanceof CancelledError) return { kind: 'cancelled', message: 'Cancelled.' };
+  if (error instanceof FormatError) return { kind: 'format', message: error.message };
+  return { kind: 'internal', message: error instanceof Error ? error.message : String(error) };
+}

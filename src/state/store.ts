@@ -1,0 +1,137 @@
+import { create } from 'zustand';
+import type { BackendInfo, ScanRequest } from '../analysis/analysisSession';
+import type { ScanProgress, ScanResult } from '../analysis/scanModel';
+import { DEFAULT_SCAN } from '../analysis/scanModel';
+import { reportToJson } from '../analysis/scanReport';
+import { analysisWorker, runScan } from './analysisClient';
+
+export type ChartScale = 'linear' | 'log';
+export type Panel = 'overview' | 'layer' | 'diff';
+
+export interface Heatmap {
+  layer: number;
+  start: number;
+  count: number;
+  values: Float32Array;
+}
+
+export interface AppState {
+  backend: BackendInfo | null;
+  modelFiles: File[];
+  originalFiles: File[];
+  modelUrl: string;
+  k: number;
+  tensorPattern: string;
+  rowsAxis: 0 | 1;
+  status: 'idle' | 'running' | 'done' | 'error';
+  progress: ScanProgress | null;
+  error: string | null;
+  result: ScanResult | null;
+  selectedLayer: number | null;
+  panel: Panel;
+  scale: ChartScale;
+  heatmap: Heatmap | null;
+  heatmapBusy: boolean;
+
+  detectBackend(): Promise<void>;
+  setModelFiles(files: File[]): void;
+  setOriginalFiles(files: File[]): void;
+  setModelUrl(url: string): void;
+  setK(k: number): void;
+  setCustomLayout(pattern: string, rowsAxis: 0 | 1): void;
+  scan(): Promise<void>;
+  cancel(): void;
+  selectLayer(layer: number | null): void;
+  setPanel(panel: Panel): void;
+  setScale(scale: ChartScale): void;
+  loadHeatmap(layer: number, start: number, count: number): Promise<void>;
+  dismissError(): void;
+  reportJson(): string | null;
+}
+
+export const useAppStore = create<AppState>((set, get) => ({
+  backend: null,
+  modelFiles: [],
+  originalFiles: [],
+  modelUrl: '',
+  k: DEFAULT_SCAN.k,
+  tensorPattern: '',
+  rowsAxis: 1,
+  status: 'idle',
+  progress: null,
+  error: null,
+  result: null,
+  selectedLayer: null,
+  panel: 'overview',
+  scale: 'linear',
+  heatmap: null,
+  heatmapBusy: false,
+
+  async detectBackend() {
+    try {
+      set({ backend: await analysisWorker().backendInfo() });
+    } catch (error) {
+      set({ error: `Could not start the analysis worker: ${messageOf(error)}` });
+    }
+  },
+  setModelFiles: (files) => set({ modelFiles: files, modelUrl: files.length ? '' : get().modelUrl }),
+  setOriginalFiles: (files) => set({ originalFiles: files }),
+  setModelUrl: (url) => set({ modelUrl: url }),
+  setK: (k) => set({ k }),
+  setCustomLayout: (tensorPattern, rowsAxis) => set({ tensorPattern, rowsAxis }),
+
+  async scan() {
+    const s = get();
+    if (s.status === 'running') return;
+    const model: ScanRequest['model'] | null = s.modelFiles.length ? { kind: 'files', files: s.modelFiles } : s.modelUrl.trim() ? { kind: 'url', url: s.modelUrl.trim() } : null;
+    if (!model) {
+      set({ status: 'error', error: 'Drop the files of a checkpoint, pick them, or give a URL first.' });
+      return;
+    }
+    set({ status: 'running', progress: null, error: null, result: null, heatmap: null, selectedLayer: null, panel: 'overview' });
+    try {
+      const result = await runScan(
+        {
+          model,
+          original: s.originalFiles.length ? { kind: 'files', files: s.originalFiles } : null,
+          k: s.k,
+          oversampling: DEFAULT_SCAN.oversampling,
+          powerIterations: DEFAULT_SCAN.powerIterations,
+          ...(s.tensorPattern.trim() ? { tensorPattern: s.tensorPattern.trim(), rowsAxis: s.rowsAxis } : {}),
+        },
+        (progress) => set({ progress }),
+      );
+      const firstFlagged = result.report.layers.find((l) => l.flagged)?.layer ?? null;
+      set({ status: 'done', result, progress: null, selectedLayer: firstFlagged });
+    } catch (error) {
+      const cancelled = error instanceof Error && error.name === 'CancelledError';
+      set({ status: cancelled ? 'idle' : 'error', progress: null, error: cancelled ? 'Scan cancelled.' : messageOf(error) });
+    }
+  },
+  cancel() {
+    void analysisWorker().cancel();
+  },
+  selectLayer: (layer) => set({ selectedLayer: layer, panel: layer === null ? 'overview' : 'layer', heatmap: null }),
+  setPanel: (panel) => set({ panel }),
+  setScale: (scale) => set({ scale }),
+  async loadHeatmap(layer, start, count) {
+    set({ heatmapBusy: true });
+    try {
+      const h = await analysisWorker().cosineHeatmap(layer, start, count);
+      set({ heatmap: { layer, ...h } });
+    } catch (error) {
+      set({ error: messageOf(error) });
+    } finally {
+      set({ heatmapBusy: false });
+    }
+  },
+  dismissError: () => set({ error: null, status: get().result ? 'done' : 'idle' }),
+  reportJson: () => {
+    const r = get().result;
+    return r ? reportToJson(r.report) : null;
+  },
+}));
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

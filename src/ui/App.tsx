@@ -1,0 +1,49 @@
+import { useEffect } from 'react';
+import { useAppStore } from '../state/store';
+import { DiffView } from './DiffView';
+import { ErrorBanner } from './ErrorBanner';
+import { LayerDetail } from './LayerDetail';
+import { LoadPanel } from './LoadPanel';
+import { ProgressPanel } from './ProgressPanel';
+import { ResultsPanel } from './ResultsPanel';
+
+export function App() {
+  const { backend, detectBackend, result, selectedLayer, panel, setPanel } = useAppStore();
+  useEffect(() => {
+    void detectBackend();
+  }, [detectBackend]);
+  return (
+    <div className="app">
+      <header>
+        <h1>Edit Forensics</h1>
+        <p className="tagline">Find rank-one (ROME) knowledge edits in a language model from its weights. Nothing leaves this machine.</p>
+        <p className="backend" data-testid="backend">
+          {backend === null ? 'Checking for WebGPU…' : backend.kind === 'webgpu' ? `Computing on ${backend.description}` : `Computing on the CPU: ${backend.fallbackReason ?? ''}`}
+        </p>
+      </header>
+      <main>
+        <ErrorBanner />
+        <LoadPanel />
+        <ProgressPanel />
+        {result && (
+          <nav className="tabs" aria-label="views">
+            <button type="button" aria-pressed={panel === 'overview'} onClick={() => setPanel('overview')}>
+              All layers
+            </button>
+            <button type="button" aria-pressed={panel === 'layer'} disabled={selectedLayer === null} onClick={() => setPanel('layer')}>
+              Layer {selectedLayer ?? ''}
+            </button>
+            {result.report.diff && (
+              <button type="button" aria-pressed={panel === 'diff'} onClick={() => setPanel('diff')}>
+                Diff
+              </button>
+            )}
+          </nav>
+        )}
+        {result && panel === 'overview' && <ResultsPanel result={result} />}
+        {result && panel === 'layer' && selectedLayer !== null && <LayerDetail result={result} layer={selectedLayer} />}
+        {result && panel === 'diff' && <DiffView result={result} />}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,43 @@
+import type { ScanResult } from '../analysis/scanModel';
+import { useAppStore } from '../state/store';
+import { LayerChart } from './LayerChart';
+
+/** With the original given: the exact per-layer difference. */
+export function DiffView({ result }: { result: ScanResult }) {
+  const { scale, selectLayer, selectedLayer } = useAppStore();
+  const diff = result.report.diff;
+  if (!diff) return null;
+  return (
+    <section className="panel" aria-labelledby="diff-title" data-testid="diff-view">
+      <h2 id="diff-title">Difference from the original</h2>
+      <LayerChart
+        title="‖W′ − W‖F per layer"
+        testId="diff-chart"
+        scale={scale}
+        selected={selectedLayer}
+        onSelect={selectLayer}
+        points={diff.layers.map((d) => ({ layer: d.layer, value: d.frobenius, flagged: d.frobenius > 0 }))}
+      />
+      <table className="layers">
+        <thead>
+          <tr>
+            <th scope="col">layer</th>
+            <th scope="col">‖dW‖F</th>
+            <th scope="col">rank-one share</th>
+            <th scope="col">rows pointing the same way</th>
+          </tr>
+        </thead>
+        <tbody>
+          {diff.layers.map((d) => (
+            <tr key={d.layer} className={d.frobenius > 0 ? 'flagged' : ''}>
+              <td>{d.layer}</td>
+              <td>{d.frobenius === 0 ? '0 (identical)' : d.frobenius.toPrecision(4)}</td>
+              <td>{d.rankOneShare?.toFixed(5) ?? '–'}</td>
+              <td>{d.sameDirectionFraction === null ? '–' : `${(d.sameDirectionFraction * 100).toFixed(1)}%`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

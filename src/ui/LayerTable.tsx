@@ -1,0 +1,45 @@
+import type { ScanResult } from '../analysis/scanModel';
+import { useAppStore } from '../state/store';
+
+const num = (x: number | null, digits: number) => (x === null ? '–' : Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(digits) : x.toExponential(2));
+
+export function LayerTable({ result }: { result: ScanResult }) {
+  const { selectedLayer, selectLayer } = useAppStore();
+  return (
+    <table className="layers" data-testid="layer-table">
+      <thead>
+        <tr>
+          <th scope="col">layer</th>
+          <th scope="col">pcs</th>
+          <th scope="col">pcs z</th>
+          <th scope="col">σ1/σ2</th>
+          <th scope="col">σ1/σ2 z</th>
+          <th scope="col">same direction</th>
+          <th scope="col">verdict</th>
+          <th scope="col" />
+        </tr>
+      </thead>
+      <tbody>
+        {result.report.layers.map((l, i) => {
+          const d = result.details[i];
+          return (
+            <tr key={l.layer} className={`${l.flagged ? 'flagged' : ''}${selectedLayer === l.layer ? ' selected' : ''}`} data-layer={l.layer}>
+              <td>{l.layer}</td>
+              <td>{num(l.pcs, 6)}</td>
+              <td>{num(l.pcsZ, 1)}</td>
+              <td>{num(d?.sigmaRatio ?? null, 2)}</td>
+              <td>{num(d?.sigmaRatioZ ?? null, 1)}</td>
+              <td>{num(l.sameDirectionFraction, 3)}</td>
+              <td>{l.flagged ? <strong className="flag">edited?</strong> : ''}</td>
+              <td>
+                <button type="button" className="link" onClick={() => selectLayer(l.layer)} aria-label={`details of layer ${l.layer}`}>
+                  details
+                </button>
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,66 @@
+import type { ScanResult } from '../analysis/scanModel';
+import { useAppStore } from '../state/store';
+import { LayerChart } from './LayerChart';
+import { LayerTable } from './LayerTable';
+
+export function ResultsPanel({ result }: { result: ScanResult }) {
+  const { scale, setScale, selectedLayer, selectLayer, reportJson } = useAppStore();
+  const { report } = result;
+  const edited = report.verdict.editedLayers;
+  const exportReport = () => {
+    const json = reportJson();
+    if (!json) return;
+    const url = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = 'edit-forensics-report.json';
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  };
+  return (
+    <section className="panel" aria-labelledby="results-title">
+      <h2 id="results-title">Layers</h2>
+      <p className="verdict" data-testid="verdict">
+        {edited.length === 0
+          ? 'No layer looks edited.'
+          : `${edited.length === 1 ? 'Layer' : 'Layers'} ${edited.join(', ')} ${report.diff ? (edited.length === 1 ? 'differs' : 'differ') + ' from the original' : edited.length === 1 ? 'looks edited' : 'look edited'}.`}
+      </p>
+      <p className="hint">
+        {report.model.family} ({result.familyDescription}, detected by {result.detectedBy}) · {report.model.layers} layers of {report.model.rows} × {report.model.cols} {report.model.dtype} · computed on {result.backendDescription}
+        {result.ignoredFiles.length > 0 && ` · ignored: ${result.ignoredFiles.join(', ')}`}
+      </p>
+      <div className="toolbar">
+        <fieldset className="segmented">
+          <legend>Scale</legend>
+          {(['linear', 'log'] as const).map((s) => (
+            <label key={s}>
+              <input type="radio" name="scale" value={s} checked={scale === s} onChange={() => setScale(s)} /> {s}
+            </label>
+          ))}
+        </fieldset>
+        <button type="button" onClick={exportReport} data-testid="export-report">
+          Export report (JSON)
+        </button>
+      </div>
+      <div className="chart-row">
+        <LayerChart
+          title="Pairwise cosine similarity (pcs) of the MLP output rows"
+          testId="pcs-chart"
+          scale={scale}
+          selected={selectedLayer}
+          onSelect={selectLayer}
+          points={report.layers.map((l) => ({ layer: l.layer, value: l.pcs, flagged: l.flagged }))}
+        />
+        <LayerChart
+          title="σ1 / σ2 (a dominant rank-one component)"
+          testId="sigma-chart"
+          scale={scale}
+          selected={selectedLayer}
+          onSelect={selectLayer}
+          points={report.layers.map((l, i) => ({ layer: l.layer, value: result.details[i]?.sigmaRatio ?? null, flagged: l.flagged }))}
+        />
+      </div>
+      <LayerTable result={result} />
+    </section>
+  );
+}
