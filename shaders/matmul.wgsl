@@ -45,7 +45,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   var acc = 0.0;
   let steps = (params.n + TILE - 1u) / TILE;
   for (var t = 0u; t < steps; t = t + 1u) {
-    tile_a[lid.y][lid.x] = load_a(row, t * TILE + lid.x);
+    if (TRANSPOSE_A) {
+      // Swap the roles of lid.x and lid.y so neighbouring invocations read neighbouring addresses of A.
+      tile_a[lid.x][lid.y] = load_a(wg.y * TILE + lid.x, t * TILE + lid.y);
+    } else {
+      tile_a[lid.y][lid.x] = load_a(row, t * TILE + lid.x);
+    }
     tile_b[lid.y][lid.x] = load_b(t * TILE + lid.y, col);
     workgroupBarrier();
     for (var k = 0u; k < TILE; k = k + 1u) {

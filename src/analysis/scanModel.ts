@@ -96,13 +96,16 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
   const details: LayerDetail[] = [];
   const diffLayers: ReportDiffLayer[] = [];
   let shape: { rows: number; cols: number; dtype: string } | null = null;
+  // One buffer per role, reused by every layer: memory stays at a few layers' worth however deep the model.
+  const scratch: ScanScratch = {};
 
   for (const [index, entry] of layers.entries()) {
     checkpoint();
     progress(index, entry.layer, `layer ${entry.layer}: reading ${entry.tensor}`);
     const info = model.tensors.get(entry.tensor);
     if (!info) throw new FormatError(model.label, 'tensor vanished from the checkpoint', entry.tensor);
-    const edited = await readMatrix(info, family.rowsAxis, checkpoint);
+    const edited = await readMatrix(info, family.rowsAxis, checkpoint, scratch.edited);
+    scratch.edited = edited.data;
     shape ??= { rows: edited.rows, cols: edited.cols, dtype: info.dtype };
 
     progress(index + 0.3, entry.layer, `layer ${entry.layer}: pcs and top-${k} singular values`);
@@ -143,7 +146,7 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
 
     if (options.original) {
       progress(index + 0.6, entry.layer, `layer ${entry.layer}: difference from the original`);
-      const diff = await diffLayer(options.original, entry, family, edited, options.backend, svdOptions, checkpoint);
+      const diff = await diffLayer(options.original, entry, family, edited, options.backend, svdOptions, checkpoint, scratch);
       diffLayers.push(diff.report);
       detail.diff = diff.detail;
     }
@@ -185,8 +188,14 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
   };
 }
 
-async function readMatrix(info: Parameters<typeof readTensorRows>[0], rowsAxis: 0 | 1, checkpoint: () => void): Promise<RowMatrix> {
-  const { rows, cols, data } = await readTensorRows(info, rowsAxis, checkpoint);
+interface ScanScratch {
+  edited?: Float32Array;
+  original?: Float32Array;
+  delta?: Float32Array;
+}
+
+async function readMatrix(info: Parameters<typeof readTensorRows>[0], rowsAxis: 0 | 1, checkpoint: () => void, reuse?: Float32Array): Promise<RowMatrix> {
+  const { rows, cols, data } = await readTensorRows(info, rowsAxis, checkpoint, reuse);
   return rowMatrix(rows, cols, data);
 }
 
@@ -198,14 +207,17 @@ async function diffLayer(
   backend: MatrixBackend,
   svdOptions: { k: number; oversampling: number; powerIterations: number; seed: number },
   checkpoint: () => void,
+  scratch: ScanScratch,
 ): Promise<{ report: ReportDiffLayer; detail: NonNullable<LayerDetail['diff']> }> {
   const info = original.tensors.get(entry.tensor);
   if (!info) throw new FormatError(original.label, 'the original model has no such tensor', entry.tensor);
-  const base = await readMatrix(info, family.rowsAxis, checkpoint);
+  const base = await readMatrix(info, family.rowsAxis, checkpoint, scratch.original);
+  scratch.original = base.data;
   if (base.rows !== edited.rows || base.cols !== edited.cols) {
     throw new FormatError(original.label, `shape ${base.rows} x ${base.cols} differs from the edited model's ${edited.rows} x ${edited.cols}`, entry.tensor);
   }
-  const delta = subtract(edited, base);
+  const delta = subtract(edited, base, scratch.delta);
+  scratch.delta = delta.data;
   const frobenius = frobeniusNorm(delta.data);
   if (frobenius === 0) {
     const none = directionSplit([]);

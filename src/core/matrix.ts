@@ -29,12 +29,12 @@ export function frobeniusNorm(data: ArrayLike<number>): number {
   return Math.sqrt(sum);
 }
 
-/** a - b element-wise, as float32. */
-export function subtract(a: RowMatrix, b: RowMatrix): RowMatrix {
+/** a - b element-wise, as float32 (into `reuse` when it is large enough). */
+export function subtract(a: RowMatrix, b: RowMatrix, reuse?: Float32Array): RowMatrix {
   if (a.rows !== b.rows || a.cols !== b.cols) {
     throw new RangeError(`shape mismatch: ${a.rows} x ${a.cols} vs ${b.rows} x ${b.cols}`);
   }
-  const out = new Float32Array(a.data.length);
+  const out = reuse && reuse.length >= a.data.length ? reuse.subarray(0, a.data.length) : new Float32Array(a.data.length);
   for (let i = 0; i < out.length; i++) out[i] = (a.data[i] as number) - (b.data[i] as number);
   return rowMatrix(a.rows, a.cols, out);
 }

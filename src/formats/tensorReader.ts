@@ -3,7 +3,7 @@ import { FormatError } from './formatError';
 import type { TensorInfo } from './safetensors';
 
 /** Largest span read at once: bounds the raw bytes held beside the float32 result. */
-const CHUNK_BYTES = 16 * 1024 * 1024;
+const CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface Float32Rows {
   rows: number;
@@ -14,9 +14,10 @@ export interface Float32Rows {
 /**
  * Reads a 2-D tensor as float32 rows, where `rowsAxis` names the stored axis that indexes the rows we want:
  * 0 keeps the layout, 1 transposes while decoding (GPT-J/Llama store d_ff along axis 1). Reads in chunks of
- * at most 16 MB so the raw bytes never sit in memory whole.
+ * at most 4 MB so the raw bytes never sit in memory whole. `reuse`, when large enough, receives the values
+ * (a scan reuses one buffer for every layer instead of leaving a layer's worth of garbage per layer).
  */
-export async function readTensorRows(info: TensorInfo, rowsAxis: 0 | 1, checkpoint?: () => void): Promise<Float32Rows> {
+export async function readTensorRows(info: TensorInfo, rowsAxis: 0 | 1, checkpoint?: () => void, reuse?: Float32Array): Promise<Float32Rows> {
   const file = info.source.name;
   if (!isReadableDtype(info.dtype)) {
     throw new FormatError(file, `unsupported dtype ${info.dtype} (readable: F32, F16, BF16)`, info.name);
@@ -26,7 +27,7 @@ export async function readTensorRows(info: TensorInfo, rowsAxis: 0 | 1, checkpoi
   const size = bytesPerElement(info.dtype);
   const rows = rowsAxis === 0 ? d0 : d1;
   const cols = rowsAxis === 0 ? d1 : d0;
-  const data = new Float32Array(rows * cols);
+  const data = reuse && reuse.length >= rows * cols ? reuse.subarray(0, rows * cols) : new Float32Array(rows * cols);
   const storedRowBytes = d1 * size;
   const storedRowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(1, storedRowBytes)));
   for (let r0 = 0; r0 < d0; r0 += storedRowsPerChunk) {

@@ -1,0 +1,34 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { backendForNode } from '../src/cli/backendForNode';
+import { fmtSeconds } from './benchUtil';
+import { benchKernels } from './kernels.bench';
+import { STACK, writeStack } from './stackFile';
+
+/** `npm run bench`: every figure is a ratio against a baseline measured in the same run (never timed tests). */
+const gpu = await backendForNode('auto');
+console.log(`WebGPU backend: ${gpu.kind === 'webgpu' ? gpu.description : 'none (CPU only)'}`);
+if (gpu.description.includes('swiftshader')) console.log('  (SwiftShader emulates a GPU on the CPU: its times say nothing about a real GPU)');
+// BENCH_ONLY=stack skips the kernel timings (the memory benchmark alone).
+if (process.env['BENCH_ONLY'] !== 'stack') await benchKernels(gpu.kind === 'webgpu' ? gpu : null);
+
+const layers = Number(process.env['STACK_LAYERS'] ?? 48);
+console.log(`\nScanning a ${layers}-layer stack of ${STACK.rows} x ${STACK.cols} float32 (GPT-2 XL sized) on the CPU, in a fresh process:`);
+const dir = mkdtempSync(join(tmpdir(), 'ef-stack-'));
+try {
+  const path = join(dir, 'model.safetensors');
+  const t0 = performance.now();
+  const { fileBytes, layerBytes } = await writeStack(path, layers);
+  const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
+  console.log(`  file ${mb(fileBytes)} (${layers} layers of ${mb(layerBytes)}), written in ${fmtSeconds((performance.now() - t0) / 1000)}`);
+  const raw = execFileSync(process.execPath, ['--import', './scripts/node-register.mjs', 'bench/stackScan.bench.ts', path], { encoding: 'utf8' });
+  const r = JSON.parse(raw.trim().split('\n').pop() as string);
+  console.log(`  scan ${fmtSeconds(r.scanSeconds)} (${fmtSeconds(r.scanSeconds / layers)} per layer); flagged: ${JSON.stringify(r.flagged)} (edit planted at ${STACK.editedLayer})`);
+  console.log(`  RSS at start ${mb(r.rssBefore)}, peak ${mb(r.maxRss)}: the scan added ${mb(r.maxRss - r.rssBefore)}`);
+  console.log(`  added memory = ${((r.maxRss - r.rssBefore) / layerBytes).toFixed(1)} layers' worth = ${((100 * (r.maxRss - r.rssBefore)) / fileBytes).toFixed(1)}% of the file`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+process.exit(0);

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# `npm test`: lint (layering included), type check, unit and kernel tests (WebGPU kernels for real on
+# SwiftShader), then the browser end-to-end tests. Ends with one "N passed, N failed" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-chromium.sh || exit 1
+mkdir -p test-results
+status=0
+npx eslint . || status=1
+npx tsc -p tsconfig.json --noEmit || status=1
+REQUIRE_WEBGPU=1 bash scripts/with-swiftshader.sh npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json || status=1
+PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/playwright.json bash scripts/with-swiftshader.sh npx playwright test --reporter=list,json || status=1
+node scripts/summarize-tests.mjs test-results/vitest.json test-results/playwright.json || status=1
+exit $status
