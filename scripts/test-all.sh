@@ -4,11 +4,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-chromium.sh || exit 1
-mkdir -p test-results
+mkdir -p .cache/reports
 status=0
 npx eslint . || status=1
 npx tsc -p tsconfig.json --noEmit || status=1
-REQUIRE_WEBGPU=1 bash scripts/with-swiftshader.sh npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json || status=1
-PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/playwright.json bash scripts/with-swiftshader.sh npx playwright test --reporter=list,json || status=1
-node scripts/summarize-tests.mjs test-results/vitest.json test-results/playwright.json || status=1
+REQUIRE_WEBGPU=1 bash scripts/with-swiftshader.sh npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/reports/vitest.json || status=1
+PLAYWRIGHT_JSON_OUTPUT_NAME=.cache/reports/playwright.json bash scripts/with-swiftshader.sh npx playwright test --reporter=list,json || status=1
+node scripts/summarize-tests.mjs .cache/reports/vitest.json .cache/reports/playwright.json || status=1
 exit $status
