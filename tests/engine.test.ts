@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { SeededRandom } from '../src/core/random';
+import { gemmNT, transpose } from '../src/edit/engine/gemm';
+import * as ops from '../src/edit/engine/ops';
+import { Graph, Tensor } from '../src/edit/engine/tensor';
+
+const rng = new SeededRandom(99);
+const randTensor = (shape: number[], scale = 1, requiresGrad = true) => new Tensor(rng.gaussianArray(shape.reduce((a, b) => a * b, 1)).map((x) => x * scale), shape, requiresGrad);
+
+/**
+ * Checks d/dt L(x + t v) at t = 0 two ways: the engine's gradient dotted with v, and a central difference
+ * of the forward pass alone (float64 sums of float32 values). L = sum(op(inputs) * w) for random fixed w.
+ */
+function checkGradients(name: string, inputs: Tensor[], forward: (g: Graph | null, xs: Tensor[]) => Tensor, eps = 1e-2, tol = 2e-3) {
+  const probe = forward(null, inputs);
+  const w = rng.gaussianArray(probe.size);
+  const loss = (xs: Tensor[]) => {
+    const out = forward(null, xs);
+    let s = 0;
+    for (let i = 0; i < out.size; i++) s += (out.data[i] as number) * (w[i] as number);
+    return s;
+  };
+  const g = new Graph();
+  const out = forward(g, inputs);
+  g.backward(ops.weightedSum(g, out, w));
+  for (const [index, x] of inputs.entries()) {
+    if (!x.requiresGrad) continue;
+    const v = rng.gaussianArray(x.size);
+    let analytic = 0;
+    for (let i = 0; i < x.size; i++) analytic += (x.grad?.[i] ?? 0) * (v[i] as number);
+    const shifted = (sign: number) => inputs.map((t, j) => (j === index ? new Tensor(t.data.map((val, i) => val + sign * eps * (v[i] as number)), t.shape) : t));
+    const numeric = (loss(shifted(1)) - loss(shifted(-1))) / (2 * eps);
+    expect(Math.abs(analytic - numeric), `${name}: input ${index}: analytic ${analytic} vs numeric ${numeric}`).toBeLessThan(tol * Math.max(1, Math.abs(numeric)));
+  }
+}
+
+describe('gemmNT', () => {
+  it('equals brute force on odd shapes, and accumulates', () => {
+    for (const [m, k, n] of [
+      [1, 1, 1],
+      [5, 7, 3],
+      [13, 33, 9],
+      [64, 17, 65],
+    ] as const) {
+      const a = rng.gaussianArray(m * k);
+      const b = rng.gaussianArray(n * k);
+      const c = new Float32Array(m * n).fill(1);
+      gemmNT(a, m, k, b, n, c, true);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = 1;
+          for (let p = 0; p < k; p++) s += (a[i * k + p] as number) * (b[j * k + p] as number);
+          expect(Math.abs((c[i * n + j] as number) - s)).toBeLessThan(1e-4 * Math.sqrt(k));
+        }
+      }
+    }
+    expect(Array.from(transpose(Float32Array.from([1, 2, 3, 4, 5, 6]), 2, 3))).toEqual([1, 4, 2, 5, 3, 6]);
+  });
+});
+
+describe('gradients against finite differences', () => {
+  it('embedding, add, mul, scale, columns', () => {
+    const ids = Int32Array.from([3, 0, 3, 1]);
+    checkGradients('embedding', [randTensor([5, 6])], (g, [t]) => ops.embedding(g, t!, ids));
+    checkGradients('add', [randTensor([4, 3]), randTensor([4, 3])], (g, [a, b]) => ops.add(g, a!, b!));
+    checkGradients('mul', [randTensor([4, 3]), randTensor([4, 3])], (g, [a, b]) => ops.mul(g, a!, b!));
+    checkGradients('scale', [randTensor([4, 3])], (g, [a]) => ops.scale(g, a!, -0.7));
+    checkGradients('columns', [randTensor([3, 9])], (g, [a]) => ops.columns(g, a!, 2, 4));
+  });
+
+  it('linear in both layouts, and the tied output projection', () => {
+    checkGradients('linear in_out', [randTensor([7, 5]), randTensor([5, 6], 0.5), randTensor([6])], (g, [x, w, b]) => ops.linear(g, x!, w!, b!, 'in_out'));
+    checkGradients('linear out_in', [randTensor([7, 5]), randTensor([6, 5], 0.5), randTensor([6])], (g, [x, w, b]) => ops.linear(g, x!, w!, b!, 'out_in'));
+    checkGradients('linear no bias', [randTensor([9, 4]), randTensor([4, 3], 0.5)], (g, [x, w]) => ops.linear(g, x!, w!, null));
+    checkGradients('matmulNT', [randTensor([6, 5]), randTensor([7, 5])], (g, [a, b]) => ops.matmulNT(g, a!, b!));
+  });
+
+  it('layerNorm, rmsNorm, geluTanh, silu', () => {
+    checkGradients('layerNorm', [randTensor([5, 8]), randTensor([8]), randTensor([8])], (g, [x, ga, be]) => ops.layerNorm(g, x!, ga!, be!));
+    checkGradients('rmsNorm', [randTensor([5, 8]), randTensor([8])], (g, [x, ga]) => ops.rmsNorm(g, x!, ga!));
+    checkGradients('geluTanh', [randTensor([6, 7], 2)], (g, [x]) => ops.geluTanh(g, x!));
+    checkGradients('silu', [randTensor([6, 7], 2)], (g, [x]) => ops.silu(g, x!));
+  });
+
+  it('causal attention (multi-head and grouped-query) and rotary (both pairings)', () => {
+    const mha = { batch: 2, seq: 5, heads: 2, kvHeads: 2, headDim: 3 };
+    checkGradients('attention', [randTensor([10, 6]), randTensor([10, 6]), randTensor([10, 6])], (g, [q, k, v]) => ops.causalAttention(g, q!, k!, v!, mha));
+    const gqa = { batch: 1, seq: 6, heads: 4, kvHeads: 2, headDim: 2 };
+    checkGradients('attention gqa', [randTensor([6, 8]), randTensor([6, 4]), randTensor([6, 4])], (g, [q, k, v]) => ops.causalAttention(g, q!, k!, v!, gqa));
+    for (const interleaved of [true, false]) {
+      const shape = { seq: 4, heads: 2, headDim: 6, rotaryDim: 4, base: 10000, interleaved };
+      checkGradients(`rotary interleaved=${interleaved}`, [randTensor([8, 12])], (g, [x]) => ops.rotary(g, x!, shape));
+    }
+  });
+
+  it('logSoftmax, crossEntropy (with ignored targets), weightedSum, norm, addAtRows, gatherRows', () => {
+    checkGradients('logSoftmax', [randTensor([4, 7])], (g, [x]) => ops.logSoftmax(g, x!));
+    checkGradients('crossEntropy', [randTensor([5, 7])], (g, [x]) => ops.crossEntropy(g, x!, Int32Array.from([2, -1, 6, 0, 2])));
+    checkGradients('norm', [randTensor([3, 4])], (g, [x]) => ops.norm(g, x!));
+    checkGradients('addAtRows', [randTensor([5, 4]), randTensor([4])], (g, [x, d]) => ops.addAtRows(g, x!, d!, Int32Array.from([1, 3, 3])));
+    checkGradients('gatherRows', [randTensor([5, 4])], (g, [x]) => ops.gatherRows(g, x!, Int32Array.from([4, 0, 4])));
+  });
+});
+
+describe('op values against exact formulas', () => {
+  it('attention of a single position returns its value; softmax rows sum to one; rotary keeps norms', () => {
+    const v = randTensor([1, 4], 1, false);
+    const out = ops.causalAttention(null, randTensor([1, 4], 1, false), randTensor([1, 4], 1, false), v, { batch: 1, seq: 1, heads: 2, kvHeads: 2, headDim: 2 });
+    expect(Array.from(out.data)).toEqual(Array.from(v.data));
+    const ls = ops.logSoftmax(null, randTensor([3, 5], 3, false));
+    for (let i = 0; i < 3; i++) expect(Array.from(ls.data.subarray(i * 5, i * 5 + 5)).reduce((a, b) => a + Math.exp(b), 0)).toBeCloseTo(1, 6);
+    const x = randTensor([6, 8], 1, false);
+    const r = ops.rotary(null, x, { seq: 3, heads: 1, headDim: 8, rotaryDim: 8, base: 10000, interleaved: false });
+    for (let i = 0; i < 6; i++) {
+      const n0 = Math.hypot(...x.data.subarray(i * 8, i * 8 + 8));
+      const n1 = Math.hypot(...r.data.subarray(i * 8, i * 8 + 8));
+      expect(n1).toBeCloseTo(n0, 5);
+    }
+    // Position 0 is not rotated.
+    expect(Array.from(r.data.subarray(0, 8))).toEqual(Array.from(x.data.subarray(0, 8)));
+    const ce = ops.crossEntropy(null, new Tensor(Float32Array.from([0, 0, 0, 0]), [1, 4]), Int32Array.from([2]));
+    expect(ce.data[0]).toBeCloseTo(Math.log(4), 6);
+  });
+});
