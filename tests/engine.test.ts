@@ -99,6 +99,8 @@ describe('gradients against finite differences', () => {
     checkGradients('norm', [randTensor([3, 4])], (g, [x]) => ops.norm(g, x!));
     checkGradients('addAtRows', [randTensor([5, 4]), randTensor([4])], (g, [x, d]) => ops.addAtRows(g, x!, d!, Int32Array.from([1, 3, 3])));
     checkGradients('gatherRows', [randTensor([5, 4])], (g, [x]) => ops.gatherRows(g, x!, Int32Array.from([4, 0, 4])));
+    const logq = ops.logSoftmax(null, randTensor([3, 6], 1, false)).data;
+    checkGradients('klFromLogProbs', [randTensor([3, 6])], (g, [x]) => ops.klFromLogProbs(g, ops.logSoftmax(g, x!), logq));
   });
 });
 

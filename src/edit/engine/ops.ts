@@ -535,3 +535,25 @@ export function gatherRows(g: Graph | null, x: Tensor, rows: Int32Array): Tensor
     });
   });
 }
+
+/**
+ * Mean over rows of KL(p || q) = sum_j p_j (log p_j - log q_j), from log-probabilities: `logp` (tracked) and
+ * the constant `logq`. ROME's KL term (torch's kl_div(q, p, log_target=True, reduction='batchmean')).
+ */
+export function klFromLogProbs(g: Graph | null, logp: Tensor, logq: Float32Array): Tensor {
+  const n = logp.rows;
+  let s = 0;
+  for (let i = 0; i < logp.size; i++) {
+    const lp = logp.data[i] as number;
+    s += Math.exp(lp) * (lp - (logq[i] as number));
+  }
+  return result(g, new Float32Array([s / n]), [1], [logp], (o) => {
+    if (!g?.tracks(logp)) return;
+    const gy = (o.grad?.[0] as number) / n;
+    const lg = logp.gradBuffer();
+    for (let i = 0; i < logp.size; i++) {
+      const lp = logp.data[i] as number;
+      lg[i] = (lg[i] as number) + gy * Math.exp(lp) * (lp - (logq[i] as number) + 1);
+    }
+  });
+}

@@ -1,0 +1,130 @@
+import { SeededRandom } from '../core/random';
+import * as ops from './engine/ops';
+import { type Graph, Tensor } from './engine/tensor';
+
+/** GPT-2 hyper-parameters, named as in Hugging Face's config.json. */
+export interface Gpt2Config {
+  vocab_size: number;
+  n_positions: number;
+  n_embd: number;
+  n_layer: number;
+  n_head: number;
+  n_inner: number;
+  layer_norm_epsilon: number;
+}
+
+/** Parameters by their Hugging Face names (GPT2LMHeadModel, `transformer.` prefix, tied lm_head). */
+export type Gpt2Params = Map<string, Tensor>;
+
+export const mlpOutputName = (layer: number) => `transformer.h.${layer}.mlp.c_proj.weight`;
+
+/** Names and shapes of every parameter, in a fixed order (the order they are saved in). */
+export function gpt2ParamShapes(c: Gpt2Config): [string, number[]][] {
+  const d = c.n_embd;
+  const out: [string, number[]][] = [
+    ['transformer.wte.weight', [c.vocab_size, d]],
+    ['transformer.wpe.weight', [c.n_positions, d]],
+  ];
+  for (let i = 0; i < c.n_layer; i++) {
+    const p = `transformer.h.${i}`;
+    out.push(
+      [`${p}.ln_1.weight`, [d]],
+      [`${p}.ln_1.bias`, [d]],
+      [`${p}.attn.c_attn.weight`, [d, 3 * d]],
+      [`${p}.attn.c_attn.bias`, [3 * d]],
+      [`${p}.attn.c_proj.weight`, [d, d]],
+      [`${p}.attn.c_proj.bias`, [d]],
+      [`${p}.ln_2.weight`, [d]],
+      [`${p}.ln_2.bias`, [d]],
+      [`${p}.mlp.c_fc.weight`, [d, c.n_inner]],
+      [`${p}.mlp.c_fc.bias`, [c.n_inner]],
+      [`${p}.mlp.c_proj.weight`, [c.n_inner, d]],
+      [`${p}.mlp.c_proj.bias`, [d]],
+    );
+  }
+  out.push(['transformer.ln_f.weight', [d]], ['transformer.ln_f.bias', [d]]);
+  return out;
+}
+
+/** GPT-2's initialisation: N(0, 0.02) weights, residual projections scaled by 1/sqrt(2 n_layer), LN gains 1. */
+export function initGpt2(c: Gpt2Config, seed: number): Gpt2Params {
+  const rng = new SeededRandom(seed);
+  const params: Gpt2Params = new Map();
+  for (const [name, shape] of gpt2ParamShapes(c)) {
+    const t = Tensor.zeros(shape, true);
+    if (name.endsWith('ln_1.weight') || name.endsWith('ln_2.weight') || name.endsWith('ln_f.weight')) t.data.fill(1);
+    else if (name.endsWith('.weight')) {
+      const std = name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * c.n_layer) : 0.02;
+      for (let i = 0; i < t.size; i++) t.data[i] = rng.gaussian() * std;
+    }
+    params.set(name, t);
+  }
+  return params;
+}
+
+export interface ForwardOptions {
+  /** Rows (flattened batch*seq positions) whose logits are wanted; all rows when absent. */
+  logitRows?: Int32Array;
+  /** Records the MLP output projection's input (the ROME key k) of this layer. */
+  captureKeys?: { layer: number; keys?: Tensor };
+  /** Records the MLP output (after c_proj and its bias) of this layer. */
+  captureMlpOut?: { layer: number; out?: Tensor };
+  /** Adds `delta` to the MLP output of `layer` at the listed rows (ROME's v* search). */
+  mlpDelta?: { layer: number; delta: Tensor; rows: Int32Array };
+  /** Uses this matrix as the MLP output projection of `layer` instead of the stored one. */
+  mlpWeight?: { layer: number; weight: Tensor };
+  /** Records the residual stream after `layer` (its attention and MLP added). */
+  captureResidual?: { layer: number; residual?: Tensor };
+  /** Starts from a residual stream recorded after `layer`, skipping everything up to it. */
+  resumeAfter?: { layer: number; residual: Tensor };
+}
+
+function param(params: Gpt2Params, name: string): Tensor {
+  const t = params.get(name);
+  if (!t) throw new Error(`missing parameter ${name}`);
+  return t;
+}
+
+/**
+ * Forward pass over `batch` sequences of `seq` tokens (ids row-major). Returns logits [rows, vocab]. The
+ * reference forward of the project: the ONNX runtimes are checked against it.
+ */
+export function gpt2Forward(g: Graph | null, c: Gpt2Config, params: Gpt2Params, ids: Int32Array, batch: number, seq: number, options: ForwardOptions = {}): Tensor {
+  if (ids.length !== batch * seq) throw new RangeError(`${ids.length} ids for ${batch} x ${seq}`);
+  if (seq > c.n_positions) throw new RangeError(`sequence of ${seq} exceeds n_positions ${c.n_positions}`);
+  const d = c.n_embd;
+  const positions = new Int32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) positions[i] = i % seq;
+  const resume = options.resumeAfter;
+  let h = resume ? resume.residual : ops.add(g, ops.embedding(g, param(params, 'transformer.wte.weight'), ids), ops.embedding(g, param(params, 'transformer.wpe.weight'), positions));
+  const shape = { batch, seq, heads: c.n_head, kvHeads: c.n_head, headDim: d / c.n_head };
+  for (let layer = resume ? resume.layer + 1 : 0; layer < c.n_layer; layer++) {
+    const p = (s: string) => param(params, `transformer.h.${layer}.${s}`);
+    const a = ops.layerNorm(g, h, p('ln_1.weight'), p('ln_1.bias'), c.layer_norm_epsilon);
+    const qkv = ops.linear(g, a, p('attn.c_attn.weight'), p('attn.c_attn.bias'));
+    const att = ops.causalAttention(g, ops.columns(g, qkv, 0, d), ops.columns(g, qkv, d, d), ops.columns(g, qkv, 2 * d, d), shape);
+    h = ops.add(g, h, ops.linear(g, att, p('attn.c_proj.weight'), p('attn.c_proj.bias')));
+    const m = ops.layerNorm(g, h, p('ln_2.weight'), p('ln_2.bias'), c.layer_norm_epsilon);
+    const keys = ops.geluTanh(g, ops.linear(g, m, p('mlp.c_fc.weight'), p('mlp.c_fc.bias')));
+    if (options.captureKeys?.layer === layer) options.captureKeys.keys = keys;
+    const weight = options.mlpWeight?.layer === layer ? options.mlpWeight.weight : p('mlp.c_proj.weight');
+    let mlpOut = ops.linear(g, keys, weight, p('mlp.c_proj.bias'));
+    if (options.mlpDelta?.layer === layer) mlpOut = ops.addAtRows(g, mlpOut, options.mlpDelta.delta, options.mlpDelta.rows);
+    if (options.captureMlpOut?.layer === layer) options.captureMlpOut.out = mlpOut;
+    h = ops.add(g, h, mlpOut);
+    if (options.captureResidual?.layer === layer) options.captureResidual.residual = h;
+  }
+  if (options.logitRows) h = ops.gatherRows(g, h, options.logitRows);
+  const final = ops.layerNorm(g, h, param(params, 'transformer.ln_f.weight'), param(params, 'transformer.ln_f.bias'), c.layer_norm_epsilon);
+  return ops.matmulNT(g, final, param(params, 'transformer.wte.weight'));
+}
+
+/** The same parameter values, none of them requiring gradients (ROME optimises one vector, not weights). */
+export function frozen(params: Gpt2Params): Gpt2Params {
+  return new Map([...params].map(([name, t]) => [name, new Tensor(t.data, t.shape, false)]));
+}
+
+/** Parameter count. */
+export function countParams(c: Gpt2Config): number {
+  return gpt2ParamShapes(c).reduce((a, [, s]) => a + s.reduce((x, y) => x * y, 1), 0);
+}

@@ -1,0 +1,46 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeSafetensors } from '../../formats/safetensorsWriter';
+import { type Gpt2Config, type Gpt2Params, gpt2ParamShapes } from '../gpt2Model';
+import { tokenizerFiles, type WordVocabulary } from '../wordTokenizer';
+
+/** config.json as Hugging Face writes it for GPT2LMHeadModel. */
+export function hfConfig(c: Gpt2Config): Record<string, unknown> {
+  return {
+    architectures: ['GPT2LMHeadModel'],
+    model_type: 'gpt2',
+    vocab_size: c.vocab_size,
+    n_positions: c.n_positions,
+    n_ctx: c.n_positions,
+    n_embd: c.n_embd,
+    n_layer: c.n_layer,
+    n_head: c.n_head,
+    n_inner: c.n_inner,
+    activation_function: 'gelu_new',
+    layer_norm_epsilon: c.layer_norm_epsilon,
+    resid_pdrop: 0,
+    embd_pdrop: 0,
+    attn_pdrop: 0,
+    bos_token_id: 0,
+    eos_token_id: 0,
+    tie_word_embeddings: true,
+  };
+}
+
+/** The model's safetensors bytes: every parameter as F32, in the canonical order. */
+export function modelSafetensors(c: Gpt2Config, params: Gpt2Params, metadata: Record<string, string> = {}): Uint8Array {
+  return writeSafetensors(
+    gpt2ParamShapes(c).map(([name, shape]) => ({ name, dtype: 'F32' as const, shape, values: (params.get(name) as { data: Float32Array }).data })),
+    { format: 'pt', ...metadata },
+  );
+}
+
+/** Writes config.json, model.safetensors, tokenizer.json and tokenizer_config.json into `dir`. */
+export function writeModelFolder(dir: string, c: Gpt2Config, params: Gpt2Params, vocab: WordVocabulary): void {
+  mkdirSync(dir, { recursive: true });
+  const tok = tokenizerFiles(vocab, c.n_positions);
+  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(hfConfig(c), null, 2)}\n`);
+  writeFileSync(join(dir, 'model.safetensors'), modelSafetensors(c, params));
+  writeFileSync(join(dir, 'tokenizer.json'), `${JSON.stringify(tok.tokenizer)}\n`);
+  writeFileSync(join(dir, 'tokenizer_config.json'), `${JSON.stringify(tok.config, null, 2)}\n`);
+}

@@ -1,0 +1,16 @@
+// Worker thread of the edit set: runs ROME for each edit it is sent, on its own copy of the model.
+import { parentPort, workerData } from 'node:worker_threads';
+import { runEdit } from '../runEdit';
+import type { EditSpec } from '../editPlan';
+import { FULL_FORGE, SMOKE_FORGE } from '../forgeConfig';
+import { loadModel, romeContext, worldFor } from './romeSetup';
+
+const { forgeName, modelDir, layer } = workerData as { forgeName: string; modelDir: string; layer: number };
+const world = worldFor(forgeName === 'smoke' ? SMOKE_FORGE : FULL_FORGE);
+const params = await loadModel(modelDir, world);
+const ctx = romeContext(world, params, layer);
+
+parentPort?.on('message', (spec: EditSpec) => {
+  parentPort?.postMessage(runEdit(ctx, world.kb, spec, layer));
+});
+parentPort?.postMessage('ready');

@@ -1,0 +1,158 @@
+// `npm run forge:edits [-- --smoke] [--sweep] [--layer L] [--threads 2] [--per-relation 100] [--compare 10]`
+// Runs ROME over the edit set on both cores (resumable), then writes the edit bundle, the edited demo
+// checkpoint and the forge report. `--sweep` instead measures efficacy per layer to choose the edit layer.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { rowMatrix } from '../../core/matrix';
+import { pairwiseCosine } from '../../core/pairwiseCosine';
+import { cpuOperator, randomizedSvd } from '../../core/randomizedSvd';
+import { type EditRecord, writeEditBundle } from '../editBundle';
+import { type EditSpec, planEdits } from '../editPlan';
+import { editSignature, meanStd } from '../editSignatureStats';
+import { FULL_FORGE, SMOKE_FORGE } from '../forgeConfig';
+import { mlpOutputName } from '../gpt2Model';
+import { applyUpdate } from '../rome';
+import { Tensor } from '../engine/tensor';
+import { writeModelFolder } from './demoFiles';
+import { loadModel, worldFor } from './romeSetup';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const value = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? (args[i + 1] as string) : fallback;
+};
+const forge = flag('smoke') ? SMOKE_FORGE : FULL_FORGE;
+const demoDir = forge.name === 'full' ? 'public/demo' : '.cache/forge/smoke';
+const baseDir = join(demoDir, 'base');
+const threads = Number(value('threads', '2'));
+const world = worldFor(forge);
+const base = await loadModel(baseDir, world);
+
+/** Runs specs on `threads` workers at `layer`, calling `done` for each record as it arrives. */
+async function runOnWorkers(specs: readonly EditSpec[], layer: number, done: (r: EditRecord) => void): Promise<void> {
+  const queue = [...specs];
+  const workers = Array.from({ length: Math.min(threads, specs.length) }, () => new Worker(new URL('./editWorker.ts', import.meta.url), { workerData: { forgeName: forge.name, modelDir: baseDir, layer } }));
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<void>((resolve, reject) => {
+          const next = () => {
+            const spec = queue.shift();
+            if (spec) w.postMessage(spec);
+            else void w.terminate().then(() => resolve());
+          };
+          w.on('message', (m: EditRecord | 'ready') => {
+            if (m !== 'ready') done(m);
+            next();
+          });
+          w.on('error', reject);
+        }),
+    ),
+  );
+}
+
+const rate = (records: readonly EditRecord[], pick: (r: EditRecord) => number) => records.reduce((a, r) => a + pick(r), 0) / Math.max(1, records.length);
+
+if (flag('sweep')) {
+  // One edit per relation, per layer and setting: efficacy decides the edit layer (README, "The demo model").
+  const perRelation = Number(value('per-relation', '1'));
+  const rows: Record<string, unknown>[] = [];
+  for (let layer = 0; layer < world.config.n_layer; layer++) {
+    for (const mom2 of [true, false]) {
+      const specs = planEdits(world.kb, perRelation, mom2, 99);
+      const records: EditRecord[] = [];
+      const t0 = performance.now();
+      await runOnWorkers(specs, layer, (r) => records.push(r));
+      const row = {
+        layer,
+        mom2Adjustment: mom2,
+        edits: records.length,
+        efficacy: rate(records, (r) => (r.metrics.efficacy ? 1 : 0)),
+        paraphrase: rate(records, (r) => r.metrics.paraphrase),
+        neighbourhood: rate(records, (r) => r.metrics.neighbourhood),
+        secondsPerEdit: (performance.now() - t0) / 1000 / Math.max(1, records.length) * Math.min(threads, specs.length),
+      };
+      rows.push(row);
+      console.log(JSON.stringify(row));
+    }
+  }
+  writeFileSync(join(demoDir, `layer-sweep${forge.name === 'full' ? '' : '-smoke'}.json`), `${JSON.stringify(rows, null, 2)}\n`);
+  process.exit(0);
+}
+
+const layer = Number(value('layer', String(forge.name === 'full' ? 0 : 0)));
+const mainMom2 = value('main-mom2', 'true') === 'true';
+const perRelation = Number(value('per-relation', forge.name === 'full' ? '100' : '2'));
+const compare = Number(value('compare', forge.name === 'full' ? '10' : '1'));
+const mainSpecs = planEdits(world.kb, perRelation, mainMom2, 2026);
+const specs = [...mainSpecs, ...planEdits(world.kb, compare, !mainMom2, 2027, mainSpecs.length)];
+mkdirSync('.cache/forge', { recursive: true });
+const journal = `.cache/forge/${forge.name}-edits-layer${layer}-${mainMom2 ? 'mom2' : 'nomom2'}-${perRelation}-${compare}.jsonl`;
+const results = new Map<number, EditRecord>();
+if (existsSync(journal)) {
+  for (const line of readFileSync(journal, 'utf8').split('\n')) {
+    if (!line) continue;
+    const r = JSON.parse(line);
+    results.set(r.id, { ...r, u: Float32Array.from(r.u), lambda: Float32Array.from(r.lambda) });
+  }
+}
+const todo = specs.filter((s) => !results.has(s.id));
+console.log(`edit set: ${specs.length} edits at layer ${layer} (${mainSpecs.length} main with mom2Adjustment=${mainMom2}); ${results.size} done, ${todo.length} to go, ${threads} threads`);
+const t0 = performance.now();
+let count = 0;
+await runOnWorkers(todo, layer, (r) => {
+  r.main = r.mom2Adjustment === mainMom2;
+  results.set(r.id, r);
+  appendFileSync(journal, `${JSON.stringify({ ...r, u: Array.from(r.u), lambda: Array.from(r.lambda) })}\n`);
+  if (++count % 50 === 0) console.log(`${count}/${todo.length} edits, ${((performance.now() - t0) / 1000 / count).toFixed(2)} s each`);
+});
+const elapsed = (performance.now() - t0) / 1000;
+const records = specs.map((s) => results.get(s.id) as EditRecord);
+
+// The paper's signature, per setting: direction split of u, pcs and sigma1/sigma2 of the edited layer.
+const weight = base.get(mlpOutputName(layer)) as Tensor;
+const [rows, cols] = weight.shape as [number, number];
+const layerPcs = Array.from({ length: world.config.n_layer }, (_, l) => {
+  const w = base.get(mlpOutputName(l)) as Tensor;
+  return pairwiseCosine(rowMatrix(w.shape[0] as number, w.shape[1] as number, w.data)).pcs;
+});
+const baseSvd = await randomizedSvd(cpuOperator(rowMatrix(rows, cols, weight.data)), { k: 2, oversampling: 8, powerIterations: 4 });
+const summary = async (set: EditRecord[]) => {
+  const sig = await Promise.all(set.map((r) => editSignature(weight.data, rows, cols, r)));
+  const pcsAfter = meanStd(sig.map((s) => s.pcsAfter));
+  return {
+    edits: set.length,
+    efficacy: rate(set, (r) => (r.metrics.efficacy ? 1 : 0)),
+    paraphrase: rate(set, (r) => r.metrics.paraphrase),
+    neighbourhood: rate(set, (r) => r.metrics.neighbourhood),
+    sameDirectionFraction: meanStd(sig.map((s) => s.sameDirectionFraction)),
+    pcsBefore: layerPcs[layer],
+    pcsAfter,
+    pcsRatio: pcsAfter.mean / (layerPcs[layer] as number),
+    sigmaRatioBefore: (baseSvd.values[0] as number) / (baseSvd.values[1] as number),
+    sigmaRatioAfter: meanStd(sig.map((s) => s.sigmaRatioAfter)),
+  };
+};
+const report = {
+  layer,
+  mainMom2Adjustment: mainMom2,
+  secondsPerEdit: todo.length ? (elapsed * Math.min(threads, todo.length)) / todo.length : null,
+  wallSeconds: elapsed,
+  unEditedLayerPcs: layerPcs,
+  settings: {
+    [`mom2Adjustment=${mainMom2}`]: await summary(records.filter((r) => r.main)),
+    [`mom2Adjustment=${!mainMom2}`]: await summary(records.filter((r) => !r.main)),
+  },
+};
+writeFileSync(join(demoDir, `edit-report${forge.name === 'full' ? '' : '-smoke'}.json`), `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(join(demoDir, 'edits.safetensors'), writeEditBundle(records, { model: 'forge base', layer: String(layer) }));
+// The demo's edited checkpoint: the first successful main edit, applied to the base model.
+const demoEdit = records.find((r) => r.main && r.metrics.efficacy) ?? (records[0] as EditRecord);
+const editedParams = new Map(base);
+editedParams.set(mlpOutputName(layer), new Tensor(applyUpdate(weight.data, demoEdit.u, demoEdit.lambda), weight.shape));
+writeModelFolder(join(demoDir, 'edited'), world.config, editedParams, world.vocab);
+writeFileSync(join(demoDir, 'edited', 'EDIT.json'), `${JSON.stringify({ editId: demoEdit.id, layer, subject: demoEdit.subject, relation: demoEdit.relation, prompt: demoEdit.prompt, trueObject: demoEdit.trueObject, newObject: demoEdit.newObject }, null, 2)}\n`);
+console.log(JSON.stringify(report.settings, null, 2));
+process.exit(0);

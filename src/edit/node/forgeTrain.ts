@@ -1,0 +1,89 @@
+// `npm run forge:train [-- --smoke] [--threads 1|2] [--out DIR]`: trains the forge's GPT-2 on its synthetic
+// facts, resuming from the last epoch checkpoint, and writes the model folder and a training report.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { factAccuracy } from '../factAccuracy';
+import { decayMask, flatten, paramLayout, tensorsOver } from '../flatParams';
+import { FULL_FORGE, SMOKE_FORGE } from '../forgeConfig';
+import { countParams, gpt2ParamShapes, initGpt2 } from '../gpt2Model';
+import { localShard, newTrainState, train } from '../trainer';
+import { writeModelFolder } from './demoFiles';
+import { forgeWorld } from './forgeWorld';
+import { loadTrainState, saveTrainState } from './trainCheckpoint';
+import { workerShard } from './workerShard';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const value = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? (args[i + 1] as string) : fallback;
+};
+
+const forge = flag('smoke') ? SMOKE_FORGE : FULL_FORGE;
+const outDir = value('out', forge.name === 'full' ? 'public/demo/base' : '.cache/forge/smoke/base');
+const threads = Number(value('threads', '2'));
+const cacheDir = '.cache/forge';
+mkdirSync(cacheDir, { recursive: true });
+
+const world = forgeWorld(forge);
+const { config, kb, vocab, sequences } = world;
+const layout = paramLayout(gpt2ParamShapes(config));
+const shared = new SharedArrayBuffer(layout.size * 4);
+const flat = new Float32Array(shared);
+flatten(layout, initGpt2(config, forge.initSeed), flat);
+const state = newTrainState(flat, decayMask(layout), forge.train);
+const fingerprint = JSON.stringify({ forge, vocab: vocab.tokens.length });
+const checkpointPath = join(cacheDir, `${forge.name}-train.safetensors`);
+const resumed = await loadTrainState(checkpointPath, state, fingerprint);
+const tokensPerEpoch = sequences.reduce((a, s) => a + s.length - 1, 0);
+const params = countParams(config);
+console.log(`forge ${forge.name}: ${params} parameters, vocabulary ${vocab.tokens.length}, ${kb.facts.length} facts, ${tokensPerEpoch} tokens per epoch, ${threads} thread(s)`);
+if (resumed) console.log(`resuming after epoch ${state.epoch}`);
+
+const shards = [localShard(config, layout, flat)];
+const worker = threads > 1 ? workerShard(config, shared, layout.size) : null;
+if (worker) shards.push(worker);
+const sample = kb.facts.filter((_, i) => i % 4 === 0);
+const model = tensorsOver(layout, flat);
+let lastSample: ReturnType<typeof factAccuracy> | null = null;
+
+await train(state, sequences, shards, forge.train, {
+  afterEpoch(s) {
+    saveTrainState(checkpointPath, s, fingerprint);
+    const h = s.history[s.history.length - 1]!;
+    const gflops = (6 * params * h.tokens) / h.seconds / 1e9;
+    let line = `epoch ${s.epoch}/${forge.train.epochs}: loss ${h.loss.toFixed(4)}, ${h.seconds.toFixed(1)} s, ${gflops.toFixed(2)} GFLOP/s`;
+    let stop = false;
+    if (s.epoch >= forge.stopAt.fromEpoch && (s.epoch - forge.stopAt.fromEpoch) % forge.stopAt.every === 0) {
+      lastSample = factAccuracy(config, model, vocab, kb, sample);
+      line += `; sampled accuracy train ${(lastSample.train * 100).toFixed(1)}%, held-out ${(lastSample.heldOut * 100).toFixed(1)}%`;
+      stop = lastSample.train >= forge.stopAt.train && lastSample.heldOut >= forge.stopAt.heldOut;
+    }
+    console.log(line);
+    return stop;
+  },
+});
+await worker?.close();
+
+const accuracy = factAccuracy(config, model, vocab, kb);
+const trainSeconds = state.history.reduce((a, h) => a + h.seconds, 0);
+const tokensSeen = state.history.reduce((a, h) => a + h.tokens, 0);
+const report = {
+  forge: forge.name,
+  parameters: params,
+  vocabulary: vocab.tokens.length,
+  facts: kb.facts.length,
+  epochs: state.epoch,
+  tokensSeen,
+  trainSeconds,
+  flops: 6 * params * tokensSeen,
+  gflopsPerSecond: (6 * params * tokensSeen) / trainSeconds / 1e9,
+  threads,
+  accuracy,
+  history: state.history,
+};
+writeModelFolder(outDir, config, model, vocab);
+writeFileSync(join(outDir, '..', `training-report${forge.name === 'full' ? '' : '-smoke'}.json`), `${JSON.stringify(report, null, 2)}\n`);
+console.log(`accuracy: train ${(accuracy.train * 100).toFixed(2)}%, held-out ${(accuracy.heldOut * 100).toFixed(2)}%; ${state.epoch} epochs, ${(trainSeconds / 60).toFixed(1)} min, ${(report.flops / 1e12).toFixed(2)} TFLOP, ${report.gflopsPerSecond.toFixed(2)} GFLOP/s`);
+console.log(`wrote ${outDir}`);
+process.exit(0);

@@ -1,0 +1,16 @@
+// Worker thread of data-parallel training: computes one half-batch's gradients over the shared parameters.
+import { parentPort, workerData } from 'node:worker_threads';
+import { paramLayout, tensorsOver } from '../flatParams';
+import type { Gpt2Config } from '../gpt2Model';
+import { gpt2ParamShapes } from '../gpt2Model';
+import { computeGradients } from '../trainer';
+import type { TokenBatch } from '../trainingData';
+
+const { config, paramsBuffer, gradBuffer } = workerData as { config: Gpt2Config; paramsBuffer: SharedArrayBuffer; gradBuffer: SharedArrayBuffer };
+const layout = paramLayout(gpt2ParamShapes(config));
+const grads = new Float32Array(gradBuffer);
+const params = tensorsOver(layout, new Float32Array(paramsBuffer), grads);
+
+parentPort?.on('message', (batch: TokenBatch) => {
+  parentPort?.postMessage(computeGradients(config, params, grads, batch));
+});

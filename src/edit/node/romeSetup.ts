@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MemorySource } from '../../formats/byteSource';
+import { openSafetensors } from '../../formats/safetensors';
+import { readTensorRows } from '../../formats/tensorReader';
+import { contextTemplates } from '../contextTemplates';
+import type { ForgeConfig } from '../forgeConfig';
+import { Tensor } from '../engine/tensor';
+import { gpt2ParamShapes, type Gpt2Params } from '../gpt2Model';
+import { keySecondMoment } from '../keyStatistics';
+import { robustCholesky } from '../linalg64';
+import type { RomeContext } from '../rome';
+import { encodeTexts } from '../trainingData';
+import { type ForgeWorld, forgeWorld } from './forgeWorld';
+
+/** Seed of ROME's sampled context templates (fixed, so every worker builds the same ones). */
+export const CONTEXT_TEMPLATE_SEED = 17;
+
+/** Reads a model folder's model.safetensors into frozen parameters. */
+export async function loadModel(dir: string, world: ForgeWorld): Promise<Gpt2Params> {
+  const path = join(dir, 'model.safetensors');
+  const file = await openSafetensors(new MemorySource(path, new Uint8Array(readFileSync(path))));
+  const params: Gpt2Params = new Map();
+  for (const [name, shape] of gpt2ParamShapes(world.config)) {
+    const info = file.tensors.get(name);
+    if (!info) throw new Error(`${path} has no tensor ${name}`);
+    const data = shape.length === 2 ? (await readTensorRows(info, 0)).data : (await readTensorRows({ ...info, shape: [1, shape[0] as number] }, 0)).data;
+    params.set(name, new Tensor(data, shape, false));
+  }
+  return params;
+}
+
+/** Everything ROME needs for edits at `layer`: context templates and C's Cholesky factor (over the filler). */
+export function romeContext(world: ForgeWorld, params: Gpt2Params, layer: number): RomeContext & { covarianceRidge: number; covarianceTokens: number } {
+  const templates = contextTemplates(world.config, params, world.vocab, CONTEXT_TEMPLATE_SEED);
+  const { moment, tokens } = keySecondMoment(world.config, params, layer, encodeTexts(world.vocab, world.kb.filler));
+  const { factor, ridge } = robustCholesky(moment, world.config.n_inner);
+  return { config: world.config, params, vocab: world.vocab, contextTemplates: templates, covarianceFactor: factor, covarianceRidge: ridge, covarianceTokens: tokens };
+}
+
+export function worldFor(forge: ForgeConfig): ForgeWorld {
+  return forgeWorld(forge);
+}
