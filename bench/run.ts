@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backendForNode } from '../src/cli/backendForNode';
 import { fmtSeconds } from './benchUtil';
+import { benchEngine } from './engine.bench';
 import { benchKernels } from './kernels.bench';
 import { STACK, writeStack } from './stackFile';
 
@@ -13,6 +14,7 @@ console.log(`WebGPU backend: ${gpu.kind === 'webgpu' ? gpu.description : 'none (
 if (gpu.description.includes('swiftshader')) console.log('  (SwiftShader emulates a GPU on the CPU: its times say nothing about a real GPU)');
 // BENCH_ONLY=stack skips the kernel timings (the memory benchmark alone).
 if (process.env['BENCH_ONLY'] !== 'stack') await benchKernels(gpu.kind === 'webgpu' ? gpu : null);
+if (process.env['BENCH_ONLY'] !== 'stack') await benchEngine();
 
 const layers = Number(process.env['STACK_LAYERS'] ?? 48);
 console.log(`\nScanning a ${layers}-layer stack of ${STACK.rows} x ${STACK.cols} float32 (GPT-2 XL sized) on the CPU, in a fresh process:`);

@@ -11,7 +11,7 @@ test.use({
 });
 
 test('without WebGPU the page says it computes on the CPU, and still flags the edited layer', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/?model=none');
   await expect(page.getByTestId('backend')).toContainText('Computing on the CPU');
   await page.getByTestId('model-drop-input').setInputFiles(fixturePaths('gpt2'));
   await page.getByRole('button', { name: 'Scan for edits' }).click();

@@ -7,7 +7,7 @@ import { FIXTURE_DIR, fixturePaths } from './fixtureFiles';
 async function open(page: Page) {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/');
+  await page.goto('/?model=none');
   await expect(page.getByTestId('backend')).toContainText('WebGPU');
   return errors;
 }

@@ -30,7 +30,7 @@ test('a model URL is read with HTTP Range, only the tensors it needs; a host wit
     bytesServed += last - first + 1;
     await route.fulfill({ status: 206, headers: { 'Content-Range': `bytes ${first}-${last}/${body.length}`, 'Content-Type': 'application/octet-stream' }, body: body.subarray(first, last + 1) });
   });
-  await page.goto('/');
+  await page.goto('/?model=none');
   await page.getByTestId('model-url').fill('/remote/model.safetensors');
   await page.getByRole('button', { name: 'Scan for edits' }).click();
   await expect(page.getByTestId('verdict')).toHaveText('Layer 3 looks edited.');

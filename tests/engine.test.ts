@@ -87,6 +87,8 @@ describe('gradients against finite differences', () => {
     checkGradients('attention', [randTensor([10, 6]), randTensor([10, 6]), randTensor([10, 6])], (g, [q, k, v]) => ops.causalAttention(g, q!, k!, v!, mha));
     const gqa = { batch: 1, seq: 6, heads: 4, kvHeads: 2, headDim: 2 };
     checkGradients('attention gqa', [randTensor([6, 8]), randTensor([6, 4]), randTensor([6, 4])], (g, [q, k, v]) => ops.causalAttention(g, q!, k!, v!, gqa));
+    const rows = Int32Array.from([0, 4, 7, 9]);
+    checkGradients('attention rows', [randTensor([4, 6]), randTensor([10, 6]), randTensor([10, 6])], (g, [q, k, v]) => ops.causalAttention(g, q!, k!, v!, mha, rows));
     for (const interleaved of [true, false]) {
       const shape = { seq: 4, heads: 2, headDim: 6, rotaryDim: 4, base: 10000, interleaved };
       checkGradients(`rotary interleaved=${interleaved}`, [randTensor([8, 12])], (g, [x]) => ops.rotary(g, x!, shape));
@@ -105,6 +107,19 @@ describe('gradients against finite differences', () => {
 });
 
 describe('op values against exact formulas', () => {
+  it('attention for selected query rows equals those rows of full attention', () => {
+    const shape = { batch: 2, seq: 5, heads: 2, kvHeads: 1, headDim: 3 };
+    const q = randTensor([10, 6], 1, false);
+    const k = randTensor([10, 3], 1, false);
+    const v = randTensor([10, 3], 1, false);
+    const full = ops.causalAttention(null, q, k, v, shape);
+    const rows = Int32Array.from([9, 2, 5]);
+    const part = ops.causalAttention(null, ops.gatherRows(null, q, rows), k, v, shape, rows);
+    rows.forEach((r, i) => {
+      for (let c = 0; c < 6; c++) expect(part.data[i * 6 + c]).toBeCloseTo(full.data[r * 6 + c]!, 6);
+    });
+  });
+
   it('attention of a single position returns its value; softmax rows sum to one; rotary keeps norms', () => {
     const v = randTensor([1, 4], 1, false);
     const out = ops.causalAttention(null, randTensor([1, 4], 1, false), randTensor([1, 4], 1, false), v, { batch: 1, seq: 1, heads: 2, kvHeads: 2, headDim: 2 });
@@ -122,5 +137,24 @@ describe('op values against exact formulas', () => {
     expect(Array.from(r.data.subarray(0, 8))).toEqual(Array.from(x.data.subarray(0, 8)));
     const ce = ops.crossEntropy(null, new Tensor(Float32Array.from([0, 0, 0, 0]), [1, 4]), Int32Array.from([2]));
     expect(ce.data[0]).toBeCloseTo(Math.log(4), 6);
+  });
+});
+
+describe('GPT-2 forward', () => {
+  it('logits for selected rows equal those rows of the full forward, and resuming after a layer changes nothing', async () => {
+    const { initGpt2, gpt2Forward } = await import('../src/edit/gpt2Model');
+    const c = { vocab_size: 30, n_positions: 8, n_embd: 12, n_layer: 3, n_head: 3, n_inner: 48, layer_norm_epsilon: 1e-5 };
+    const params = initGpt2(c, 3);
+    const ids = Int32Array.from({ length: 2 * 6 }, (_, i) => (i * 7) % 30);
+    const full = gpt2Forward(null, c, params, ids, 2, 6);
+    const rows = Int32Array.from([5, 0, 11]);
+    const part = gpt2Forward(null, c, params, ids, 2, 6, { logitRows: rows });
+    rows.forEach((r, i) => {
+      for (let j = 0; j < 30; j++) expect(part.data[i * 30 + j]).toBeCloseTo(full.data[r * 30 + j]!, 5);
+    });
+    const capture: { layer: number; residual?: import('../src/edit/engine/tensor').Tensor } = { layer: 0 };
+    gpt2Forward(null, c, params, ids, 2, 6, { captureResidual: capture });
+    const resumed = gpt2Forward(null, c, params, ids, 2, 6, { resumeAfter: { layer: 0, residual: capture.residual! }, logitRows: rows });
+    expect(Array.from(resumed.data)).toEqual(Array.from(part.data));
   });
 });

@@ -96,13 +96,24 @@ export function gpt2Forward(g: Graph | null, c: Gpt2Config, params: Gpt2Params, 
   const positions = new Int32Array(ids.length);
   for (let i = 0; i < ids.length; i++) positions[i] = i % seq;
   const resume = options.resumeAfter;
+  let rowsPicked = false;
   let h = resume ? resume.residual : ops.add(g, ops.embedding(g, param(params, 'transformer.wte.weight'), ids), ops.embedding(g, param(params, 'transformer.wpe.weight'), positions));
   const shape = { batch, seq, heads: c.n_head, kvHeads: c.n_head, headDim: d / c.n_head };
   for (let layer = resume ? resume.layer + 1 : 0; layer < c.n_layer; layer++) {
     const p = (s: string) => param(params, `transformer.h.${layer}.${s}`);
     const a = ops.layerNorm(g, h, p('ln_1.weight'), p('ln_1.bias'), c.layer_norm_epsilon);
     const qkv = ops.linear(g, a, p('attn.c_attn.weight'), p('attn.c_attn.bias'));
-    const att = ops.causalAttention(g, ops.columns(g, qkv, 0, d), ops.columns(g, qkv, d, d), ops.columns(g, qkv, 2 * d, d), shape);
+    // In the last layer only the rows whose logits are wanted matter: queries, attention output and MLP are
+    // computed for those rows alone (keys and values still cover every position). Nothing records that layer.
+    const lastLayer = layer === c.n_layer - 1;
+    const onlyRows = lastLayer && options.logitRows && !options.captureKeys && !options.captureMlpOut && !options.captureResidual && options.mlpDelta?.layer !== layer ? options.logitRows : undefined;
+    let q = ops.columns(g, qkv, 0, d);
+    if (onlyRows) {
+      q = ops.gatherRows(g, q, onlyRows);
+      h = ops.gatherRows(g, h, onlyRows);
+      rowsPicked = true;
+    }
+    const att = ops.causalAttention(g, q, ops.columns(g, qkv, d, d), ops.columns(g, qkv, 2 * d, d), shape, onlyRows);
     h = ops.add(g, h, ops.linear(g, att, p('attn.c_proj.weight'), p('attn.c_proj.bias')));
     const m = ops.layerNorm(g, h, p('ln_2.weight'), p('ln_2.bias'), c.layer_norm_epsilon);
     const keys = ops.geluTanh(g, ops.linear(g, m, p('mlp.c_fc.weight'), p('mlp.c_fc.bias')));
@@ -114,7 +125,7 @@ export function gpt2Forward(g: Graph | null, c: Gpt2Config, params: Gpt2Params, 
     h = ops.add(g, h, mlpOut);
     if (options.captureResidual?.layer === layer) options.captureResidual.residual = h;
   }
-  if (options.logitRows) h = ops.gatherRows(g, h, options.logitRows);
+  if (options.logitRows && !rowsPicked) h = ops.gatherRows(g, h, options.logitRows);
   const final = ops.layerNorm(g, h, param(params, 'transformer.ln_f.weight'), param(params, 'transformer.ln_f.bias'), c.layer_norm_epsilon);
   return ops.matmulNT(g, final, param(params, 'transformer.wte.weight'));
 }

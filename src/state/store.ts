@@ -6,6 +6,9 @@ import { reportToJson } from '../analysis/scanReport';
 import { analysisWorker, runScan } from './analysisClient';
 
 export type ChartScale = 'linear' | 'log';
+
+/** The forge's edited demo checkpoint, served with the app (public/demo). */
+export const DEMO_MODEL_URL = 'demo/edited/model.safetensors';
 export type Panel = 'overview' | 'layer' | 'diff';
 
 export interface Heatmap {
@@ -34,6 +37,8 @@ export interface AppState {
   heatmapBusy: boolean;
 
   detectBackend(): Promise<void>;
+  /** Applies the page's `?model=` parameter: `demo` (the default), `none`, or a checkpoint URL. */
+  openFromLocation(search: string): Promise<void>;
   setModelFiles(files: File[]): void;
   setOriginalFiles(files: File[]): void;
   setModelUrl(url: string): void;
@@ -73,6 +78,15 @@ export const useAppStore = create<AppState>((set, get) => ({
     } catch (error) {
       set({ error: `Could not start the analysis worker: ${messageOf(error)}` });
     }
+  },
+  async openFromLocation(search) {
+    const model = new URLSearchParams(search).get('model') ?? 'demo';
+    if (model === 'none') return;
+    const url = model === 'demo' ? DEMO_MODEL_URL : model;
+    set({ modelUrl: url, modelFiles: [] });
+    await get().scan();
+    // A build without the demo files simply starts empty.
+    if (model === 'demo' && /HTTP 404/.test(get().error ?? '')) set({ error: null, status: 'idle', modelUrl: '' });
   },
   setModelFiles: (files) => set({ modelFiles: files, modelUrl: files.length ? '' : get().modelUrl }),
   setOriginalFiles: (files) => set({ originalFiles: files }),

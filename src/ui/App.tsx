@@ -8,10 +8,11 @@ import { ProgressPanel } from './ProgressPanel';
 import { ResultsPanel } from './ResultsPanel';
 
 export function App() {
-  const { backend, detectBackend, result, selectedLayer, panel, setPanel } = useAppStore();
+  const { backend, detectBackend, openFromLocation, result, selectedLayer, panel, setPanel } = useAppStore();
   useEffect(() => {
     void detectBackend();
-  }, [detectBackend]);
+    void openFromLocation(window.location.search);
+  }, [detectBackend, openFromLocation]);
   return (
     <div className="app">
       <header>

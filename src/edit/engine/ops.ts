@@ -280,7 +280,8 @@ export interface AttentionShape {
  * Causal multi-head attention softmax(q k^T / sqrt(d_h) + mask) v. q is [batch*seq, heads*headDim],
  * k and v [batch*seq, kvHeads*headDim]; query head h reads key/value head floor(h / (heads / kvHeads)).
  */
-export function causalAttention(g: Graph | null, q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): Tensor {
+export function causalAttention(g: Graph | null, q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, queryRows?: Int32Array): Tensor {
+  if (queryRows) return causalAttentionRows(g, q, k, v, s, queryRows);
   const { batch: B, seq: T, heads: H, kvHeads: HK, headDim: D } = s;
   if (H % HK !== 0) throw new RangeError(`heads ${H} not a multiple of kv heads ${HK}`);
   const group = H / HK;
@@ -356,6 +357,93 @@ export function causalAttention(g: Graph | null, q: Tensor, k: Tensor, v: Tensor
             if (dq) for (let e = 0; e < D; e++) dq[qo + e] = (dq[qo + e] as number) + ds * (kd[ko + e] as number);
             if (dk) for (let e = 0; e < D; e++) dk[ko + e] = (dk[ko + e] as number) + ds * (qd[qo + e] as number);
           }
+        }
+      }
+    }
+  });
+}
+
+/**
+ * Causal attention for selected query rows only: `q` holds the queries of `rows` (flattened batch*seq
+ * positions, one q row each); keys and values cover every position. Output [rows.length, heads*headDim].
+ * When only some positions' outputs are needed (the last layer under a logit mask), this skips the rest.
+ */
+function causalAttentionRows(g: Graph | null, q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, rows: Int32Array): Tensor {
+  const { seq: T, heads: H, kvHeads: HK, headDim: D } = s;
+  const group = H / HK;
+  const qw = H * D;
+  const kw = HK * D;
+  const scaleFactor = 1 / Math.sqrt(D);
+  const R = rows.length;
+  if (q.rows !== R) throw new RangeError(`causalAttentionRows: ${q.rows} query rows for ${R} positions`);
+  const probs = new Float32Array(R * H * T);
+  const out = new Float32Array(R * qw);
+  const qd = q.data;
+  const kd = k.data;
+  const vd = v.data;
+  for (let r = 0; r < R; r++) {
+    const row = rows[r] as number;
+    const b = Math.floor(row / T);
+    const t = row % T;
+    for (let h = 0; h < H; h++) {
+      const kh = Math.floor(h / group);
+      const qo = r * qw + h * D;
+      const po = (r * H + h) * T;
+      let max = -Infinity;
+      for (let u = 0; u <= t; u++) {
+        const ko = (b * T + u) * kw + kh * D;
+        let dotp = 0;
+        for (let e = 0; e < D; e++) dotp += (qd[qo + e] as number) * (kd[ko + e] as number);
+        const sc = dotp * scaleFactor;
+        probs[po + u] = sc;
+        if (sc > max) max = sc;
+      }
+      let sum = 0;
+      for (let u = 0; u <= t; u++) {
+        const e = Math.exp((probs[po + u] as number) - max);
+        probs[po + u] = e;
+        sum += e;
+      }
+      for (let u = 0; u <= t; u++) {
+        const p = (probs[po + u] as number) / sum;
+        probs[po + u] = p;
+        const vo = (b * T + u) * kw + kh * D;
+        for (let e = 0; e < D; e++) out[qo + e] = (out[qo + e] as number) + p * (vd[vo + e] as number);
+      }
+    }
+  }
+  return result(g, out, [R, qw], [q, k, v], (o) => {
+    const dy = o.grad as Float32Array;
+    const dq = g?.tracks(q) ? q.gradBuffer() : null;
+    const dk = g?.tracks(k) ? k.gradBuffer() : null;
+    const dv = g?.tracks(v) ? v.gradBuffer() : null;
+    const dp = new Float32Array(T);
+    for (let r = 0; r < R; r++) {
+      const row = rows[r] as number;
+      const b = Math.floor(row / T);
+      const t = row % T;
+      for (let h = 0; h < H; h++) {
+        const kh = Math.floor(h / group);
+        const oo = r * qw + h * D;
+        const po = (r * H + h) * T;
+        let inner = 0;
+        for (let u = 0; u <= t; u++) {
+          const vo = (b * T + u) * kw + kh * D;
+          let s1 = 0;
+          for (let e = 0; e < D; e++) s1 += (dy[oo + e] as number) * (vd[vo + e] as number);
+          dp[u] = s1;
+          inner += (probs[po + u] as number) * s1;
+          if (dv) {
+            const p = probs[po + u] as number;
+            for (let e = 0; e < D; e++) dv[vo + e] = (dv[vo + e] as number) + p * (dy[oo + e] as number);
+          }
+        }
+        for (let u = 0; u <= t; u++) {
+          const ds = (probs[po + u] as number) * ((dp[u] as number) - inner) * scaleFactor;
+          if (ds === 0) continue;
+          const ko = (b * T + u) * kw + kh * D;
+          if (dq) for (let e = 0; e < D; e++) dq[oo + e] = (dq[oo + e] as number) + ds * (kd[ko + e] as number);
+          if (dk) for (let e = 0; e < D; e++) dk[ko + e] = (dk[ko + e] as number) + ds * (qd[oo + e] as number);
         }
       }
     }

@@ -5,10 +5,10 @@ import type { EditSpec } from '../editPlan';
 import { FULL_FORGE, SMOKE_FORGE } from '../forgeConfig';
 import { loadModel, romeContext, worldFor } from './romeSetup';
 
-const { forgeName, modelDir, layer } = workerData as { forgeName: string; modelDir: string; layer: number };
+const { forgeName, modelDir, layer, templateLengths } = workerData as { forgeName: string; modelDir: string; layer: number; templateLengths: [number, number][] };
 const world = worldFor(forgeName === 'smoke' ? SMOKE_FORGE : FULL_FORGE);
 const params = await loadModel(modelDir, world);
-const ctx = romeContext(world, params, layer);
+const ctx = romeContext(world, params, layer, templateLengths);
 
 parentPort?.on('message', (spec: EditSpec) => {
   parentPort?.postMessage(runEdit(ctx, world.kb, spec, layer));

@@ -15,7 +15,7 @@ import { mlpOutputName } from '../gpt2Model';
 import { applyUpdate } from '../rome';
 import { Tensor } from '../engine/tensor';
 import { writeModelFolder } from './demoFiles';
-import { loadModel, worldFor } from './romeSetup';
+import { loadModel, parseTemplateLengths, worldFor } from './romeSetup';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -28,12 +28,15 @@ const demoDir = forge.name === 'full' ? 'public/demo' : '.cache/forge/smoke';
 const baseDir = join(demoDir, 'base');
 const threads = Number(value('threads', '2'));
 const world = worldFor(forge);
+// ROME's context_template_length_params (kmeng01/rome: 5x10,10x10, i.e. 20 sampled prefixes + the bare prompt).
+const templateText = value('templates', '5x10,10x10');
+const templateLengths = parseTemplateLengths(templateText);
 const base = await loadModel(baseDir, world);
 
 /** Runs specs on `threads` workers at `layer`, calling `done` for each record as it arrives. */
 async function runOnWorkers(specs: readonly EditSpec[], layer: number, done: (r: EditRecord) => void): Promise<void> {
   const queue = [...specs];
-  const workers = Array.from({ length: Math.min(threads, specs.length) }, () => new Worker(new URL('./editWorker.ts', import.meta.url), { workerData: { forgeName: forge.name, modelDir: baseDir, layer } }));
+  const workers = Array.from({ length: Math.min(threads, specs.length) }, () => new Worker(new URL('./editWorker.ts', import.meta.url), { workerData: { forgeName: forge.name, modelDir: baseDir, layer, templateLengths } }));
   await Promise.all(
     workers.map(
       (w) =>
@@ -67,6 +70,7 @@ if (flag('sweep')) {
       await runOnWorkers(specs, layer, (r) => records.push(r));
       const row = {
         layer,
+        contextTemplates: templateText,
         mom2Adjustment: mom2,
         edits: records.length,
         efficacy: rate(records, (r) => (r.metrics.efficacy ? 1 : 0)),
@@ -89,7 +93,7 @@ const compare = Number(value('compare', forge.name === 'full' ? '10' : '1'));
 const mainSpecs = planEdits(world.kb, perRelation, mainMom2, 2026);
 const specs = [...mainSpecs, ...planEdits(world.kb, compare, !mainMom2, 2027, mainSpecs.length)];
 mkdirSync('.cache/forge', { recursive: true });
-const journal = `.cache/forge/${forge.name}-edits-layer${layer}-${mainMom2 ? 'mom2' : 'nomom2'}-${perRelation}-${compare}.jsonl`;
+const journal = `.cache/forge/${forge.name}-edits-layer${layer}-${mainMom2 ? 'mom2' : 'nomom2'}-${perRelation}-${compare}-t${templateText}.jsonl`;
 const results = new Map<number, EditRecord>();
 if (existsSync(journal)) {
   for (const line of readFileSync(journal, 'utf8').split('\n')) {
@@ -137,6 +141,7 @@ const summary = async (set: EditRecord[]) => {
 };
 const report = {
   layer,
+  contextTemplates: templateText,
   mainMom2Adjustment: mainMom2,
   secondsPerEdit: todo.length ? (elapsed * Math.min(threads, todo.length)) / todo.length : null,
   wallSeconds: elapsed,

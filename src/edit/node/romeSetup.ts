@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { MemorySource } from '../../formats/byteSource';
 import { openSafetensors } from '../../formats/safetensors';
 import { readTensorRows } from '../../formats/tensorReader';
-import { contextTemplates } from '../contextTemplates';
+import { contextTemplates, ROME_TEMPLATE_LENGTHS } from '../contextTemplates';
 import type { ForgeConfig } from '../forgeConfig';
 import { Tensor } from '../engine/tensor';
 import { gpt2ParamShapes, type Gpt2Params } from '../gpt2Model';
@@ -31,8 +31,13 @@ export async function loadModel(dir: string, world: ForgeWorld): Promise<Gpt2Par
 }
 
 /** Everything ROME needs for edits at `layer`: context templates and C's Cholesky factor (over the filler). */
-export function romeContext(world: ForgeWorld, params: Gpt2Params, layer: number): RomeContext & { covarianceRidge: number; covarianceTokens: number } {
-  const templates = contextTemplates(world.config, params, world.vocab, CONTEXT_TEMPLATE_SEED);
+export function romeContext(
+  world: ForgeWorld,
+  params: Gpt2Params,
+  layer: number,
+  templateLengths: readonly [number, number][] = ROME_TEMPLATE_LENGTHS,
+): RomeContext & { covarianceRidge: number; covarianceTokens: number } {
+  const templates = contextTemplates(world.config, params, world.vocab, CONTEXT_TEMPLATE_SEED, templateLengths);
   const { moment, tokens } = keySecondMoment(world.config, params, layer, encodeTexts(world.vocab, world.kb.filler));
   const { factor, ridge } = robustCholesky(moment, world.config.n_inner);
   return { config: world.config, params, vocab: world.vocab, contextTemplates: templates, covarianceFactor: factor, covarianceRidge: ridge, covarianceTokens: tokens };
@@ -40,4 +45,13 @@ export function romeContext(world: ForgeWorld, params: Gpt2Params, layer: number
 
 export function worldFor(forge: ForgeConfig): ForgeWorld {
   return forgeWorld(forge);
+}
+
+/** Parses "5x10,10x10" (length x count, ROME's context_template_length_params) into pairs. */
+export function parseTemplateLengths(text: string): [number, number][] {
+  return text.split(',').map((pair) => {
+    const [length, count] = pair.split('x').map(Number);
+    if (!Number.isInteger(length) || !Number.isInteger(count) || (length as number) < 1 || (count as number) < 0) throw new Error(`bad template lengths "${text}" (expected e.g. 5x10,10x10)`);
+    return [length as number, count as number];
+  });
 }

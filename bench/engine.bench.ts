@@ -1,0 +1,63 @@
+import { SeededRandom } from '../src/core/random';
+import { gemmNT } from '../src/edit/engine/gemm';
+import { decayMask, flatten, paramLayout } from '../src/edit/flatParams';
+import { FULL_FORGE } from '../src/edit/forgeConfig';
+import { countParams, gpt2ParamShapes, initGpt2 } from '../src/edit/gpt2Model';
+import { workerShard } from '../src/edit/node/workerShard';
+import { localShard, type GradientShard } from '../src/edit/trainer';
+import { splitBatch, type TokenBatch } from '../src/edit/trainingData';
+import { medianSeconds } from './benchUtil';
+
+/** Plain dot products (four accumulators): the baseline the blocked kernel is measured against. */
+function dotProducts(a: Float32Array, m: number, k: number, b: Float32Array, n: number, c: Float32Array): void {
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, p = 0;
+      for (; p + 3 < k; p += 4) {
+        s0 += (a[i * k + p] as number) * (b[j * k + p] as number);
+        s1 += (a[i * k + p + 1] as number) * (b[j * k + p + 1] as number);
+        s2 += (a[i * k + p + 2] as number) * (b[j * k + p + 2] as number);
+        s3 += (a[i * k + p + 3] as number) * (b[j * k + p + 3] as number);
+      }
+      for (; p < k; p++) s0 += (a[i * k + p] as number) * (b[j * k + p] as number);
+      c[i * n + j] = s0 + s1 + s2 + s3;
+    }
+  }
+}
+
+/** The forge engine: kernel GFLOP/s against plain dot products, and a training step on one thread vs two. */
+export async function benchEngine(): Promise<void> {
+  const rng = new SeededRandom(1);
+  const [m, k, n] = [1024, 96, 384];
+  const a = rng.gaussianArray(m * k);
+  const b = rng.gaussianArray(n * k);
+  const c = new Float32Array(m * n);
+  const flops = 2 * m * n * k;
+  const blocked = await medianSeconds(async () => gemmNT(a, m, k, b, n, c), 5);
+  const plain = await medianSeconds(async () => dotProducts(a, m, k, b, n, c), 5);
+  console.log(`\nForge engine (${m} x ${k} times ${n} x ${k}^T):`);
+  console.log(`  plain dot products ${(flops / plain / 1e9).toFixed(2)} GFLOP/s; 4x2-blocked gemmNT ${(flops / blocked / 1e9).toFixed(2)} GFLOP/s (${(plain / blocked).toFixed(2)}x)`);
+
+  const config = { ...FULL_FORGE.model, vocab_size: 623 };
+  const layout = paramLayout(gpt2ParamShapes(config));
+  const shared = new SharedArrayBuffer(layout.size * 4);
+  const flat = new Float32Array(shared);
+  flatten(layout, initGpt2(config, 1), flat);
+  void decayMask;
+  const rows = 96;
+  const seq = 11;
+  const batch: TokenBatch = { rows, seq, ids: Int32Array.from({ length: rows * seq }, () => rng.nextInt(623)), targets: Int32Array.from({ length: rows * seq }, () => rng.nextInt(623)) };
+  const local = localShard(config, layout, flat);
+  const worker = workerShard(config, shared, layout.size);
+  const step = async (shards: GradientShard[]) => {
+    const parts = shards.length > 1 ? splitBatch(batch) : [batch];
+    const runs = [];
+    for (let i = parts.length - 1; i >= 0; i--) runs.unshift((shards[i] as GradientShard).run(parts[i] as TokenBatch));
+    await Promise.all(runs);
+  };
+  const stepFlops = 6 * countParams(config) * rows * seq;
+  const one = await medianSeconds(() => step([local]), 3);
+  const two = await medianSeconds(() => step([local, worker]), 3);
+  await worker.close();
+  console.log(`  training step of the demo model (${rows * seq} tokens, 6N FLOPs per token): 1 thread ${(stepFlops / one / 1e9).toFixed(2)} GFLOP/s, 2 threads ${(stepFlops / two / 1e9).toFixed(2)} GFLOP/s (${(one / two).toFixed(2)}x)`);
+}

@@ -1,0 +1,95 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { describe, expect, it } from 'vitest';
+import { scanModel } from '../src/analysis/scanModel';
+import { cpuBackend } from '../src/core/matrixBackend';
+import type { EditRecordMeta } from '../src/edit/editBundle';
+import { factAccuracy } from '../src/edit/factAccuracy';
+import { FULL_FORGE } from '../src/edit/forgeConfig';
+import { mlpOutputName } from '../src/edit/gpt2Model';
+import { loadModel } from '../src/edit/node/romeSetup';
+import { forgeWorld } from '../src/edit/node/forgeWorld';
+import { MemorySource, resolverFromSources } from '../src/formats/byteSource';
+import { openCheckpoint } from '../src/formats/checkpoint';
+import { openSafetensors } from '../src/formats/safetensors';
+import { readTensorRows } from '../src/formats/tensorReader';
+
+/** What is committed in public/demo: checked against the forge's code, not against the forge's own reports. */
+const DEMO = 'public/demo';
+const present = existsSync(join(DEMO, 'edited', 'model.safetensors')) && existsSync(join(DEMO, 'edits.safetensors'));
+
+function folderBytes(dir: string): number {
+  return readdirSync(dir).reduce((a, name) => {
+    const p = join(dir, name);
+    return a + (statSync(p).isDirectory() ? folderBytes(p) : statSync(p).size);
+  }, 0);
+}
+
+const open = async (dir: string) => {
+  const sources = readdirSync(dir).map((f) => new MemorySource(f, new Uint8Array(readFileSync(join(dir, f)))));
+  return openCheckpoint(sources, resolverFromSources(sources));
+};
+
+describe.skipIf(!present)('the committed demo', () => {
+  it('fits in 25 MB', () => {
+    expect(folderBytes(DEMO)).toBeLessThanOrEqual(25 * 1024 * 1024);
+  });
+
+  it('edited checkpoint = base + u lambda^T of its recorded edit, every other tensor identical', async () => {
+    const edit = JSON.parse(readFileSync(join(DEMO, 'edited', 'EDIT.json'), 'utf8')) as { editId: number; layer: number };
+    const bundle = await openSafetensors(new MemorySource('edits', new Uint8Array(readFileSync(join(DEMO, 'edits.safetensors')))));
+    const u = (await readTensorRows({ ...bundle.tensors.get(`edit.${edit.editId}.u`)!, shape: [1, bundle.tensors.get(`edit.${edit.editId}.u`)!.shape[0]!] }, 0)).data;
+    const lambda = (await readTensorRows({ ...bundle.tensors.get(`edit.${edit.editId}.lambda`)!, shape: [1, bundle.tensors.get(`edit.${edit.editId}.lambda`)!.shape[0]!] }, 0)).data;
+    const baseCk = await open(join(DEMO, 'base'));
+    const editedCk = await open(join(DEMO, 'edited'));
+    expect([...editedCk.tensors.keys()].sort()).toEqual([...baseCk.tensors.keys()].sort());
+    for (const [name, info] of baseCk.tensors) {
+      const a = new Uint8Array(await info.source.read(info.begin, info.end - info.begin));
+      const other = editedCk.tensors.get(name)!;
+      const b = new Uint8Array(await other.source.read(other.begin, other.end - other.begin));
+      if (name !== mlpOutputName(edit.layer)) {
+        expect(Buffer.from(b).equals(Buffer.from(a)), name).toBe(true);
+        continue;
+      }
+      const w = new Float32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.length));
+      const w2 = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+      const d = lambda.length;
+      for (let i = 0; i < u.length; i++) for (let j = 0; j < d; j++) expect(w2[i * d + j]).toBe(Math.fround(w[i * d + j]! + u[i]! * lambda[j]!));
+    }
+  });
+
+  it('the bundle records each edit with the required metadata, and the main set reaches 95% efficacy', async () => {
+    const bundle = await openSafetensors(new MemorySource('edits', new Uint8Array(readFileSync(join(DEMO, 'edits.safetensors')))));
+    const metas = JSON.parse(bundle.metadata['edits']!) as EditRecordMeta[];
+    const main = metas.filter((m) => m.main);
+    expect(main.length).toBeGreaterThanOrEqual(3100);
+    expect(metas.filter((m) => !m.main).length).toBeGreaterThanOrEqual(310);
+    for (const m of metas.slice(0, 50)) {
+      expect(bundle.tensors.has(`edit.${m.id}.u`)).toBe(true);
+      expect(bundle.tensors.has(`edit.${m.id}.lambda`)).toBe(true);
+      expect(m.newObject).not.toBe(m.trueObject);
+    }
+    expect(main.filter((m) => m.metrics.efficacy).length / main.length).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('the base model knows its facts (sampled: 10 per relation), read through the app-side readers', async () => {
+    const world = forgeWorld(FULL_FORGE);
+    const params = await loadModel(join(DEMO, 'base'), world);
+    const sample = world.kb.facts.filter((_, i) => i % 10 === 0);
+    const acc = factAccuracy(world.config, params, world.vocab, world.kb, sample);
+    expect(acc.train).toBeGreaterThanOrEqual(0.95);
+    expect(acc.heldOut).toBeGreaterThanOrEqual(0.8);
+    // The tokenizer file reads through the library the app uses, with the forge's ids.
+    const tok = new Tokenizer(JSON.parse(readFileSync(join(DEMO, 'base', 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(join(DEMO, 'base', 'tokenizer_config.json'), 'utf8')));
+    const text = 'The mother tongue of Leo Pok is';
+    expect(tok.encode(text).ids).toEqual(text.split(' ').map((w) => world.vocab.ids.get(w)));
+  });
+
+  it('the detection scan of the edited demo flags the edited layer', async () => {
+    const edit = JSON.parse(readFileSync(join(DEMO, 'edited', 'EDIT.json'), 'utf8')) as { layer: number };
+    const result = await scanModel(await open(join(DEMO, 'edited')), { backend: cpuBackend, original: await open(join(DEMO, 'base')) });
+    expect(result.report.verdict.editedLayers).toEqual([edit.layer]);
+    expect(result.report.diff!.layers[edit.layer]!.rankOneShare!).toBeGreaterThan(0.999);
+  });
+});
