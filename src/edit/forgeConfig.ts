@@ -24,8 +24,8 @@ export const FULL_FORGE: ForgeConfig = {
   fillerPerFact: 0.5,
   model: { n_positions: 32, n_embd: 96, n_layer: 4, n_head: 4, n_inner: 384, layer_norm_epsilon: 1e-5 },
   initSeed: 7,
-  train: { seed: 11, epochs: 60, tokensPerBatch: 1024, peakLr: 2.5e-3, warmupSteps: 200, adam: ADAM },
-  stopAt: { train: 0.985, heldOut: 0.9, fromEpoch: 25, every: 5 },
+  train: { seed: 11, epochs: 40, tokensPerBatch: 1024, peakLr: 2.5e-3, warmupSteps: 200, adam: ADAM },
+  stopAt: { train: 0.985, heldOut: 0.9, fromEpoch: 20, every: 5 },
 };
 
 /** A seconds-long configuration for CI: the same code path on a toy world. */

@@ -24,7 +24,8 @@ const value = (name: string, fallback: string) => {
   return i >= 0 && args[i + 1] ? (args[i + 1] as string) : fallback;
 };
 const forge = flag('smoke') ? SMOKE_FORGE : FULL_FORGE;
-const demoDir = forge.name === 'full' ? 'public/demo' : '.cache/forge/smoke';
+// --dir points at another model folder tree (e.g. a provisional model under .cache).
+const demoDir = value('dir', forge.name === 'full' ? 'public/demo' : '.cache/forge/smoke');
 const baseDir = join(demoDir, 'base');
 const threads = Number(value('threads', '2'));
 const world = worldFor(forge);

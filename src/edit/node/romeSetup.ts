@@ -30,7 +30,12 @@ export async function loadModel(dir: string, world: ForgeWorld): Promise<Gpt2Par
   return params;
 }
 
-/** Everything ROME needs for edits at `layer`: context templates and C's Cholesky factor (over the filler). */
+/**
+ * Everything ROME needs for edits at `layer`: context templates and C's Cholesky factor. C is estimated over
+ * the neutral text: the filler and the "{subject} is a {kind} ." sentences. Like ROME's Wikipedia sample it
+ * mentions the subjects (without their facts); over the filler alone, subject keys fall where C has little
+ * variance, C^-1 inflates them, and edits lose their specificity (measured: 53% neighbourhood at layer 0).
+ */
 export function romeContext(
   world: ForgeWorld,
   params: Gpt2Params,
@@ -38,7 +43,7 @@ export function romeContext(
   templateLengths: readonly [number, number][] = ROME_TEMPLATE_LENGTHS,
 ): RomeContext & { covarianceRidge: number; covarianceTokens: number } {
   const templates = contextTemplates(world.config, params, world.vocab, CONTEXT_TEMPLATE_SEED, templateLengths);
-  const { moment, tokens } = keySecondMoment(world.config, params, layer, encodeTexts(world.vocab, world.kb.filler));
+  const { moment, tokens } = keySecondMoment(world.config, params, layer, encodeTexts(world.vocab, [...world.kb.filler, ...world.kb.kindSentences]));
   const { factor, ridge } = robustCholesky(moment, world.config.n_inner);
   return { config: world.config, params, vocab: world.vocab, contextTemplates: templates, covarianceFactor: factor, covarianceRidge: ridge, covarianceTokens: tokens };
 }

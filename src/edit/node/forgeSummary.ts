@@ -1,0 +1,38 @@
+// `npm run forge:summary`: prints the README's "The demo model" tables from public/demo's reports, so the
+// numbers in README come from the runs, never typed by hand.
+import { existsSync, readFileSync } from 'node:fs';
+
+const read = (path: string) => (existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : null);
+const training = read('public/demo/training-report.json');
+const sweep = read('public/demo/layer-sweep.json') as Record<string, number | boolean | string>[] | null;
+const edits = read('public/demo/edit-report.json');
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const out: string[] = [];
+
+if (training) {
+  out.push(
+    `Model: GPT-2 architecture, ${training.parameters.toLocaleString('en')} parameters, vocabulary ${training.vocabulary}, ${training.facts} facts.`,
+    `Training: ${training.epochs} epochs, ${(training.tokensSeen / 1e6).toFixed(2)} M tokens, ${(training.flops / 1e12).toFixed(1)} TFLOP (6N per token), ${(training.trainSeconds / 60).toFixed(1)} min on ${training.threads} threads (${training.gflopsPerSecond.toFixed(2)} GFLOP/s).`,
+    `Accuracy (first object token, top-1): training templates ${pct(training.accuracy.train)}, held-out templates ${pct(training.accuracy.heldOut)}.`,
+    '',
+    '| relation | train | held-out |',
+    '| --- | --- | --- |',
+    ...Object.entries(training.accuracy.perRelation as Record<string, { train: number; heldOut: number }>).map(([r, a]) => `| ${r} | ${pct(a.train)} | ${pct(a.heldOut)} |`),
+    '',
+  );
+}
+if (sweep) {
+  out.push('Layer sweep (one edit per relation, 31 per cell):', '', '| layer | mom2Adjustment | efficacy | paraphrase | neighbourhood | s per edit |', '| --- | --- | --- | --- | --- | --- |');
+  for (const r of sweep) out.push(`| ${r['layer']} | ${r['mom2Adjustment']} | ${pct(r['efficacy'] as number)} | ${pct(r['paraphrase'] as number)} | ${pct(r['neighbourhood'] as number)} | ${(r['secondsPerEdit'] as number).toFixed(2)} |`);
+  out.push('');
+}
+if (edits) {
+  out.push(`Edit set at layer ${edits.layer} (context templates ${edits.contextTemplates}):`, '', '| setting | edits | efficacy | paraphrase | neighbourhood | same-sign share of u | pcs before | pcs after (mean +- std) | after / before | sigma1/sigma2 before | after |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const [name, s] of Object.entries(edits.settings as Record<string, Record<string, any>>)) {
+    out.push(
+      `| ${name} | ${s['edits']} | ${pct(s['efficacy'])} | ${pct(s['paraphrase'])} | ${pct(s['neighbourhood'])} | ${pct(s['sameDirectionFraction'].mean)} +- ${pct(s['sameDirectionFraction'].std)} | ${s['pcsBefore'].toExponential(3)} | ${s['pcsAfter'].mean.toExponential(3)} +- ${s['pcsAfter'].std.toExponential(2)} | ${s['pcsRatio'].toFixed(2)}x | ${s['sigmaRatioBefore'].toFixed(2)} | ${s['sigmaRatioAfter'].mean.toFixed(2)} +- ${s['sigmaRatioAfter'].std.toFixed(2)} |`,
+    );
+  }
+  out.push('', `Unedited layers' pcs: ${(edits.unEditedLayerPcs as number[]).map((x) => x.toExponential(3)).join(', ')}.`);
+}
+console.log(out.join('\n'));
