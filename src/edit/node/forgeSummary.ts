@@ -28,9 +28,25 @@ if (sweep) {
 }
 if (edits) {
   out.push(`Edit set at layer ${edits.layer} (context templates ${edits.contextTemplates}):`, '', '| setting | edits | efficacy | paraphrase | neighbourhood | same-sign share of u | pcs before | pcs after (mean +- std) | after / before | sigma1/sigma2 before | after |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const [name, s] of Object.entries(edits.settings as Record<string, Record<string, any>>)) {
+  interface Spread {
+    mean: number;
+    std: number;
+  }
+  interface SettingSummary {
+    edits: number;
+    efficacy: number;
+    paraphrase: number;
+    neighbourhood: number;
+    sameDirectionFraction: Spread;
+    pcsBefore: number;
+    pcsAfter: Spread;
+    pcsRatio: number;
+    sigmaRatioBefore: number;
+    sigmaRatioAfter: Spread;
+  }
+  for (const [name, s] of Object.entries(edits.settings as Record<string, SettingSummary>)) {
     out.push(
-      `| ${name} | ${s['edits']} | ${pct(s['efficacy'])} | ${pct(s['paraphrase'])} | ${pct(s['neighbourhood'])} | ${pct(s['sameDirectionFraction'].mean)} +- ${pct(s['sameDirectionFraction'].std)} | ${s['pcsBefore'].toExponential(3)} | ${s['pcsAfter'].mean.toExponential(3)} +- ${s['pcsAfter'].std.toExponential(2)} | ${s['pcsRatio'].toFixed(2)}x | ${s['sigmaRatioBefore'].toFixed(2)} | ${s['sigmaRatioAfter'].mean.toFixed(2)} +- ${s['sigmaRatioAfter'].std.toFixed(2)} |`,
+      `| ${name} | ${s.edits} | ${pct(s.efficacy)} | ${pct(s.paraphrase)} | ${pct(s.neighbourhood)} | ${pct(s.sameDirectionFraction.mean)} +- ${pct(s.sameDirectionFraction.std)} | ${s.pcsBefore.toExponential(3)} | ${s.pcsAfter.mean.toExponential(3)} +- ${s.pcsAfter.std.toExponential(2)} | ${s.pcsRatio.toFixed(2)}x | ${s.sigmaRatioBefore.toFixed(2)} | ${s.sigmaRatioAfter.mean.toFixed(2)} +- ${s.sigmaRatioAfter.std.toFixed(2)} |`,
     );
   }
   out.push('', `Unedited layers' pcs: ${(edits.unEditedLayerPcs as number[]).map((x) => x.toExponential(3)).join(', ')}.`);
