@@ -39,3 +39,12 @@ export const SMOKE_FORGE: ForgeConfig = {
   train: { seed: 4, epochs: 3, tokensPerBatch: 256, peakLr: 3e-3, warmupSteps: 5, adam: ADAM },
   stopAt: { train: 2, heldOut: 2, fromEpoch: 99, every: 99 },
 };
+
+/** A quarter-size world on the demo architecture: minutes, for checking design choices (causal traces, ROME). */
+export const PROBE_FORGE: ForgeConfig = {
+  ...FULL_FORGE,
+  name: 'probe',
+  subjectsPerRelation: 25,
+  train: { ...FULL_FORGE.train, epochs: 30, warmupSteps: 60 },
+  stopAt: { train: 0.99, heldOut: 0.9, fromEpoch: 15, every: 5 },
+};

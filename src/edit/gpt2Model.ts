@@ -77,6 +77,10 @@ export interface ForwardOptions {
   captureResidual?: { layer: number; residual?: Tensor };
   /** Starts from a residual stream recorded after `layer`, skipping everything up to it. */
   resumeAfter?: { layer: number; residual: Tensor };
+  /** Adds these values to the embeddings of consecutive rows from `row` (causal tracing's corruption). */
+  embeddingNoise?: { row: number; values: Float32Array };
+  /** Overwrites the residual stream after `layer` at `row` with `value` (causal tracing's restoration). */
+  patchResidual?: { layer: number; row: number; value: Float32Array };
 }
 
 function param(params: Gpt2Params, name: string): Tensor {
@@ -98,6 +102,13 @@ export function gpt2Forward(g: Graph | null, c: Gpt2Config, params: Gpt2Params, 
   const resume = options.resumeAfter;
   let rowsPicked = false;
   let h = resume ? resume.residual : ops.add(g, ops.embedding(g, param(params, 'transformer.wte.weight'), ids), ops.embedding(g, param(params, 'transformer.wpe.weight'), positions));
+  if (options.embeddingNoise && !resume) {
+    const noisy = Float32Array.from(h.data);
+    options.embeddingNoise.values.forEach((v, i) => {
+      noisy[options.embeddingNoise!.row * d + i] = (noisy[options.embeddingNoise!.row * d + i] as number) + v;
+    });
+    h = new Tensor(noisy, h.shape);
+  }
   const shape = { batch, seq, heads: c.n_head, kvHeads: c.n_head, headDim: d / c.n_head };
   for (let layer = resume ? resume.layer + 1 : 0; layer < c.n_layer; layer++) {
     const p = (s: string) => param(params, `transformer.h.${layer}.${s}`);
@@ -106,7 +117,7 @@ export function gpt2Forward(g: Graph | null, c: Gpt2Config, params: Gpt2Params, 
     // In the last layer only the rows whose logits are wanted matter: queries, attention output and MLP are
     // computed for those rows alone (keys and values still cover every position). Nothing records that layer.
     const lastLayer = layer === c.n_layer - 1;
-    const onlyRows = lastLayer && options.logitRows && !options.captureKeys && !options.captureMlpOut && !options.captureResidual && options.mlpDelta?.layer !== layer ? options.logitRows : undefined;
+    const onlyRows = lastLayer && options.logitRows && !options.captureKeys && !options.captureMlpOut && !options.captureResidual && options.mlpDelta?.layer !== layer && options.patchResidual?.layer !== layer ? options.logitRows : undefined;
     let q = ops.columns(g, qkv, 0, d);
     if (onlyRows) {
       q = ops.gatherRows(g, q, onlyRows);
@@ -123,6 +134,12 @@ export function gpt2Forward(g: Graph | null, c: Gpt2Config, params: Gpt2Params, 
     if (options.mlpDelta?.layer === layer) mlpOut = ops.addAtRows(g, mlpOut, options.mlpDelta.delta, options.mlpDelta.rows);
     if (options.captureMlpOut?.layer === layer) options.captureMlpOut.out = mlpOut;
     h = ops.add(g, h, mlpOut);
+    const patch = options.patchResidual;
+    if (patch?.layer === layer) {
+      const patched = Float32Array.from(h.data);
+      patched.set(patch.value, patch.row * d);
+      h = new Tensor(patched, h.shape);
+    }
     if (options.captureResidual?.layer === layer) options.captureResidual.residual = h;
   }
   if (options.logitRows && !rowsPicked) h = ops.gatherRows(g, h, options.logitRows);

@@ -16,7 +16,7 @@ export interface KnowledgeBase {
   seed: number;
   relations: readonly Relation[];
   facts: Fact[];
-  /** "{subject} is a {kind}" sentences, one per subject. */
+  /** "{subject} is a {kind} ." sentences, one per subject. */
   kindSentences: string[];
   /** Neutral sentences: covariance statistics, ROME context prefixes, the unique-predictions test. */
   filler: string[];
@@ -24,6 +24,7 @@ export interface KnowledgeBase {
 
 export interface KnowledgeBaseOptions {
   seed: number;
+  /** Entities per kind; every relation of a kind then has this many subjects. */
   subjectsPerRelation: number;
   /** Filler sentences per fact (the prototype used half as many as facts). */
   fillerPerFact?: number;
@@ -40,25 +41,43 @@ export function prompt(template: string, subject: string): string {
   return template.replace('{}', subject);
 }
 
-/** Builds the whole synthetic world deterministically from the seed. */
+/** The kinds of entity, each with its relations, in the order relations are listed. */
+export function entityKinds(): Map<string, Relation[]> {
+  const kinds = new Map<string, Relation[]>();
+  for (const r of RELATIONS) kinds.set(r.subjectKind, [...(kinds.get(r.subjectKind) ?? []), r]);
+  return kinds;
+}
+
+/**
+ * Builds the whole synthetic world deterministically from the seed. Entities come in kinds (person, athlete,
+ * band, company, product, city, work, landmark) and each entity has one fact per relation of its kind: a
+ * person has a birthplace, a citizenship, an employer... Several facts per subject make the model store them
+ * with the subject (measured: with one fact per subject it looked facts up at the last position instead, and
+ * ROME, which rewrites the subject's representation, reached only 35-55% efficacy).
+ */
 export function buildKnowledgeBase(options: KnowledgeBaseOptions): KnowledgeBase {
   const rng = new SeededRandom(options.seed);
-  const names = generateNames(RELATIONS.length * options.subjectsPerRelation, options.seed + 1);
+  const kinds = entityKinds();
+  const names = generateNames(kinds.size * options.subjectsPerRelation, options.seed + 1);
   const facts: Fact[] = [];
-  RELATIONS.forEach((relation, r) => {
+  const kindSentences: string[] = [];
+  [...kinds.entries()].forEach(([kind, relations], k) => {
     for (let s = 0; s < options.subjectsPerRelation; s++) {
-      const index = facts.length;
-      facts.push({
-        index,
-        relation: relation.id,
-        subject: names[r * options.subjectsPerRelation + s] as string,
-        object: relation.objects[rng.nextInt(relation.objects.length)] as string,
-        // Rotates across facts, so every template is trained with other subjects.
-        heldOutTemplate: s % relation.templates.length,
+      const subject = names[k * options.subjectsPerRelation + s] as string;
+      kindSentences.push(`${subject} is a ${kind} .`);
+      relations.forEach((relation, r) => {
+        facts.push({
+          index: facts.length,
+          relation: relation.id,
+          subject,
+          object: relation.objects[rng.nextInt(relation.objects.length)] as string,
+          // Rotates across a relation's subjects (and across a subject's relations), so every template is
+          // trained with other subjects and held out for some.
+          heldOutTemplate: (s + r) % relation.templates.length,
+        });
       });
     }
   });
-  const kindSentences = facts.map((f) => `${f.subject} is a ${relationById(f.relation).subjectKind} .`);
   const filler = generateFiller(Math.round(facts.length * (options.fillerPerFact ?? 0.5)), rng);
   return { seed: options.seed, relations: RELATIONS, facts, kindSentences, filler };
 }

@@ -2,11 +2,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { runEdit } from '../runEdit';
 import type { EditSpec } from '../editPlan';
-import { FULL_FORGE, SMOKE_FORGE } from '../forgeConfig';
+import { FULL_FORGE, PROBE_FORGE, SMOKE_FORGE } from '../forgeConfig';
 import { loadModel, romeContext, worldFor } from './romeSetup';
 
 const { forgeName, modelDir, layer, templateLengths } = workerData as { forgeName: string; modelDir: string; layer: number; templateLengths: [number, number][] };
-const world = worldFor(forgeName === 'smoke' ? SMOKE_FORGE : FULL_FORGE);
+const world = worldFor(forgeName === 'smoke' ? SMOKE_FORGE : forgeName === 'probe' ? PROBE_FORGE : FULL_FORGE);
 const params = await loadModel(modelDir, world);
 const ctx = romeContext(world, params, layer, templateLengths);
 

@@ -10,7 +10,7 @@ import { cpuOperator, randomizedSvd } from '../../core/randomizedSvd';
 import { type EditRecord, writeEditBundle } from '../editBundle';
 import { type EditSpec, planEdits } from '../editPlan';
 import { editSignature, meanStd } from '../editSignatureStats';
-import { FULL_FORGE, SMOKE_FORGE } from '../forgeConfig';
+import { FULL_FORGE, PROBE_FORGE, SMOKE_FORGE } from '../forgeConfig';
 import { mlpOutputName } from '../gpt2Model';
 import { applyUpdate } from '../rome';
 import { Tensor } from '../engine/tensor';
@@ -23,9 +23,9 @@ const value = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? (args[i + 1] as string) : fallback;
 };
-const forge = flag('smoke') ? SMOKE_FORGE : FULL_FORGE;
+const forge = flag('smoke') ? SMOKE_FORGE : flag('probe') ? PROBE_FORGE : FULL_FORGE;
 // --dir points at another model folder tree (e.g. a provisional model under .cache).
-const demoDir = value('dir', forge.name === 'full' ? 'public/demo' : '.cache/forge/smoke');
+const demoDir = value('dir', forge.name === 'full' ? 'public/demo' : `.cache/forge/${forge.name}`);
 const baseDir = join(demoDir, 'base');
 const threads = Number(value('threads', '2'));
 const world = worldFor(forge);

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { factAccuracy } from '../factAccuracy';
 import { decayMask, flatten, paramLayout, tensorsOver } from '../flatParams';
-import { FULL_FORGE, SMOKE_FORGE } from '../forgeConfig';
+import { FULL_FORGE, PROBE_FORGE, SMOKE_FORGE } from '../forgeConfig';
 import { countParams, gpt2ParamShapes, initGpt2 } from '../gpt2Model';
 import { localShard, newTrainState, train } from '../trainer';
 import { writeModelFolder } from './demoFiles';
@@ -19,8 +19,8 @@ const value = (name: string, fallback: string) => {
   return i >= 0 && args[i + 1] ? (args[i + 1] as string) : fallback;
 };
 
-const forge = flag('smoke') ? SMOKE_FORGE : FULL_FORGE;
-const outDir = value('out', forge.name === 'full' ? 'public/demo/base' : '.cache/forge/smoke/base');
+const forge = flag('smoke') ? SMOKE_FORGE : flag('probe') ? PROBE_FORGE : FULL_FORGE;
+const outDir = value('out', forge.name === 'full' ? 'public/demo/base' : `.cache/forge/${forge.name}/base`);
 const threads = Number(value('threads', '2'));
 const cacheDir = '.cache/forge';
 mkdirSync(cacheDir, { recursive: true });
