@@ -16,18 +16,23 @@ const SYLLABLES = (
 
 export const NAME_SYLLABLES: readonly string[] = SYLLABLES;
 
-/** `count` distinct names of 2 or 3 syllable-words (about a third have 3), deterministic from the seed. */
+/**
+ * `count` distinct names, deterministic from the seed: one or two given-name words (syllables, shared
+ * across subjects) and a surname word made of two syllables, unique to its subject. A name spans 2-3
+ * tokens; as with real names, its last token is distinctive, and the model still reads the whole name.
+ */
 export function generateNames(count: number, seed: number): string[] {
   const rng = new SeededRandom(seed);
-  const names = new Set<string>();
-  const maxTries = count * 100;
-  for (let tries = 0; names.size < count && tries < maxTries; tries++) {
-    const parts = rng.next() < 0.35 ? 3 : 2;
-    const words: string[] = [];
-    for (let p = 0; p < parts; p++) words.push(SYLLABLES[rng.nextInt(SYLLABLES.length)] as string);
-    if (new Set(words).size !== words.length) continue;
-    names.add(words.join(' '));
+  const names: string[] = [];
+  const surnames = new Set<string>();
+  const syllable = () => SYLLABLES[rng.nextInt(SYLLABLES.length)] as string;
+  for (let tries = 0; names.length < count && tries < count * 100; tries++) {
+    const surname = syllable() + syllable().toLowerCase();
+    if (surnames.has(surname) || SYLLABLES.includes(surname)) continue;
+    surnames.add(surname);
+    const given = rng.next() < 0.35 ? [syllable(), syllable()] : [syllable()];
+    names.push([...given, surname].join(' '));
   }
-  if (names.size < count) throw new Error(`could only make ${names.size} distinct names`);
-  return [...names];
+  if (names.length < count) throw new Error(`could only make ${names.length} distinct names`);
+  return names;
 }

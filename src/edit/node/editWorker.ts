@@ -5,12 +5,18 @@ import type { EditSpec } from '../editPlan';
 import { FULL_FORGE, PROBE_FORGE, SMOKE_FORGE } from '../forgeConfig';
 import { loadModel, romeContext, worldFor } from './romeSetup';
 
-const { forgeName, modelDir, layer, templateLengths } = workerData as { forgeName: string; modelDir: string; layer: number; templateLengths: [number, number][] };
+const { forgeName, modelDir, layer, templateLengths, overrides } = workerData as {
+  forgeName: string;
+  modelDir: string;
+  layer: number;
+  templateLengths: [number, number][];
+  overrides: Record<string, number>;
+};
 const world = worldFor(forgeName === 'smoke' ? SMOKE_FORGE : forgeName === 'probe' ? PROBE_FORGE : FULL_FORGE);
 const params = await loadModel(modelDir, world);
 const ctx = romeContext(world, params, layer, templateLengths);
 
 parentPort?.on('message', (spec: EditSpec) => {
-  parentPort?.postMessage(runEdit(ctx, world.kb, spec, layer));
+  parentPort?.postMessage(runEdit(ctx, world.kb, spec, layer, overrides));
 });
 parentPort?.postMessage('ready');

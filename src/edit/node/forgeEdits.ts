@@ -32,12 +32,16 @@ const world = worldFor(forge);
 // ROME's context_template_length_params (kmeng01/rome: 5x10,10x10, i.e. 20 sampled prefixes + the bare prompt).
 const templateText = value('templates', '5x10,10x10');
 const templateLengths = parseTemplateLengths(templateText);
+// Overrides of ROME's per-model v* settings (published for GPT-2 XL: lr 0.5, 20 steps).
+const overrides: Record<string, number> = {};
+if (args.includes('--v-lr')) overrides['vLr'] = Number(value('v-lr', '0.5'));
+if (args.includes('--v-steps')) overrides['vSteps'] = Number(value('v-steps', '20'));
 const base = await loadModel(baseDir, world);
 
 /** Runs specs on `threads` workers at `layer`, calling `done` for each record as it arrives. */
 async function runOnWorkers(specs: readonly EditSpec[], layer: number, done: (r: EditRecord) => void): Promise<void> {
   const queue = [...specs];
-  const workers = Array.from({ length: Math.min(threads, specs.length) }, () => new Worker(new URL('./editWorker.ts', import.meta.url), { workerData: { forgeName: forge.name, modelDir: baseDir, layer, templateLengths } }));
+  const workers = Array.from({ length: Math.min(threads, specs.length) }, () => new Worker(new URL('./editWorker.ts', import.meta.url), { workerData: { forgeName: forge.name, modelDir: baseDir, layer, templateLengths, overrides } }));
   await Promise.all(
     workers.map(
       (w) =>
@@ -63,8 +67,10 @@ if (flag('sweep')) {
   // One edit per relation, per layer and setting: efficacy decides the edit layer (README, "The demo model").
   const perRelation = Number(value('per-relation', '1'));
   const rows: Record<string, unknown>[] = [];
-  for (let layer = 0; layer < world.config.n_layer; layer++) {
-    for (const mom2 of [true, false]) {
+  const layers = value('layers', Array.from({ length: world.config.n_layer }, (_, l) => l).join(',')).split(',').map(Number);
+  const settings = value('settings', 'true,false').split(',').map((x) => x === 'true');
+  for (const layer of layers) {
+    for (const mom2 of settings) {
       const specs = planEdits(world.kb, perRelation, mom2, 99);
       const records: EditRecord[] = [];
       const t0 = performance.now();
@@ -72,6 +78,7 @@ if (flag('sweep')) {
       const row = {
         layer,
         contextTemplates: templateText,
+        ...overrides,
         mom2Adjustment: mom2,
         edits: records.length,
         efficacy: rate(records, (r) => (r.metrics.efficacy ? 1 : 0)),
@@ -83,7 +90,8 @@ if (flag('sweep')) {
       console.log(JSON.stringify(row));
     }
   }
-  writeFileSync(join(demoDir, `layer-sweep${forge.name === 'full' ? '' : '-smoke'}.json`), `${JSON.stringify(rows, null, 2)}\n`);
+  const tag = Object.entries(overrides).map(([k, v]) => `-${k}${v}`).join('');
+  writeFileSync(join(demoDir, `layer-sweep${forge.name === 'full' ? '' : `-${forge.name}`}${tag}.json`), `${JSON.stringify(rows, null, 2)}\n`);
   process.exit(0);
 }
 
