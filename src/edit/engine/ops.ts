@@ -281,86 +281,9 @@ export interface AttentionShape {
  * k and v [batch*seq, kvHeads*headDim]; query head h reads key/value head floor(h / (heads / kvHeads)).
  */
 export function causalAttention(g: Graph | null, q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, queryRows?: Int32Array): Tensor {
-  if (queryRows) return causalAttentionRows(g, q, k, v, s, queryRows);
-  const { batch: B, seq: T, heads: H, kvHeads: HK, headDim: D } = s;
-  if (H % HK !== 0) throw new RangeError(`heads ${H} not a multiple of kv heads ${HK}`);
-  const group = H / HK;
-  const qw = H * D;
-  const kw = HK * D;
-  const scaleFactor = 1 / Math.sqrt(D);
-  const probs = new Float32Array(B * H * T * T);
-  const out = new Float32Array(B * T * qw);
-  const qd = q.data;
-  const kd = k.data;
-  const vd = v.data;
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      const kh = Math.floor(h / group);
-      for (let t = 0; t < T; t++) {
-        const qo = (b * T + t) * qw + h * D;
-        const po = ((b * H + h) * T + t) * T;
-        let max = -Infinity;
-        for (let u = 0; u <= t; u++) {
-          const ko = (b * T + u) * kw + kh * D;
-          let dotp = 0;
-          for (let e = 0; e < D; e++) dotp += (qd[qo + e] as number) * (kd[ko + e] as number);
-          const sc = dotp * scaleFactor;
-          probs[po + u] = sc;
-          if (sc > max) max = sc;
-        }
-        let sum = 0;
-        for (let u = 0; u <= t; u++) {
-          const e = Math.exp((probs[po + u] as number) - max);
-          probs[po + u] = e;
-          sum += e;
-        }
-        const oo = (b * T + t) * qw + h * D;
-        for (let u = 0; u <= t; u++) {
-          const p = (probs[po + u] as number) / sum;
-          probs[po + u] = p;
-          const vo = (b * T + u) * kw + kh * D;
-          for (let e = 0; e < D; e++) out[oo + e] = (out[oo + e] as number) + p * (vd[vo + e] as number);
-        }
-      }
-    }
-  }
-  return result(g, out, [B * T, qw], [q, k, v], (o) => {
-    const dy = o.grad as Float32Array;
-    const dq = g?.tracks(q) ? q.gradBuffer() : null;
-    const dk = g?.tracks(k) ? k.gradBuffer() : null;
-    const dv = g?.tracks(v) ? v.gradBuffer() : null;
-    const dp = new Float32Array(T);
-    for (let b = 0; b < B; b++) {
-      for (let h = 0; h < H; h++) {
-        const kh = Math.floor(h / group);
-        for (let t = 0; t < T; t++) {
-          const oo = (b * T + t) * qw + h * D;
-          const po = ((b * H + h) * T + t) * T;
-          // dP = dO . v ; dS = P * (dP - sum(P * dP))
-          let inner = 0;
-          for (let u = 0; u <= t; u++) {
-            const vo = (b * T + u) * kw + kh * D;
-            let s1 = 0;
-            for (let e = 0; e < D; e++) s1 += (dy[oo + e] as number) * (vd[vo + e] as number);
-            dp[u] = s1;
-            inner += (probs[po + u] as number) * s1;
-            if (dv) {
-              const p = probs[po + u] as number;
-              for (let e = 0; e < D; e++) dv[vo + e] = (dv[vo + e] as number) + p * (dy[oo + e] as number);
-            }
-          }
-          const qo = (b * T + t) * qw + h * D;
-          for (let u = 0; u <= t; u++) {
-            const ds = (probs[po + u] as number) * ((dp[u] as number) - inner) * scaleFactor;
-            if (ds === 0) continue;
-            const ko = (b * T + u) * kw + kh * D;
-            if (dq) for (let e = 0; e < D; e++) dq[qo + e] = (dq[qo + e] as number) + ds * (kd[ko + e] as number);
-            if (dk) for (let e = 0; e < D; e++) dk[ko + e] = (dk[ko + e] as number) + ds * (qd[qo + e] as number);
-          }
-        }
-      }
-    }
-  });
+  if (s.heads % s.kvHeads !== 0) throw new RangeError(`heads ${s.heads} not a multiple of kv heads ${s.kvHeads}`);
+  // Full attention is the row-subset form over every position.
+  return causalAttentionRows(g, q, k, v, s, queryRows ?? Int32Array.from({ length: s.batch * s.seq }, (_, i) => i));
 }
 
 /**

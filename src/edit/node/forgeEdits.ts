@@ -15,14 +15,11 @@ import { mlpOutputName } from '../gpt2Model';
 import { applyUpdate } from '../rome';
 import { Tensor } from '../engine/tensor';
 import { writeModelFolder } from './demoFiles';
+import { cliArgs } from './cliArgs';
 import { loadModel, parseTemplateLengths, worldFor } from './romeSetup';
 
 const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const value = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? (args[i + 1] as string) : fallback;
-};
+const { flag, value } = cliArgs(args);
 const forge = flag('smoke') ? SMOKE_FORGE : flag('probe') ? PROBE_FORGE : FULL_FORGE;
 // --dir points at another model folder tree (e.g. a provisional model under .cache).
 const demoDir = value('dir', forge.name === 'full' ? 'public/demo' : `.cache/forge/${forge.name}`);

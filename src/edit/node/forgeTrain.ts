@@ -7,17 +7,14 @@ import { decayMask, flatten, paramLayout, tensorsOver } from '../flatParams';
 import { FULL_FORGE, PROBE_FORGE, SMOKE_FORGE } from '../forgeConfig';
 import { countParams, gpt2ParamShapes, initGpt2 } from '../gpt2Model';
 import { localShard, newTrainState, train } from '../trainer';
+import { cliArgs } from './cliArgs';
 import { writeModelFolder } from './demoFiles';
 import { forgeWorld } from './forgeWorld';
 import { loadTrainState, saveTrainState } from './trainCheckpoint';
 import { workerShard } from './workerShard';
 
 const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const value = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? (args[i + 1] as string) : fallback;
-};
+const { flag, value } = cliArgs(args);
 
 const forge = flag('smoke') ? SMOKE_FORGE : flag('probe') ? PROBE_FORGE : FULL_FORGE;
 const outDir = value('out', forge.name === 'full' ? 'public/demo/base' : `.cache/forge/${forge.name}/base`);
