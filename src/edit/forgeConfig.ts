@@ -48,3 +48,19 @@ export const PROBE_FORGE: ForgeConfig = {
   train: { ...FULL_FORGE.train, epochs: 30, warmupSteps: 60 },
   stopAt: { train: 0.99, heldOut: 0.9, fromEpoch: 15, every: 5 },
 };
+
+/** The probe world on a 6-layer model: room for the entity to form at the subject before the lookup. */
+export const PROBE6_FORGE: ForgeConfig = {
+  ...PROBE_FORGE,
+  name: 'probe6',
+  model: { ...PROBE_FORGE.model, n_layer: 6 },
+};
+
+const FORGES: Record<string, ForgeConfig> = { full: FULL_FORGE, smoke: SMOKE_FORGE, probe: PROBE_FORGE, probe6: PROBE6_FORGE };
+
+/** A forge configuration by name (`--forge NAME`; `--smoke` and `--probe` are shorthands). */
+export function forgeByName(name: string): ForgeConfig {
+  const forge = FORGES[name];
+  if (!forge) throw new Error(`unknown forge "${name}" (known: ${Object.keys(FORGES).join(', ')})`);
+  return forge;
+}

@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { runEdit } from '../runEdit';
 import type { EditSpec } from '../editPlan';
-import { FULL_FORGE, PROBE_FORGE, SMOKE_FORGE } from '../forgeConfig';
+import { forgeByName } from '../forgeConfig';
 import { loadModel, romeContext, worldFor } from './romeSetup';
 
 const { forgeName, modelDir, layer, templateLengths, overrides } = workerData as {
@@ -12,7 +12,7 @@ const { forgeName, modelDir, layer, templateLengths, overrides } = workerData as
   templateLengths: [number, number][];
   overrides: Record<string, number>;
 };
-const world = worldFor(forgeName === 'smoke' ? SMOKE_FORGE : forgeName === 'probe' ? PROBE_FORGE : FULL_FORGE);
+const world = worldFor(forgeByName(forgeName));
 const params = await loadModel(modelDir, world);
 const ctx = romeContext(world, params, layer, templateLengths);
 

@@ -10,7 +10,7 @@ import { cpuOperator, randomizedSvd } from '../../core/randomizedSvd';
 import { type EditRecord, writeEditBundle } from '../editBundle';
 import { type EditSpec, planEdits } from '../editPlan';
 import { editSignature, meanStd } from '../editSignatureStats';
-import { FULL_FORGE, PROBE_FORGE, SMOKE_FORGE } from '../forgeConfig';
+import { forgeByName } from '../forgeConfig';
 import { mlpOutputName } from '../gpt2Model';
 import { applyUpdate } from '../rome';
 import { Tensor } from '../engine/tensor';
@@ -20,7 +20,7 @@ import { loadModel, parseTemplateLengths, worldFor } from './romeSetup';
 
 const args = process.argv.slice(2);
 const { flag, value } = cliArgs(args);
-const forge = flag('smoke') ? SMOKE_FORGE : flag('probe') ? PROBE_FORGE : FULL_FORGE;
+const forge = forgeByName(flag('smoke') ? 'smoke' : flag('probe') ? 'probe' : value('forge', 'full'));
 // --dir points at another model folder tree (e.g. a provisional model under .cache).
 const demoDir = value('dir', forge.name === 'full' ? 'public/demo' : `.cache/forge/${forge.name}`);
 const baseDir = join(demoDir, 'base');

@@ -3,7 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { causalTrace, type TracePrompt } from '../causalTrace';
-import { FULL_FORGE, PROBE_FORGE, SMOKE_FORGE } from '../forgeConfig';
+import { forgeByName } from '../forgeConfig';
+import { cliArgs } from './cliArgs';
 import { trainedTemplate } from '../editPlan';
 import { prompt, relationById } from '../knowledgeBase';
 import { nextTokens } from '../predict';
@@ -11,7 +12,8 @@ import { encodeWords, END_OF_TEXT } from '../wordTokenizer';
 import { loadModel, worldFor } from './romeSetup';
 
 const args = process.argv.slice(2);
-const forge = args.includes('--smoke') ? SMOKE_FORGE : args.includes('--probe') ? PROBE_FORGE : FULL_FORGE;
+const { flag, value } = cliArgs(args);
+const forge = forgeByName(flag('smoke') ? 'smoke' : flag('probe') ? 'probe' : value('forge', 'full'));
 const dirIndex = args.indexOf('--dir');
 const dir = dirIndex >= 0 ? (args[dirIndex + 1] as string) : forge.name === 'full' ? 'public/demo' : `.cache/forge/${forge.name}`;
 const world = worldFor(forge);

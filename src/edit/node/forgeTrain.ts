@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { factAccuracy } from '../factAccuracy';
 import { decayMask, flatten, paramLayout, tensorsOver } from '../flatParams';
-import { FULL_FORGE, PROBE_FORGE, SMOKE_FORGE } from '../forgeConfig';
+import { forgeByName } from '../forgeConfig';
 import { countParams, gpt2ParamShapes, initGpt2 } from '../gpt2Model';
 import { localShard, newTrainState, train } from '../trainer';
 import { cliArgs } from './cliArgs';
@@ -16,7 +16,7 @@ import { workerShard } from './workerShard';
 const args = process.argv.slice(2);
 const { flag, value } = cliArgs(args);
 
-const forge = flag('smoke') ? SMOKE_FORGE : flag('probe') ? PROBE_FORGE : FULL_FORGE;
+const forge = forgeByName(flag('smoke') ? 'smoke' : flag('probe') ? 'probe' : value('forge', 'full'));
 const outDir = value('out', forge.name === 'full' ? 'public/demo/base' : `.cache/forge/${forge.name}/base`);
 const threads = Number(value('threads', '2'));
 const cacheDir = '.cache/forge';
