@@ -93,3 +93,14 @@ test('a long scan shows progress and can be cancelled', async ({ page }) => {
   await expect(page.getByTestId('error')).toHaveText(/Scan cancelled\./);
   await expect(page.getByRole('button', { name: 'Scan for edits' })).toBeEnabled();
 });
+
+test('opening the app without a committed demo starts empty, with no error', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/');
+  await expect(page.getByTestId('backend')).toContainText('WebGPU');
+  await page.waitForTimeout(1500);
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Scan for edits' })).toBeEnabled();
+  expect(errors).toEqual([]);
+});

@@ -82,11 +82,11 @@ export const useAppStore = create<AppState>((set, get) => ({
   async openFromLocation(search) {
     const model = new URLSearchParams(search).get('model') ?? 'demo';
     if (model === 'none') return;
-    const url = model === 'demo' ? DEMO_MODEL_URL : model;
-    set({ modelUrl: url, modelFiles: [] });
+    // A build without the demo simply starts empty. Dev and static servers answer a missing file with the
+    // app's index.html (status 200), so the demo counts as present only if its config.json parses.
+    if (model === 'demo' && !(await demoPresent())) return;
+    set({ modelUrl: model === 'demo' ? DEMO_MODEL_URL : model, modelFiles: [] });
     await get().scan();
-    // A build without the demo files simply starts empty.
-    if (model === 'demo' && /HTTP 404/.test(get().error ?? '')) set({ error: null, status: 'idle', modelUrl: '' });
   },
   setModelFiles: (files) => set({ modelFiles: files, modelUrl: files.length ? '' : get().modelUrl }),
   setOriginalFiles: (files) => set({ originalFiles: files }),
@@ -145,6 +145,15 @@ export const useAppStore = create<AppState>((set, get) => ({
     return r ? reportToJson(r.report) : null;
   },
 }));
+
+async function demoPresent(): Promise<boolean> {
+  try {
+    const response = await fetch(DEMO_MODEL_URL.replace('model.safetensors', 'config.json'));
+    return response.ok && typeof (await response.json()) === 'object';
+  } catch {
+    return false;
+  }
+}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
