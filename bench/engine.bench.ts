@@ -1,6 +1,6 @@
 import { SeededRandom } from '../src/core/random';
 import { gemmNT } from '../src/edit/engine/gemm';
-import { decayMask, flatten, paramLayout } from '../src/edit/flatParams';
+import { flatten, paramLayout } from '../src/edit/flatParams';
 import { FULL_FORGE } from '../src/edit/forgeConfig';
 import { countParams, gpt2ParamShapes, initGpt2 } from '../src/edit/gpt2Model';
 import { workerShard } from '../src/edit/node/workerShard';
@@ -43,7 +43,6 @@ export async function benchEngine(): Promise<void> {
   const shared = new SharedArrayBuffer(layout.size * 4);
   const flat = new Float32Array(shared);
   flatten(layout, initGpt2(config, 1), flat);
-  void decayMask;
   const rows = 96;
   const seq = 11;
   const batch: TokenBatch = { rows, seq, ids: Int32Array.from({ length: rows * seq }, () => rng.nextInt(623)), targets: Int32Array.from({ length: rows * seq }, () => rng.nextInt(623)) };

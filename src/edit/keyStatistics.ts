@@ -11,7 +11,11 @@ export function keySecondMoment(c: Gpt2Config, params: Gpt2Params, layer: number
   const chunk = new Float32Array(n * n);
   let tokens = 0;
   const byLength = new Map<number, Int32Array[]>();
-  for (const s of sequences) byLength.set(s.length, [...(byLength.get(s.length) ?? []), s]);
+  for (const s of sequences) {
+    const group = byLength.get(s.length);
+    if (group) group.push(s);
+    else byLength.set(s.length, [s]);
+  }
   for (const [seq, list] of byLength) {
     const rowsPerBatch = Math.max(1, Math.floor(256 / seq));
     for (let i = 0; i < list.length; i += rowsPerBatch) {

@@ -74,7 +74,11 @@ function tokenize(vocab: WordVocabulary, template: string, subject: string): Tok
 /** Groups sequences by length so each group is one batch. */
 function byLength<T extends { ids: Int32Array }>(items: readonly T[]): T[][] {
   const groups = new Map<number, T[]>();
-  for (const it of items) groups.set(it.ids.length, [...(groups.get(it.ids.length) ?? []), it]);
+  for (const it of items) {
+    const group = groups.get(it.ids.length);
+    if (group) group.push(it);
+    else groups.set(it.ids.length, [it]);
+  }
   return [...groups.values()];
 }
 

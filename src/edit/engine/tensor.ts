@@ -71,8 +71,3 @@ export class Graph {
     for (let i = this.steps.length - 1; i >= 0; i--) (this.steps[i] as () => void)();
   }
 }
-
-/** An op's result without a graph (inference): no tape, no gradients. */
-export function untracked(data: Float32Array, shape: readonly number[]): Tensor {
-  return new Tensor(data, shape);
-}

@@ -3,7 +3,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { runEdit } from '../runEdit';
 import type { EditSpec } from '../editPlan';
 import { forgeByName } from '../forgeConfig';
-import { loadModel, romeContext, worldFor } from './romeSetup';
+import { forgeWorld } from './forgeWorld';
+import { loadModel, romeContext } from './romeSetup';
 
 const { forgeName, modelDir, layer, templateLengths, overrides } = workerData as {
   forgeName: string;
@@ -12,7 +13,7 @@ const { forgeName, modelDir, layer, templateLengths, overrides } = workerData as
   templateLengths: [number, number][];
   overrides: Record<string, number>;
 };
-const world = worldFor(forgeByName(forgeName));
+const world = forgeWorld(forgeByName(forgeName));
 const params = await loadModel(modelDir, world);
 const ctx = romeContext(world, params, layer, templateLengths);
 

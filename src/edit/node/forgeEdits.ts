@@ -16,7 +16,8 @@ import { applyUpdate } from '../rome';
 import { Tensor } from '../engine/tensor';
 import { writeModelFolder } from './demoFiles';
 import { cliArgs } from './cliArgs';
-import { loadModel, parseTemplateLengths, worldFor } from './romeSetup';
+import { forgeWorld } from './forgeWorld';
+import { loadModel, parseTemplateLengths } from './romeSetup';
 
 const args = process.argv.slice(2);
 const { flag, value } = cliArgs(args);
@@ -25,7 +26,7 @@ const forge = forgeByName(flag('smoke') ? 'smoke' : flag('probe') ? 'probe' : va
 const demoDir = value('dir', forge.name === 'full' ? 'public/demo' : `.cache/forge/${forge.name}`);
 const baseDir = join(demoDir, 'base');
 const threads = Number(value('threads', '2'));
-const world = worldFor(forge);
+const world = forgeWorld(forge);
 // ROME's context_template_length_params (kmeng01/rome: 5x10,10x10, i.e. 20 sampled prefixes + the bare prompt).
 const templateText = value('templates', '5x10,10x10');
 const templateLengths = parseTemplateLengths(templateText);
@@ -92,7 +93,7 @@ if (flag('sweep')) {
   process.exit(0);
 }
 
-const layer = Number(value('layer', String(forge.name === 'full' ? 0 : 0)));
+const layer = Number(value('layer', '0'));
 const mainMom2 = value('main-mom2', 'true') === 'true';
 const perRelation = Number(value('per-relation', forge.name === 'full' ? '100' : '2'));
 const compare = Number(value('compare', forge.name === 'full' ? '10' : '1'));

@@ -9,14 +9,15 @@ import { trainedTemplate } from '../editPlan';
 import { prompt, relationById } from '../knowledgeBase';
 import { nextTokens } from '../predict';
 import { encodeWords, END_OF_TEXT } from '../wordTokenizer';
-import { loadModel, worldFor } from './romeSetup';
+import { forgeWorld } from './forgeWorld';
+import { loadModel } from './romeSetup';
 
 const args = process.argv.slice(2);
 const { flag, value } = cliArgs(args);
 const forge = forgeByName(flag('smoke') ? 'smoke' : flag('probe') ? 'probe' : value('forge', 'full'));
 const dirIndex = args.indexOf('--dir');
 const dir = dirIndex >= 0 ? (args[dirIndex + 1] as string) : forge.name === 'full' ? 'public/demo' : `.cache/forge/${forge.name}`;
-const world = worldFor(forge);
+const world = forgeWorld(forge);
 const params = await loadModel(join(dir, 'base'), world);
 const eot = world.vocab.ids.get(END_OF_TEXT) as number;
 const candidates: TracePrompt[] = world.kb.facts

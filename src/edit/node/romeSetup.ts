@@ -4,14 +4,13 @@ import { MemorySource } from '../../formats/byteSource';
 import { openSafetensors } from '../../formats/safetensors';
 import { readTensorRows } from '../../formats/tensorReader';
 import { contextTemplates, ROME_TEMPLATE_LENGTHS } from '../contextTemplates';
-import type { ForgeConfig } from '../forgeConfig';
 import { Tensor } from '../engine/tensor';
 import { gpt2ParamShapes, type Gpt2Params } from '../gpt2Model';
 import { keySecondMoment } from '../keyStatistics';
 import { robustCholesky } from '../linalg64';
 import type { RomeContext } from '../rome';
 import { encodeTexts } from '../trainingData';
-import { type ForgeWorld, forgeWorld } from './forgeWorld';
+import type { ForgeWorld } from './forgeWorld';
 
 /** Seed of ROME's sampled context templates (fixed, so every worker builds the same ones). */
 export const CONTEXT_TEMPLATE_SEED = 17;
@@ -46,10 +45,6 @@ export function romeContext(
   const { moment, tokens } = keySecondMoment(world.config, params, layer, encodeTexts(world.vocab, [...world.kb.filler, ...world.kb.kindSentences]));
   const { factor, ridge } = robustCholesky(moment, world.config.n_inner);
   return { config: world.config, params, vocab: world.vocab, contextTemplates: templates, covarianceFactor: factor, covarianceRidge: ridge, covarianceTokens: tokens };
-}
-
-export function worldFor(forge: ForgeConfig): ForgeWorld {
-  return forgeWorld(forge);
 }
 
 /** Parses "5x10,10x10" (length x count, ROME's context_template_length_params) into pairs. */
