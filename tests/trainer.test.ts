@@ -8,6 +8,7 @@ import { gpt2ParamShapes, initGpt2 } from '../src/edit/gpt2Model';
 import { forgeWorld } from '../src/edit/node/forgeWorld';
 import { loadTrainState, saveTrainState } from '../src/edit/node/trainCheckpoint';
 import { localShard, newTrainState, train, type TrainSettings } from '../src/edit/trainer';
+import { epochBatches } from '../src/edit/trainingData';
 
 const world = forgeWorld(SMOKE_FORGE);
 const layout = paramLayout(gpt2ParamShapes(world.config));
@@ -38,5 +39,37 @@ describe('forge trainer (smoke configuration)', () => {
     expect(resumed.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
     expect(Buffer.from(resumed.flat.buffer).equals(Buffer.from(a.flat.buffer))).toBe(true);
     expect(Buffer.from(resumed.adam.m.buffer).equals(Buffer.from(a.adam.m.buffer))).toBe(true);
+  });
+});
+
+describe('training batches', () => {
+  const seqs = Array.from({ length: 57 }, (_, i) => Int32Array.from({ length: 3 + (i % 7) }, (_, j) => (j === 0 ? 0 : 1 + ((i * 13 + j) % 50))));
+  const stream = (batches: ReturnType<typeof epochBatches>) => batches.flatMap((b) => Array.from({ length: b.rows }, (_, r) => [...b.ids.subarray(r * b.seq, (r + 1) * b.seq)]));
+
+  it('packed rows are consecutive windows of the shuffled stream, targets shifted by one, every sentence whole', () => {
+    const batches = epochBatches(seqs, 40, 3, 1, 8);
+    const total = seqs.reduce((a, s) => a + s.length, 0);
+    let rows = 0;
+    for (const b of batches) {
+      expect(b.seq).toBe(8);
+      for (let r = 0; r < b.rows; r++) {
+        // ids[t+1] = targets[t] inside a row: a window of one stream.
+        for (let t = 0; t + 1 < b.seq; t++) expect(b.ids[r * b.seq + t + 1]).toBe(b.targets[r * b.seq + t]);
+      }
+      rows += b.rows;
+    }
+    expect(rows).toBeGreaterThanOrEqual(Math.floor((total - 1) / 8) - 1);
+    // Consecutive rows continue each other: the multiset of tokens is the stream's, sentences intact.
+    const flat = stream(batches).flat();
+    const text = flat.join(',');
+    let found = 0;
+    for (const s of seqs) if (text.includes(`,${[...s].join(',')},`)) found++;
+    expect(found).toBeGreaterThan(seqs.length * 0.7);
+    expect(epochBatches(seqs, 40, 3, 1, 8)).toEqual(batches);
+    expect(stream(epochBatches(seqs, 40, 3, 2, 8))).not.toEqual(stream(batches));
+  });
+
+  it('unpacked rows hold one sentence each', () => {
+    for (const b of epochBatches(seqs, 40, 3, 1)) for (let r = 0; r < b.rows; r++) expect(b.ids[r * b.seq]).toBe(0);
   });
 });

@@ -22,10 +22,10 @@ export const FULL_FORGE: ForgeConfig = {
   kbSeed: 20261128,
   subjectsPerRelation: 100,
   fillerPerFact: 0.5,
-  model: { n_positions: 32, n_embd: 96, n_layer: 4, n_head: 4, n_inner: 384, layer_norm_epsilon: 1e-5 },
+  model: { n_positions: 64, n_embd: 96, n_layer: 4, n_head: 4, n_inner: 384, layer_norm_epsilon: 1e-5 },
   initSeed: 7,
-  train: { seed: 11, epochs: 40, tokensPerBatch: 1024, peakLr: 2.5e-3, warmupSteps: 200, adam: ADAM },
-  stopAt: { train: 0.985, heldOut: 0.9, fromEpoch: 20, every: 5 },
+  train: { seed: 11, epochs: 36, tokensPerBatch: 1024, peakLr: 2.5e-3, warmupSteps: 200, adam: ADAM, packLength: 64 },
+  stopAt: { train: 0.98, heldOut: 0.88, fromEpoch: 20, every: 2 },
 };
 
 /** A seconds-long configuration for CI: the same code path on a toy world. */
@@ -36,7 +36,7 @@ export const SMOKE_FORGE: ForgeConfig = {
   fillerPerFact: 0.5,
   model: { n_positions: 32, n_embd: 16, n_layer: 2, n_head: 2, n_inner: 64, layer_norm_epsilon: 1e-5 },
   initSeed: 3,
-  train: { seed: 4, epochs: 3, tokensPerBatch: 256, peakLr: 3e-3, warmupSteps: 5, adam: ADAM },
+  train: { seed: 4, epochs: 3, tokensPerBatch: 256, peakLr: 3e-3, warmupSteps: 5, adam: ADAM, packLength: 32 },
   stopAt: { train: 2, heldOut: 2, fromEpoch: 99, every: 99 },
 };
 
@@ -45,7 +45,7 @@ export const PROBE_FORGE: ForgeConfig = {
   ...FULL_FORGE,
   name: 'probe',
   subjectsPerRelation: 25,
-  train: { ...FULL_FORGE.train, epochs: 30, warmupSteps: 60 },
+  train: { ...FULL_FORGE.train, epochs: 40, warmupSteps: 60 },
   stopAt: { train: 0.99, heldOut: 0.9, fromEpoch: 15, every: 5 },
 };
 

@@ -17,20 +17,38 @@ const SYLLABLES = (
 export const NAME_SYLLABLES: readonly string[] = SYLLABLES;
 
 /**
- * `count` distinct names, deterministic from the seed: one or two given-name words (syllables, shared
- * across subjects) and a surname word made of two syllables, unique to its subject. A name spans 2-3
- * tokens; as with real names, its last token is distinctive, and the model still reads the whole name.
+ * Given names: a small pool shared by many subjects, as common first names are. Measured: when the given
+ * names were drawn from the syllables (nearly unique in a small world), the model keyed its facts on the
+ * FIRST name token (swapping the residual there moved 57% of facts to another subject, at the last token
+ * 10%), and ROME, which rewrites the subject's last token, reached ~50% efficacy.
+ */
+export const GIVEN_NAMES: readonly string[] = (
+  'Ada Alan Anna Aron Bea Boris Carl Clara Dina Edgar Elsa Emil Erik Eva Felix Flora Greta Hugo Ida Igor ' +
+  'Ines Ivan Jonas Julia Karl Lena Leon Lina Marta Max Mila Nils Nora Olga Oscar Paula Rosa Sven Tomas Vera'
+).split(' ');
+
+/**
+ * Surnames are two syllable words from a pool of 48, the pair unique to its subject while each syllable is
+ * shared by many. Measured: with a one-token surname unique to its subject, the last position read that
+ * token's embedding directly and swapping the subject's representation changed 0-15% of facts; a surname
+ * that only identifies the subject as a pair must be composed at its last token, where ROME edits.
+ */
+const SURNAME_SYLLABLES: readonly string[] = SYLLABLES.slice(0, 48);
+
+/**
+ * `count` distinct names, deterministic from the seed: one or two given names and a two-syllable surname,
+ * 3-4 tokens. No single token identifies a subject; the name does, at its last token.
  */
 export function generateNames(count: number, seed: number): string[] {
   const rng = new SeededRandom(seed);
   const names: string[] = [];
   const surnames = new Set<string>();
-  const syllable = () => SYLLABLES[rng.nextInt(SYLLABLES.length)] as string;
+  const pick = (list: readonly string[]) => list[rng.nextInt(list.length)] as string;
   for (let tries = 0; names.length < count && tries < count * 100; tries++) {
-    const surname = syllable() + syllable().toLowerCase();
-    if (surnames.has(surname) || SYLLABLES.includes(surname)) continue;
+    const surname = `${pick(SURNAME_SYLLABLES)} ${pick(SURNAME_SYLLABLES)}`;
+    if (surnames.has(surname)) continue;
     surnames.add(surname);
-    const given = rng.next() < 0.35 ? [syllable(), syllable()] : [syllable()];
+    const given = rng.next() < 0.35 ? [pick(GIVEN_NAMES), pick(GIVEN_NAMES)] : [pick(GIVEN_NAMES)];
     names.push([...given, surname].join(' '));
   }
   if (names.length < count) throw new Error(`could only make ${names.length} distinct names`);

@@ -42,6 +42,8 @@ export interface TrainSettings {
   peakLr: number;
   warmupSteps: number;
   adam: Omit<AdamWOptions, 'lr'>;
+  /** Rows of this many tokens cut from the shuffled, concatenated sentences (GPT-2's packing); absent: one sentence per row. */
+  packLength?: number;
 }
 
 export interface TrainState {
@@ -66,13 +68,13 @@ export interface TrainHooks {
  */
 export async function train(state: TrainState, sequences: readonly Int32Array[], shards: readonly GradientShard[], settings: TrainSettings, hooks: TrainHooks): Promise<TrainState> {
   const combined = new Float32Array(state.flat.length);
-  const stepsPerEpoch = epochBatches(sequences, settings.tokensPerBatch, settings.seed, 0).length;
+  const stepsPerEpoch = epochBatches(sequences, settings.tokensPerBatch, settings.seed, 0, settings.packLength).length;
   const totalSteps = stepsPerEpoch * settings.epochs;
   for (let epoch = state.epoch; epoch < settings.epochs; epoch++) {
     const t0 = performance.now();
     let lossSum = 0;
     let tokenSum = 0;
-    for (const batch of epochBatches(sequences, settings.tokensPerBatch, settings.seed, epoch)) {
+    for (const batch of epochBatches(sequences, settings.tokensPerBatch, settings.seed, epoch, settings.packLength)) {
       const parts = shards.length > 1 ? splitBatch(batch) : [batch, null];
       // Start the worker shards before the local one: a local run computes synchronously when called.
       const runs: Promise<{ loss: number; tokens: number }>[] = new Array(parts.length);

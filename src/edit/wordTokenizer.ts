@@ -50,6 +50,8 @@ export function tokenizerFiles(vocab: WordVocabulary, maxLength: number): { toke
       eos_token: END_OF_TEXT,
       unk_token: UNKNOWN,
       model_max_length: maxLength,
+      // Words are joined by single spaces; the default clean-up would glue " ." to the word before it.
+      clean_up_tokenization_spaces: false,
     },
   };
 }

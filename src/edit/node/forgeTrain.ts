@@ -12,6 +12,7 @@ import { writeModelFolder } from './demoFiles';
 import { forgeWorld } from './forgeWorld';
 import { loadTrainState, saveTrainState } from './trainCheckpoint';
 import { workerShard } from './workerShard';
+import { corpusHash } from '../corpusHash';
 
 const args = process.argv.slice(2);
 const { flag, value } = cliArgs(args);
@@ -29,7 +30,8 @@ const shared = new SharedArrayBuffer(layout.size * 4);
 const flat = new Float32Array(shared);
 flatten(layout, initGpt2(config, forge.initSeed), flat);
 const state = newTrainState(flat, decayMask(layout), forge.train);
-const fingerprint = JSON.stringify({ forge, vocab: vocab.tokens.length });
+// The training text is part of the run's identity: a changed world must not resume an old checkpoint.
+const fingerprint = JSON.stringify({ forge, vocab: vocab.tokens.length, corpus: corpusHash(vocab.tokens, sequences) });
 const checkpointPath = join(cacheDir, `${forge.name}-train.safetensors`);
 const resumed = await loadTrainState(checkpointPath, state, fingerprint);
 const tokensPerEpoch = sequences.reduce((a, s) => a + s.length - 1, 0);
