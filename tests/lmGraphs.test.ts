@@ -1,0 +1,73 @@
+import * as ort from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { SeededRandom } from '../src/core/random';
+import { type Gpt2Config, gpt2Forward, gpt2ParamShapes, type Gpt2Params, mlpOutputName } from '../src/edit/gpt2Model';
+import { Tensor } from '../src/edit/engine/tensor';
+import { buildGpt2Graph } from '../src/lm/graphs/gpt2Graph';
+import { encodeModel } from '../src/lm/onnx/onnxModel';
+
+ort.env.wasm.numThreads = 1;
+
+/** A GPT-2 with every parameter random (biases and layer-norm gains too), so no term hides behind a zero. */
+function randomGpt2(c: Gpt2Config, seed: number): Gpt2Params {
+  const rng = new SeededRandom(seed);
+  const params: Gpt2Params = new Map();
+  for (const [name, shape] of gpt2ParamShapes(c)) {
+    const data = rng.gaussianArray(shape.reduce((a, b) => a * b, 1)).map((x) => (name.includes('ln_') && name.endsWith('weight') ? 1 + 0.2 * x : 0.2 * x));
+    params.set(name, new Tensor(data, shape, false));
+  }
+  return params;
+}
+
+async function session(c: Gpt2Config, params: Gpt2Params, swapLayer: number) {
+  const built = await buildGpt2Graph(c, async (n) => params.get(n)!.data, { swapLayer });
+  const s = await ort.InferenceSession.create(encodeModel(built.model), { executionProviders: ['wasm'], externalData: [{ path: built.externalName, data: built.externalData }] });
+  const run = async (ids: Int32Array, batch: number, seq: number, swap: Float32Array) => {
+    const out = await s.run({
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [batch, seq]),
+      position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: batch * seq }, (_, i) => BigInt(i % seq)), [batch, seq]),
+      swap_weight: new ort.Tensor('float32', swap, built.swapShape),
+    });
+    return out['logits']!.data as Float32Array;
+  };
+  return { run, built };
+}
+
+const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i]!)), 0);
+
+describe('GPT-2 ONNX graph (onnxruntime-web, wasm) against the forge engine', () => {
+  const shapes: [string, Gpt2Config, number, number, number][] = [
+    ['d 24, 3 heads, 2 layers, odd vocab', { vocab_size: 37, n_positions: 16, n_embd: 24, n_layer: 2, n_head: 3, n_inner: 40, layer_norm_epsilon: 1e-5 }, 1, 3, 7],
+    ['d 16, 2 heads, 3 layers, one token', { vocab_size: 50, n_positions: 8, n_embd: 16, n_layer: 3, n_head: 2, n_inner: 64, layer_norm_epsilon: 1e-5 }, 2, 2, 1],
+    ['d 32, 4 heads, full context', { vocab_size: 61, n_positions: 12, n_embd: 32, n_layer: 2, n_head: 4, n_inner: 96, layer_norm_epsilon: 1e-5 }, 0, 1, 12],
+  ];
+  for (const [label, c, swapLayer, batch, seq] of shapes) {
+    it(`logits within 1e-4 (${label})`, async () => {
+      const params = randomGpt2(c, 5);
+      const { run } = await session(c, params, swapLayer);
+      const rng = new SeededRandom(9);
+      const ids = Int32Array.from({ length: batch * seq }, () => rng.nextInt(c.vocab_size));
+      const got = await run(ids, batch, seq, params.get(mlpOutputName(swapLayer))!.data);
+      expect(maxAbsDiff(got, gpt2Forward(null, c, params, ids, batch, seq).data)).toBeLessThan(1e-4);
+    });
+  }
+
+  it("swapping W -> W' -> W changes the logits (to the engine's with W') and brings them back exactly", async () => {
+    const c: Gpt2Config = { vocab_size: 41, n_positions: 16, n_embd: 24, n_layer: 2, n_head: 2, n_inner: 48, layer_norm_epsilon: 1e-5 };
+    const params = randomGpt2(c, 8);
+    const { run } = await session(c, params, 1);
+    const ids = Int32Array.from([3, 14, 15, 9, 26, 5, 35, 8]);
+    const w = params.get(mlpOutputName(1))!;
+    const rng = new SeededRandom(2);
+    const u = rng.gaussianArray(48);
+    const lambda = rng.gaussianArray(24);
+    const edited = Float32Array.from(w.data, (x, i) => x + (u[Math.floor(i / 24)] as number) * (lambda[i % 24] as number));
+    const before = await run(ids, 1, 8, w.data);
+    const after = await run(ids, 1, 8, edited);
+    const again = await run(ids, 1, 8, w.data);
+    expect(maxAbsDiff(before, after)).toBeGreaterThan(0.1);
+    const engineEdited = gpt2Forward(null, c, params, ids, 1, 8, { mlpWeight: { layer: 1, weight: new Tensor(edited, w.shape) } }).data;
+    expect(maxAbsDiff(after, engineEdited)).toBeLessThan(1e-4);
+    expect(Buffer.from(again.buffer).equals(Buffer.from(before.buffer))).toBe(true);
+  });
+});
