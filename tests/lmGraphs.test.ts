@@ -4,6 +4,8 @@ import { SeededRandom } from '../src/core/random';
 import { type Gpt2Config, gpt2Forward, gpt2ParamShapes, type Gpt2Params, mlpOutputName } from '../src/edit/gpt2Model';
 import { Tensor } from '../src/edit/engine/tensor';
 import { buildGpt2Graph } from '../src/lm/graphs/gpt2Graph';
+import { buildLlamaGraph, type LlamaGraphConfig } from '../src/lm/graphs/llamaGraph';
+import { llamaForward } from '../src/edit/llamaForward';
 import { encodeModel } from '../src/lm/onnx/onnxModel';
 
 ort.env.wasm.numThreads = 1;
@@ -70,4 +72,46 @@ describe('GPT-2 ONNX graph (onnxruntime-web, wasm) against the forge engine', ()
     expect(maxAbsDiff(after, engineEdited)).toBeLessThan(1e-4);
     expect(Buffer.from(again.buffer).equals(Buffer.from(before.buffer))).toBe(true);
   });
+});
+
+function randomParams(shapes: [string, number[]][], seed: number, gainNames: RegExp): Map<string, Tensor> {
+  const rng = new SeededRandom(seed);
+  return new Map(shapes.map(([name, shape]) => [name, new Tensor(rng.gaussianArray(shape.reduce((a, b) => a * b, 1)).map((x) => (gainNames.test(name) ? 1 + 0.2 * x : 0.25 * x)), shape, false)]));
+}
+
+const int64 = (ids: Int32Array, batch: number, seq: number) => new ort.Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [batch, seq]);
+const positionIds = (batch: number, seq: number) => new ort.Tensor('int64', BigInt64Array.from({ length: batch * seq }, (_, i) => BigInt(i % seq)), [batch, seq]);
+const transpose = (t: Tensor) => {
+  const [r, c] = t.shape as [number, number];
+  return Float32Array.from({ length: r * c }, (_, i) => t.data[(i % r) * c + Math.floor(i / r)]!);
+};
+
+describe('Llama ONNX graph against the engine reference (RMSNorm, rotary, grouped-query attention, SwiGLU)', () => {
+  const cases: [string, LlamaGraphConfig, number, number, number][] = [
+    ['GQA 4 heads / 2 kv, untied head', { vocab_size: 37, hidden_size: 24, intermediate_size: 40, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, rms_norm_eps: 1e-5, rope_theta: 10000, max_position_embeddings: 16, tie_word_embeddings: false }, 1, 2, 7],
+    ['MHA 2 heads, tied, theta 500000', { vocab_size: 29, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 3, num_attention_heads: 2, rms_norm_eps: 1e-6, rope_theta: 500000, max_position_embeddings: 12, tie_word_embeddings: true }, 0, 1, 12],
+  ];
+  for (const [label, c, swapLayer, batch, seq] of cases) {
+    it(`logits within 1e-4 (${label})`, async () => {
+      const d = c.hidden_size;
+      const hd = d / c.num_attention_heads;
+      const kv = (c.num_key_value_heads ?? c.num_attention_heads) * hd;
+      const shapes: [string, number[]][] = [['model.embed_tokens.weight', [c.vocab_size, d]], ['model.norm.weight', [d]]];
+      if (!c.tie_word_embeddings) shapes.push(['lm_head.weight', [c.vocab_size, d]]);
+      for (let i = 0; i < c.num_hidden_layers; i++) {
+        const l = `model.layers.${i}.`;
+        shapes.push([`${l}input_layernorm.weight`, [d]], [`${l}post_attention_layernorm.weight`, [d]], [`${l}self_attn.q_proj.weight`, [d, d]], [`${l}self_attn.k_proj.weight`, [kv, d]], [`${l}self_attn.v_proj.weight`, [kv, d]], [`${l}self_attn.o_proj.weight`, [d, d]]);
+        shapes.push([`${l}mlp.gate_proj.weight`, [c.intermediate_size, d]], [`${l}mlp.up_proj.weight`, [c.intermediate_size, d]], [`${l}mlp.down_proj.weight`, [d, c.intermediate_size]]);
+      }
+      const params = randomParams(shapes, 3, /layernorm|norm\.weight/);
+      const built = await buildLlamaGraph(c, async (n) => params.get(n)!.data, { swapLayer });
+      const s = await ort.InferenceSession.create(encodeModel(built.model), { executionProviders: ['wasm'], externalData: [{ path: built.externalName, data: built.externalData }] });
+      const rng = new SeededRandom(4);
+      const ids = Int32Array.from({ length: batch * seq }, () => rng.nextInt(c.vocab_size));
+      const swap = transpose(params.get(`model.layers.${swapLayer}.mlp.down_proj.weight`)!);
+      const out = await s.run({ input_ids: int64(ids, batch, seq), position_ids: positionIds(batch, seq), swap_weight: new ort.Tensor('float32', swap, built.swapShape) });
+      const ref = llamaForward(c, params, ids, batch, seq).data;
+      expect(maxAbsDiff(out['logits']!.data as Float32Array, ref)).toBeLessThan(1e-4);
+    });
+  }
 });

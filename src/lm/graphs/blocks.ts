@@ -35,3 +35,70 @@ export function attend(g: GraphBuilder, q: string, kT: string, v: string, mask: 
   const out = g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] });
   return g.op('Reshape', [out, g.constInt64([0, 0, heads * headDim])]);
 }
+
+/** y = x W^T for W stored [out, in] (nn.Linear): the builder writes W^T, so the graph does one MatMul. */
+export function transposed(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c] as number;
+  return out;
+}
+
+/** x / sqrt(mean(x^2) + eps) * scale, from standard ops (opset 17 ReduceMean takes axes as an attribute). */
+export function rmsNorm(g: GraphBuilder, x: string, scale: string, epsilon: number): string {
+  const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
+  const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSquare, g.constFloat([epsilon], [])])])]);
+  return g.op('Mul', [g.op('Mul', [x, inv]), scale]);
+}
+
+/** cos and sin tables [maxPositions, rotaryDim/2] (angle p / base^(2i/rotaryDim)), gathered at the positions. */
+export function rotaryTables(g: GraphBuilder, positions: string, maxPositions: number, rotaryDim: number, base: number, prefix: string): { cos: string; sin: string } {
+  const half = rotaryDim / 2;
+  const cos = new Float32Array(maxPositions * half);
+  const sin = new Float32Array(maxPositions * half);
+  for (let t = 0; t < maxPositions; t++) {
+    for (let i = 0; i < half; i++) {
+      const angle = t / base ** ((2 * i) / rotaryDim);
+      cos[t * half + i] = Math.cos(angle);
+      sin[t * half + i] = Math.sin(angle);
+    }
+  }
+  // [b, s, half] -> [b, 1, s, half] to broadcast over heads.
+  const at = (table: string) => g.op('Unsqueeze', [g.op('Gather', [table, positions], { axis: 0 }), g.constInt64([1])]);
+  return { cos: at(g.weight(`${prefix}rotary_cos`, [maxPositions, half], cos)), sin: at(g.weight(`${prefix}rotary_sin`, [maxPositions, half], sin)) };
+}
+
+/**
+ * Rotary embedding of x [b, h, s, headDim] on its first rotaryDim dimensions: in halves (x_i, x_{i+R/2}),
+ * as Llama and GPT-NeoX do, or in adjacent pairs (x_{2i}, x_{2i+1}), as GPT-J does. The rest passes through.
+ */
+export function applyRotary(g: GraphBuilder, x: string, t: { cos: string; sin: string }, headDim: number, rotaryDim: number, interleaved: boolean): string {
+  const half = rotaryDim / 2;
+  const last = g.constInt64([-1]);
+  const slice = (from: number, to: number) => g.op('Slice', [x, g.constInt64([from]), g.constInt64([to]), last]);
+  const rot = rotaryDim === headDim ? x : slice(0, rotaryDim);
+  let rotated: string;
+  if (!interleaved) {
+    const a = g.op('Slice', [rot, g.constInt64([0]), g.constInt64([half]), last]);
+    const b = g.op('Slice', [rot, g.constInt64([half]), g.constInt64([rotaryDim]), last]);
+    const ra = g.op('Sub', [g.op('Mul', [a, t.cos]), g.op('Mul', [b, t.sin])]);
+    const rb = g.op('Add', [g.op('Mul', [b, t.cos]), g.op('Mul', [a, t.sin])]);
+    rotated = g.op('Concat', [ra, rb], { axis: -1 });
+  } else {
+    // [b, h, s, R] -> [b, h, s, R/2, 2]; the pair's two members, rotated, interleave back.
+    const pairs = g.op('Reshape', [rot, g.constInt64([0, 0, 0, half, 2])]);
+    const [a, b] = g.opMulti('Split', [pairs, g.constInt64([1, 1])], 2, { axis: -1 }) as [string, string];
+    const cos = g.op('Unsqueeze', [t.cos, last]);
+    const sin = g.op('Unsqueeze', [t.sin, last]);
+    const ra = g.op('Sub', [g.op('Mul', [a, cos]), g.op('Mul', [b, sin])]);
+    const rb = g.op('Add', [g.op('Mul', [a, sin]), g.op('Mul', [b, cos])]);
+    rotated = g.op('Reshape', [g.op('Concat', [ra, rb], { axis: -1 }), g.constInt64([0, 0, 0, rotaryDim])]);
+  }
+  return rotaryDim === headDim ? rotated : g.op('Concat', [rotated, slice(rotaryDim, headDim)], { axis: -1 });
+}
+
+/** Key/value heads [b, kvHeads, s, hd] repeated to [b, heads, s, hd] (grouped-query attention). */
+export function repeatKv(g: GraphBuilder, x: string, heads: number, kvHeads: number, headDim: number): string {
+  if (heads === kvHeads) return x;
+  const expanded = g.op('Expand', [g.op('Unsqueeze', [x, g.constInt64([2])]), g.constInt64([1, 1, heads / kvHeads, 1, 1])]);
+  return g.op('Reshape', [expanded, g.constInt64([0, heads, -1, headDim])]);
+}
