@@ -6,6 +6,9 @@ import { Tensor } from '../src/edit/engine/tensor';
 import { buildGpt2Graph } from '../src/lm/graphs/gpt2Graph';
 import { buildLlamaGraph, type LlamaGraphConfig } from '../src/lm/graphs/llamaGraph';
 import { llamaForward } from '../src/edit/llamaForward';
+import { gptjForward, neoxForward } from '../src/edit/gptjNeoxForward';
+import { buildGptjGraph, type GptjGraphConfig } from '../src/lm/graphs/gptjGraph';
+import { buildNeoxGraph, type NeoxGraphConfig } from '../src/lm/graphs/neoxGraph';
 import { encodeModel } from '../src/lm/onnx/onnxModel';
 
 ort.env.wasm.numThreads = 1;
@@ -112,6 +115,63 @@ describe('Llama ONNX graph against the engine reference (RMSNorm, rotary, groupe
       const out = await s.run({ input_ids: int64(ids, batch, seq), position_ids: positionIds(batch, seq), swap_weight: new ort.Tensor('float32', swap, built.swapShape) });
       const ref = llamaForward(c, params, ids, batch, seq).data;
       expect(maxAbsDiff(out['logits']!.data as Float32Array, ref)).toBeLessThan(1e-4);
+    });
+  }
+});
+
+async function runGraph(built: Awaited<ReturnType<typeof buildGptjGraph>>, ids: Int32Array, batch: number, seq: number, swap: Float32Array) {
+  const s = await ort.InferenceSession.create(encodeModel(built.model), { executionProviders: ['wasm'], externalData: [{ path: built.externalName, data: built.externalData }] });
+  const out = await s.run({ input_ids: int64(ids, batch, seq), position_ids: positionIds(batch, seq), swap_weight: new ort.Tensor('float32', swap, built.swapShape) });
+  return out['logits']!.data as Float32Array;
+}
+
+describe('GPT-J ONNX graph against the engine reference (parallel block, partial interleaved rotary)', () => {
+  const cases: [string, GptjGraphConfig, number, number, number][] = [
+    ['rotary 4 of 8 per head', { vocab_size: 31, n_positions: 16, n_embd: 16, n_layer: 2, n_head: 2, n_inner: 40, rotary_dim: 4, layer_norm_epsilon: 1e-5 }, 1, 2, 6],
+    ['rotary on the whole head, 3 heads', { vocab_size: 23, n_positions: 10, n_embd: 18, n_layer: 2, n_head: 3, n_inner: null, rotary_dim: 6, layer_norm_epsilon: 1e-5 }, 0, 1, 9],
+  ];
+  for (const [label, c, swapLayer, batch, seq] of cases) {
+    it(`logits within 1e-4 (${label})`, async () => {
+      const d = c.n_embd;
+      const ff = c.n_inner ?? 4 * d;
+      const shapes: [string, number[]][] = [['transformer.wte.weight', [c.vocab_size, d]], ['transformer.ln_f.weight', [d]], ['transformer.ln_f.bias', [d]], ['lm_head.weight', [c.vocab_size, d]], ['lm_head.bias', [c.vocab_size]]];
+      for (let i = 0; i < c.n_layer; i++) {
+        const l = `transformer.h.${i}.`;
+        shapes.push([`${l}ln_1.weight`, [d]], [`${l}ln_1.bias`, [d]], [`${l}attn.q_proj.weight`, [d, d]], [`${l}attn.k_proj.weight`, [d, d]], [`${l}attn.v_proj.weight`, [d, d]], [`${l}attn.out_proj.weight`, [d, d]]);
+        shapes.push([`${l}mlp.fc_in.weight`, [ff, d]], [`${l}mlp.fc_in.bias`, [ff]], [`${l}mlp.fc_out.weight`, [d, ff]], [`${l}mlp.fc_out.bias`, [d]]);
+      }
+      const params = randomParams(shapes, 6, /ln_.*weight/);
+      const built = await buildGptjGraph(c, async (n) => params.get(n)!.data, { swapLayer });
+      const rng = new SeededRandom(7);
+      const ids = Int32Array.from({ length: batch * seq }, () => rng.nextInt(c.vocab_size));
+      const got = await runGraph(built, ids, batch, seq, transpose(params.get(`transformer.h.${swapLayer}.mlp.fc_out.weight`)!));
+      expect(maxAbsDiff(got, gptjForward(c, params, ids, batch, seq).data)).toBeLessThan(1e-4);
+    });
+  }
+});
+
+describe('GPT-NeoX ONNX graph against the engine reference (per-head fused qkv, partial rotary in halves)', () => {
+  const cases: [string, NeoxGraphConfig, number, number, number][] = [
+    ['parallel residual, exact gelu, rotary 25%', { vocab_size: 33, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 2, rotary_pct: 0.25, max_position_embeddings: 16, layer_norm_eps: 1e-5, use_parallel_residual: true, hidden_act: 'gelu' }, 1, 2, 5],
+    ['sequential residual, tanh gelu, full rotary', { vocab_size: 27, hidden_size: 24, intermediate_size: 40, num_hidden_layers: 2, num_attention_heads: 3, rotary_pct: 1, rotary_emb_base: 1000, max_position_embeddings: 12, layer_norm_eps: 1e-5, use_parallel_residual: false, hidden_act: 'gelu_new' }, 0, 1, 8],
+  ];
+  for (const [label, c, swapLayer, batch, seq] of cases) {
+    it(`logits within 1e-4 (${label})`, async () => {
+      const d = c.hidden_size;
+      const ff = c.intermediate_size;
+      const shapes: [string, number[]][] = [['gpt_neox.embed_in.weight', [c.vocab_size, d]], ['gpt_neox.final_layer_norm.weight', [d]], ['gpt_neox.final_layer_norm.bias', [d]], ['embed_out.weight', [c.vocab_size, d]]];
+      for (let i = 0; i < c.num_hidden_layers; i++) {
+        const l = `gpt_neox.layers.${i}.`;
+        shapes.push([`${l}input_layernorm.weight`, [d]], [`${l}input_layernorm.bias`, [d]], [`${l}post_attention_layernorm.weight`, [d]], [`${l}post_attention_layernorm.bias`, [d]]);
+        shapes.push([`${l}attention.query_key_value.weight`, [3 * d, d]], [`${l}attention.query_key_value.bias`, [3 * d]], [`${l}attention.dense.weight`, [d, d]], [`${l}attention.dense.bias`, [d]]);
+        shapes.push([`${l}mlp.dense_h_to_4h.weight`, [ff, d]], [`${l}mlp.dense_h_to_4h.bias`, [ff]], [`${l}mlp.dense_4h_to_h.weight`, [d, ff]], [`${l}mlp.dense_4h_to_h.bias`, [d]]);
+      }
+      const params = randomParams(shapes, 8, /layernorm\.weight|layer_norm\.weight/);
+      const built = await buildNeoxGraph(c, async (n) => params.get(n)!.data, { swapLayer });
+      const rng = new SeededRandom(9);
+      const ids = Int32Array.from({ length: batch * seq }, () => rng.nextInt(c.vocab_size));
+      const got = await runGraph(built, ids, batch, seq, transpose(params.get(`gpt_neox.layers.${swapLayer}.mlp.dense_4h_to_h.weight`)!));
+      expect(maxAbsDiff(got, neoxForward(c, params, ids, batch, seq).data)).toBeLessThan(1e-4);
     });
   }
 });
