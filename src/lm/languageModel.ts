@@ -1,0 +1,124 @@
+import type * as Ort from 'onnxruntime-web';
+import type { BuiltGraph } from './graphs/graphTypes';
+import { encodeModel } from './onnx/onnxModel';
+
+export type OrtModule = typeof Ort;
+
+export interface TopToken {
+  id: number;
+  probability: number;
+}
+
+/**
+ * One ONNX session of a language model whose chosen MLP output matrix is a graph input: `setSwap` decides
+ * which version of it (original, edited, approximated) the next runs use, without rebuilding the session.
+ */
+export class LanguageModel {
+  private swap: Ort.Tensor | null = null;
+  private swapBuffer: { destroy(): void } | null = null;
+
+  private constructor(
+    private readonly ort: OrtModule,
+    private readonly session: Ort.InferenceSession,
+    readonly swapShape: [number, number],
+    readonly executionProvider: 'wasm' | 'webgpu',
+  ) {}
+
+  static async create(ort: OrtModule, built: BuiltGraph, executionProvider: 'wasm' | 'webgpu' = 'wasm'): Promise<LanguageModel> {
+    const session = await ort.InferenceSession.create(encodeModel(built.model), {
+      executionProviders: [executionProvider],
+      externalData: [{ path: built.externalName, data: built.externalData }],
+    });
+    return new LanguageModel(ort, session, built.swapShape, executionProvider);
+  }
+
+  /**
+   * The MLP matrix the next runs use, [d_ff, d_model] row-major. On WebGPU it is uploaded once into a GPU
+   * buffer (Tensor.fromGpuBuffer), so runs do not copy it again.
+   */
+  async setSwap(matrix: Float32Array): Promise<void> {
+    const [rows, cols] = this.swapShape;
+    if (matrix.length !== rows * cols) throw new RangeError(`swap matrix has ${matrix.length} values, the graph expects ${rows} x ${cols}`);
+    this.swapBuffer?.destroy();
+    this.swapBuffer = null;
+    if (this.executionProvider === 'webgpu') {
+      const device = (await this.ort.env.webgpu.device) as GPUDevice;
+      const buffer = device.createBuffer({ size: matrix.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      device.queue.writeBuffer(buffer, 0, matrix.buffer, matrix.byteOffset, matrix.byteLength);
+      this.swapBuffer = buffer;
+      this.swap = this.ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims: [rows, cols] });
+    } else {
+      this.swap = new this.ort.Tensor('float32', matrix, [rows, cols]);
+    }
+  }
+
+  /** Next-token log-probabilities after each prompt (token ids); prompts of equal length share one run. */
+  async nextTokenLogProbs(prompts: readonly Int32Array[]): Promise<Float32Array[]> {
+    if (!this.swap) throw new Error('setSwap first: the model needs its MLP matrix');
+    const out: Float32Array[] = new Array(prompts.length);
+    const groups = new Map<number, number[]>();
+    prompts.forEach((p, i) => {
+      if (p.length === 0) throw new RangeError(`prompt ${i} is empty`);
+      groups.set(p.length, [...(groups.get(p.length) ?? []), i]);
+    });
+    for (const [seq, members] of groups) {
+      const ids = new BigInt64Array(members.length * seq);
+      members.forEach((m, r) => (prompts[m] as Int32Array).forEach((t, j) => (ids[r * seq + j] = BigInt(t))));
+      const positions = BigInt64Array.from({ length: members.length * seq }, (_, i) => BigInt(i % seq));
+      const result = await this.session.run({
+        input_ids: new this.ort.Tensor('int64', ids, [members.length, seq]),
+        position_ids: new this.ort.Tensor('int64', positions, [members.length, seq]),
+        swap_weight: this.swap,
+      });
+      const logits = (await result['logits']!.getData()) as Float32Array;
+      const vocab = logits.length / (members.length * seq);
+      members.forEach((m, r) => (out[m] = logSoftmax(logits.subarray((r * seq + seq - 1) * vocab, (r * seq + seq) * vocab))));
+      result['logits']!.dispose();
+    }
+    return out;
+  }
+
+  /** Greedy continuation of `count` tokens. */
+  async generate(prompt: Int32Array, count: number): Promise<number[]> {
+    const tokens = [...prompt];
+    for (let i = 0; i < count; i++) {
+      const [logp] = await this.nextTokenLogProbs([Int32Array.from(tokens)]);
+      tokens.push(argmax(logp as Float32Array));
+    }
+    return tokens.slice(prompt.length);
+  }
+
+  async release(): Promise<void> {
+    this.swapBuffer?.destroy();
+    await this.session.release();
+  }
+}
+
+export function logSoftmax(x: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (const v of x) if (v > max) max = v;
+  let sum = 0;
+  for (const v of x) sum += Math.exp(v - max);
+  const lse = max + Math.log(sum);
+  return Float32Array.from(x, (v) => v - lse);
+}
+
+export function argmax(x: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if ((x[i] as number) > (x[best] as number)) best = i;
+  return best;
+}
+
+/** The k most likely tokens with their probabilities, most likely first. */
+export function topK(logProbs: Float32Array, k: number): TopToken[] {
+  const best: TopToken[] = [];
+  for (let i = 0; i < logProbs.length; i++) {
+    const p = logProbs[i] as number;
+    if (best.length < k || p > Math.log((best[best.length - 1] as TopToken).probability)) {
+      best.push({ id: i, probability: Math.exp(p) });
+      best.sort((a, b) => b.probability - a.probability);
+      if (best.length > k) best.pop();
+    }
+  }
+  return best;
+}
