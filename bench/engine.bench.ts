@@ -43,8 +43,9 @@ export async function benchEngine(): Promise<void> {
   const shared = new SharedArrayBuffer(layout.size * 4);
   const flat = new Float32Array(shared);
   flatten(layout, initGpt2(config, 1), flat);
-  const rows = 96;
-  const seq = 11;
+  // The forge's real batch: 16 packed rows of 64 tokens.
+  const rows = 16;
+  const seq = FULL_FORGE.train.packLength ?? 64;
   const batch: TokenBatch = { rows, seq, ids: Int32Array.from({ length: rows * seq }, () => rng.nextInt(623)), targets: Int32Array.from({ length: rows * seq }, () => rng.nextInt(623)) };
   const local = localShard(config, layout, flat);
   const worker = workerShard(config, shared, layout.size);

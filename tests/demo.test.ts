@@ -73,16 +73,15 @@ describe.skipIf(!present)('the committed demo', () => {
     expect(main.filter((m) => m.metrics.efficacy).length / main.length).toBeGreaterThanOrEqual(0.95);
   });
 
-  it('the base model knows its facts (sampled: 10 per relation), read through the app-side readers', async () => {
+  it("the base model meets the issue's bars on every fact (>= 97% training templates, >= 85% held-out), read through the app-side readers", async () => {
     const world = forgeWorld(FULL_FORGE);
     const params = await loadModel(join(DEMO, 'base'), world);
-    const sample = world.kb.facts.filter((_, i) => i % 10 === 0);
-    const acc = factAccuracy(world.config, params, world.vocab, world.kb, sample);
-    expect(acc.train).toBeGreaterThanOrEqual(0.95);
-    expect(acc.heldOut).toBeGreaterThanOrEqual(0.8);
+    const acc = factAccuracy(world.config, params, world.vocab, world.kb);
+    expect(acc.train).toBeGreaterThanOrEqual(0.97);
+    expect(acc.heldOut).toBeGreaterThanOrEqual(0.85);
     // The tokenizer file reads through the library the app uses, with the forge's ids.
     const tok = new Tokenizer(JSON.parse(readFileSync(join(DEMO, 'base', 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(join(DEMO, 'base', 'tokenizer_config.json'), 'utf8')));
-    const text = 'The mother tongue of Leo Pok is';
+    const text = `The mother tongue of ${world.kb.facts[0]!.subject} is`;
     expect(tok.encode(text).ids).toEqual(text.split(' ').map((w) => world.vocab.ids.get(w)));
   });
 

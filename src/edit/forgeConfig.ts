@@ -12,6 +12,16 @@ export interface ForgeConfig {
   train: TrainSettings;
   /** Early stop when a sampled evaluation reaches both (margins above the issue's 97% / 85% bars). */
   stopAt: { train: number; heldOut: number; fromEpoch: number; every: number };
+  /** The edit set `npm run forge:edits` makes by default (the committed demo's). */
+  edits: {
+    layer: number;
+    /** ROME's context_template_length_params as "length x count,..." (kmeng01/rome: 5x10,10x10). */
+    contextTemplates: string;
+    mainMom2Adjustment: boolean;
+    perRelation: number;
+    /** Edits per relation with the other mom2Adjustment setting, for comparison. */
+    compare: number;
+  };
 }
 
 const ADAM = { beta1: 0.9, beta2: 0.98, eps: 1e-8, weightDecay: 0.01, clipNorm: 1 };
@@ -26,6 +36,7 @@ export const FULL_FORGE: ForgeConfig = {
   initSeed: 7,
   train: { seed: 11, epochs: 36, tokensPerBatch: 1024, peakLr: 2.5e-3, warmupSteps: 200, adam: ADAM, packLength: 64 },
   stopAt: { train: 0.98, heldOut: 0.88, fromEpoch: 20, every: 2 },
+  edits: { layer: 0, contextTemplates: '5x5,10x5', mainMom2Adjustment: true, perRelation: 100, compare: 10 },
 };
 
 /** A seconds-long configuration for CI: the same code path on a toy world. */
@@ -38,6 +49,7 @@ export const SMOKE_FORGE: ForgeConfig = {
   initSeed: 3,
   train: { seed: 4, epochs: 3, tokensPerBatch: 256, peakLr: 3e-3, warmupSteps: 5, adam: ADAM, packLength: 32 },
   stopAt: { train: 2, heldOut: 2, fromEpoch: 99, every: 99 },
+  edits: { layer: 0, contextTemplates: '5x10,10x10', mainMom2Adjustment: true, perRelation: 2, compare: 1 },
 };
 
 /** A quarter-size world on the demo architecture: minutes, for checking design choices (causal traces, ROME). */

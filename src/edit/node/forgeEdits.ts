@@ -27,8 +27,9 @@ const demoDir = value('dir', forge.name === 'full' ? 'public/demo' : `.cache/for
 const baseDir = join(demoDir, 'base');
 const threads = Number(value('threads', '2'));
 const world = forgeWorld(forge);
-// ROME's context_template_length_params (kmeng01/rome: 5x10,10x10, i.e. 20 sampled prefixes + the bare prompt).
-const templateText = value('templates', '5x10,10x10');
+// ROME's context_template_length_params (kmeng01/rome: 5x10,10x10, i.e. 20 sampled prefixes + the bare prompt);
+// the forge's default is in its configuration (README: why).
+const templateText = value('templates', forge.edits.contextTemplates);
 const templateLengths = parseTemplateLengths(templateText);
 // Overrides of ROME's per-model v* settings (published for GPT-2 XL: lr 0.5, 20 steps).
 const overrides: Record<string, number> = {};
@@ -61,6 +62,19 @@ async function runOnWorkers(specs: readonly EditSpec[], layer: number, done: (r:
 
 const rate = (records: readonly EditRecord[], pick: (r: EditRecord) => number) => records.reduce((a, r) => a + pick(r), 0) / Math.max(1, records.length);
 
+/** The paper's signature of a set of edits at `layer`: direction split of u, pcs after / before, sigma1/sigma2. */
+async function signatureSummary(layer: number, set: readonly EditRecord[]) {
+  const w = base.get(mlpOutputName(layer)) as Tensor;
+  const [r, c] = w.shape as [number, number];
+  const before = pairwiseCosine(rowMatrix(r, c, w.data)).pcs;
+  const sig = await Promise.all(set.map((e) => editSignature(w.data, r, c, e)));
+  return {
+    sameDirectionFraction: meanStd(sig.map((x) => x.sameDirectionFraction)).mean,
+    pcsRatio: meanStd(sig.map((x) => x.pcsAfter)).mean / before,
+    sigmaRatioAfter: meanStd(sig.map((x) => x.sigmaRatioAfter)).mean,
+  };
+}
+
 if (flag('sweep')) {
   // One edit per relation, per layer and setting: efficacy decides the edit layer (README, "The demo model").
   const perRelation = Number(value('per-relation', '1'));
@@ -83,20 +97,26 @@ if (flag('sweep')) {
         paraphrase: rate(records, (r) => r.metrics.paraphrase),
         neighbourhood: rate(records, (r) => r.metrics.neighbourhood),
         secondsPerEdit: (performance.now() - t0) / 1000 / Math.max(1, records.length) * Math.min(threads, specs.length),
+        ...(await signatureSummary(layer, records)),
       };
       rows.push(row);
       console.log(JSON.stringify(row));
     }
   }
-  const tag = Object.entries(overrides).map(([k, v]) => `-${k}${v}`).join('');
-  writeFileSync(join(demoDir, `layer-sweep${forge.name === 'full' ? '' : `-${forge.name}`}${tag}.json`), `${JSON.stringify(rows, null, 2)}\n`);
+  // Rows accumulate in one file across runs (other layers, settings, templates or v* overrides); a row with
+  // the same key is replaced.
+  const sweepPath = join(demoDir, `layer-sweep${forge.name === 'full' ? '' : `-${forge.name}`}.json`);
+  const key = (r: Record<string, unknown>) => JSON.stringify([r['layer'], r['mom2Adjustment'], r['contextTemplates'], r['vLr'], r['vSteps']]);
+  const previous = existsSync(sweepPath) ? (JSON.parse(readFileSync(sweepPath, 'utf8')) as Record<string, unknown>[]) : [];
+  const merged = [...previous.filter((p) => !rows.some((r) => key(r) === key(p))), ...rows];
+  writeFileSync(sweepPath, `${JSON.stringify(merged, null, 2)}\n`);
   process.exit(0);
 }
 
-const layer = Number(value('layer', '0'));
-const mainMom2 = value('main-mom2', 'true') === 'true';
-const perRelation = Number(value('per-relation', forge.name === 'full' ? '100' : '2'));
-const compare = Number(value('compare', forge.name === 'full' ? '10' : '1'));
+const layer = Number(value('layer', String(forge.edits.layer)));
+const mainMom2 = value('main-mom2', String(forge.edits.mainMom2Adjustment)) === 'true';
+const perRelation = Number(value('per-relation', String(forge.edits.perRelation)));
+const compare = Number(value('compare', String(forge.edits.compare)));
 const mainSpecs = planEdits(world.kb, perRelation, mainMom2, 2026);
 const specs = [...mainSpecs, ...planEdits(world.kb, compare, !mainMom2, 2027, mainSpecs.length)];
 mkdirSync('.cache/forge', { recursive: true });

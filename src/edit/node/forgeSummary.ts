@@ -1,6 +1,7 @@
 // `npm run forge:summary`: prints the README's "The demo model" tables from public/demo's reports, so the
 // numbers in README come from the runs, never typed by hand.
 import { existsSync, readFileSync } from 'node:fs';
+import { relationById } from '../knowledgeBase';
 
 const read = (path: string) => (existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : null);
 const training = read('public/demo/training-report.json');
@@ -17,13 +18,22 @@ if (training) {
     '',
     '| relation | train | held-out |',
     '| --- | --- | --- |',
-    ...Object.entries(training.accuracy.perRelation as Record<string, { train: number; heldOut: number }>).map(([r, a]) => `| ${r} | ${pct(a.train)} | ${pct(a.heldOut)} |`),
+    ...Object.entries(training.accuracy.perRelation as Record<string, { train: number; heldOut: number }>).map(([r, a]) => `| ${r} ${relationById(r).name} | ${pct(a.train)} | ${pct(a.heldOut)} |`),
     '',
   );
 }
 if (sweep) {
-  out.push('Layer sweep (one edit per relation, 31 per cell):', '', '| layer | mom2Adjustment | efficacy | paraphrase | neighbourhood | s per edit |', '| --- | --- | --- | --- | --- | --- |');
-  for (const r of sweep) out.push(`| ${r['layer']} | ${r['mom2Adjustment']} | ${pct(r['efficacy'] as number)} | ${pct(r['paraphrase'] as number)} | ${pct(r['neighbourhood'] as number)} | ${(r['secondsPerEdit'] as number).toFixed(2)} |`);
+  out.push(
+    'Layer sweep (one edit per relation, 31 per row; signature columns are means over the row\'s edits):',
+    '',
+    '| layer | mom2Adjustment | context templates | efficacy | paraphrase | neighbourhood | same-sign share of u | pcs after / before | sigma1/sigma2 after | s per edit (one thread) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
+  const num = (x: unknown, digits: number) => (typeof x === 'number' ? x.toFixed(digits) : '-');
+  for (const r of sweep) {
+    const share = typeof r['sameDirectionFraction'] === 'number' ? pct(r['sameDirectionFraction']) : '-';
+    out.push(`| ${r['layer']} | ${r['mom2Adjustment']} | ${r['contextTemplates']} | ${pct(r['efficacy'] as number)} | ${pct(r['paraphrase'] as number)} | ${pct(r['neighbourhood'] as number)} | ${share} | ${num(r['pcsRatio'], 3)}x | ${num(r['sigmaRatioAfter'], 2)} | ${num(r['secondsPerEdit'], 2)} |`);
+  }
   out.push('');
 }
 if (edits) {

@@ -31,7 +31,9 @@ const flat = new Float32Array(shared);
 flatten(layout, initGpt2(config, forge.initSeed), flat);
 const state = newTrainState(flat, decayMask(layout), forge.train);
 // The training text is part of the run's identity: a changed world must not resume an old checkpoint.
-const fingerprint = JSON.stringify({ forge, vocab: vocab.tokens.length, corpus: corpusHash(vocab.tokens, sequences) });
+// The edit-set settings do not touch training, so they stay out of it.
+const { edits: _edits, ...trainingForge } = forge;
+const fingerprint = JSON.stringify({ forge: trainingForge, vocab: vocab.tokens.length, corpus: corpusHash(vocab.tokens, sequences) });
 const checkpointPath = join(cacheDir, `${forge.name}-train.safetensors`);
 const resumed = await loadTrainState(checkpointPath, state, fingerprint);
 const tokensPerEpoch = sequences.reduce((a, s) => a + s.length - 1, 0);
