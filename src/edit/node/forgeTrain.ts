@@ -48,22 +48,26 @@ const sample = kb.facts.filter((_, i) => i % 4 === 0);
 const model = tensorsOver(layout, flat);
 let lastSample: ReturnType<typeof factAccuracy> | null = null;
 
-await train(state, sequences, shards, forge.train, {
-  afterEpoch(s) {
-    saveTrainState(checkpointPath, s, fingerprint);
-    const h = s.history[s.history.length - 1]!;
-    const gflops = (6 * params * h.tokens) / h.seconds / 1e9;
-    let line = `epoch ${s.epoch}/${forge.train.epochs}: loss ${h.loss.toFixed(4)}, ${h.seconds.toFixed(1)} s, ${gflops.toFixed(2)} GFLOP/s`;
-    let stop = false;
-    if (s.epoch >= forge.stopAt.fromEpoch && (s.epoch - forge.stopAt.fromEpoch) % forge.stopAt.every === 0) {
-      lastSample = factAccuracy(config, model, vocab, kb, sample);
-      line += `; sampled accuracy train ${(lastSample.train * 100).toFixed(1)}%, held-out ${(lastSample.heldOut * 100).toFixed(1)}%`;
-      stop = lastSample.train >= forge.stopAt.train && lastSample.heldOut >= forge.stopAt.heldOut;
-    }
-    console.log(line);
-    return stop;
-  },
-});
+/** The early-stop check after `epoch` (deterministic: a resumed run that had stopped stops again here). */
+const checkStop = (epoch: number): string | null => {
+  if (epoch < forge.stopAt.fromEpoch || (epoch - forge.stopAt.fromEpoch) % forge.stopAt.every !== 0) return null;
+  lastSample = factAccuracy(config, model, vocab, kb, sample);
+  const met = lastSample.train >= forge.stopAt.train && lastSample.heldOut >= forge.stopAt.heldOut;
+  return `sampled accuracy train ${(lastSample.train * 100).toFixed(1)}%, held-out ${(lastSample.heldOut * 100).toFixed(1)}%${met ? ' (stop)' : ''}`;
+};
+const stoppedBefore = resumed && (checkStop(state.epoch)?.endsWith('(stop)') ?? false);
+if (stoppedBefore) console.log(`the checkpoint after epoch ${state.epoch} had met the stop condition; not training further`);
+else
+  await train(state, sequences, shards, forge.train, {
+    afterEpoch(s) {
+      saveTrainState(checkpointPath, s, fingerprint);
+      const h = s.history[s.history.length - 1]!;
+      const gflops = (6 * params * h.tokens) / h.seconds / 1e9;
+      const check = checkStop(s.epoch);
+      console.log(`epoch ${s.epoch}/${forge.train.epochs}: loss ${h.loss.toFixed(4)}, ${h.seconds.toFixed(1)} s, ${gflops.toFixed(2)} GFLOP/s${check ? `; ${check}` : ''}`);
+      return check?.endsWith('(stop)') ?? false;
+    },
+  });
 await worker?.close();
 
 const accuracy = factAccuracy(config, model, vocab, kb);
