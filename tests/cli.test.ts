@@ -1,9 +1,16 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main';
 import { buildFixture } from './fixtures/syntheticCheckpoint';
+import { promptIds } from '../src/edit/factAccuracy';
+import { FULL_FORGE } from '../src/edit/forgeConfig';
+import { gpt2Forward } from '../src/edit/gpt2Model';
+import { prompt, relationById } from '../src/edit/knowledgeBase';
+import { forgeWorld } from '../src/edit/node/forgeWorld';
+import { loadModel } from '../src/edit/node/romeSetup';
+import { argmax } from '../src/lm/languageModel';
 
 async function run(args: string[]) {
   let out = '';
@@ -60,5 +67,37 @@ describe('edit-forensics scan', () => {
       expect(r.err).toMatch(message);
       expect(r.out).toBe('');
     }
+  });
+});
+
+describe.skipIf(!existsSync('public/demo/base/model.safetensors'))('edit-forensics generate (the demo base model)', () => {
+  it('prints the engine\'s top-1 next token and greedy continuation for a fact prompt', async () => {
+    const world = forgeWorld(FULL_FORGE);
+    const fact = world.kb.facts[123]!;
+    const text = prompt(relationById(fact.relation).templates[0]!, fact.subject);
+    const r = await run(['generate', 'public/demo/base', '--prompt', text, '--tokens', '3', '--json']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.out);
+    const params = await loadModel('public/demo/base', world);
+    const tokens = [...promptIds(world.vocab, text)];
+    for (let i = 0; i < 3; i++) tokens.push(argmax(gpt2Forward(null, world.config, params, Int32Array.from(tokens), 1, tokens.length, { logitRows: Int32Array.from([tokens.length - 1]) }).data));
+    const greedy = tokens.slice(tokens.length - 3);
+    expect(out.family).toBe('gpt2');
+    expect(out.top).toHaveLength(5);
+    expect(out.top[0].id).toBe(greedy[0]);
+    expect(out.continuationIds).toEqual(greedy);
+    expect(out.continuation).toBe(greedy.map((t) => world.vocab.tokens[t]).join(' '));
+  });
+
+  it('exits 2 naming the problem: no prompt, no tokenizer next to the weights', async () => {
+    const noPrompt = await run(['generate', 'public/demo/base']);
+    expect(noPrompt.code).toBe(2);
+    expect(noPrompt.err).toMatch(/--prompt/);
+    const bare = mkdtempSync(join(tmpdir(), 'ef-gen-'));
+    for (const f of ['config.json', 'model.safetensors']) copyFileSync(join('public/demo/base', f), join(bare, f));
+    const noTokenizer = await run(['generate', bare, '--prompt', 'The']);
+    expect(noTokenizer.code).toBe(2);
+    expect(noTokenizer.err).toMatch(/tokenizer\.json/);
   });
 });

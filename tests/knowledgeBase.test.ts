@@ -80,6 +80,8 @@ describe('the forge tokenizer', () => {
       const ours = encodeWords(vocab, t);
       expect(tok.encode(t, { add_special_tokens: false }).ids).toEqual(ours);
       expect(tok.decode(ours)).toBe(t);
+      // With special tokens (the default), <|endoftext|> comes first, as in training.
+      expect(tok.encode(t).ids).toEqual([vocab.ids.get('<|endoftext|>'), ...ours]);
     }
   });
 

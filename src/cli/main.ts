@@ -3,12 +3,15 @@ import { reportToJson } from '../analysis/scanReport';
 import { customFamily } from '../families/customFamily';
 import { openCheckpoint } from '../formats/checkpoint';
 import { FormatError } from '../formats/formatError';
-import { integerOption, parseArgs, UsageError } from './argv';
+import { completePrompt, openTextModel } from '../analysis/textModel';
+import { loadTokenizer } from '../lm/tokenizer';
+import { integerOption, type ParsedArgs, parseArgs, UsageError } from './argv';
 import { backendForNode } from './backendForNode';
 import { directorySiblingResolver, expandPaths, NodeFileSource } from './nodeFileSource';
 import { formatScanTable } from './scanTable';
 
 const USAGE = `usage: edit-forensics scan <files or folder...> [options]
+       edit-forensics generate <files or folder...> --prompt "..." [--tokens 5] [--top-k 5] [--layer L] [--json]
 
 Finds rank-one (ROME) edits in a Hugging Face safetensors checkpoint, layer by layer.
 
@@ -21,17 +24,54 @@ options:
   --tensor-pattern <name>    MLP output tensor for an unknown layout, with {i} for the layer
   --rows-axis 0|1            with --tensor-pattern: stored axis of the d_ff rows (0: [d_ff, d_model])
   --json                     print the JSON report instead of the table
+
+generate runs the model (onnxruntime-web, wasm) on a prompt: next-token top-k and a greedy continuation.
+It needs tokenizer.json (and reads tokenizer_config.json) next to the weights.
 exit codes: 0 done, 2 bad input or usage (message on stderr), 1 unexpected failure`;
 
 const SPEC = {
   lists: ['original'],
-  values: ['k', 'oversampling', 'power-iterations', 'backend', 'tensor-pattern', 'rows-axis'],
+  values: ['k', 'oversampling', 'power-iterations', 'backend', 'tensor-pattern', 'rows-axis', 'prompt', 'tokens', 'top-k', 'layer'],
   switches: ['json', 'help'],
 } as const;
 
 export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
+}
+
+/** `generate`: next-token top-k and a greedy continuation of a prompt, with the checkpoint's own weights. */
+async function generate(args: ParsedArgs, io: CliIo, opened: NodeFileSource[]): Promise<number> {
+  const prompt = args.values['prompt'];
+  if (prompt === undefined || prompt === '') throw new UsageError('generate needs --prompt "..."');
+  const tokens = integerOption(args.values, 'tokens', 5, 0, 256);
+  const k = integerOption(args.values, 'top-k', 5, 1, 100);
+  const layer = integerOption(args.values, 'layer', 0, 0, 10_000);
+  const files = await expandPaths(args.positional);
+  for (const f of files) opened.push(await NodeFileSource.open(f));
+  const resolve = directorySiblingResolver(files[0] as string, opened);
+  const checkpoint = await openCheckpoint([...opened], resolve, args.positional.join(' '));
+  const read = async (name: string, required: boolean) => {
+    const source = opened.find((s) => s.name.endsWith(`/${name}`) || s.name === name) ?? (await resolve(name));
+    if (!source) {
+      if (required) throw new FormatError(args.positional.join(' '), `no ${name} next to the weights; generate needs the model's tokenizer`);
+      return undefined;
+    }
+    return { name: source.name, bytes: await source.read(0, source.size) };
+  };
+  const tokenizer = loadTokenizer((await read('tokenizer.json', true))!, await read('tokenizer_config.json', false));
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = 1;
+  const model = await openTextModel(ort, checkpoint, tokenizer, layer);
+  const completion = await completePrompt(model, prompt, { topK: k, tokens });
+  await model.lm.release();
+  if (args.switches.has('json')) io.out(`${JSON.stringify({ family: model.family, ...completion }, null, 2)}\n`);
+  else {
+    io.out(`prompt: ${prompt}\nnext token (top ${k}):\n`);
+    for (const t of completion.top) io.out(`  ${t.token.padEnd(20)} ${(100 * t.probability).toFixed(2)}%\n`);
+    io.out(`greedy continuation (${tokens} tokens): ${completion.continuation}\n`);
+  }
+  return 0;
 }
 
 /** Runs the CLI; returns the exit code. */
@@ -43,8 +83,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.out(`${USAGE}\n`);
       return args.command === undefined ? 2 : 0;
     }
-    if (args.command !== 'scan') throw new UsageError(`unknown command "${args.command}"\n\n${USAGE}`);
-    if (args.positional.length === 0) throw new UsageError(`scan needs the model's files\n\n${USAGE}`);
+    if (args.command !== 'scan' && args.command !== 'generate') throw new UsageError(`unknown command "${args.command}"\n\n${USAGE}`);
+    if (args.positional.length === 0) throw new UsageError(`${args.command} needs the model's files\n\n${USAGE}`);
+    if (args.command === 'generate') return await generate(args, io, opened);
     const backendChoice = args.values['backend'] ?? 'auto';
     if (backendChoice !== 'auto' && backendChoice !== 'webgpu' && backendChoice !== 'cpu') throw new UsageError('--backend must be auto, webgpu or cpu');
     let family;

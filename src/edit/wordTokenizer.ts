@@ -40,7 +40,13 @@ export function tokenizerFiles(vocab: WordVocabulary, maxLength: number): { toke
       added_tokens: [special(END_OF_TEXT, 0), special(UNKNOWN, 1)],
       normalizer: null,
       pre_tokenizer: { type: 'WhitespaceSplit' },
-      post_processor: null,
+      // Prompts start with <|endoftext|>, as every training sequence did: the tokenizer adds it itself.
+      post_processor: {
+        type: 'TemplateProcessing',
+        single: [{ SpecialToken: { id: END_OF_TEXT, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+        pair: [{ SpecialToken: { id: END_OF_TEXT, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+        special_tokens: { [END_OF_TEXT]: { id: END_OF_TEXT, ids: [0], tokens: [END_OF_TEXT] } },
+      },
       decoder: null,
       model: { type: 'WordLevel', vocab: Object.fromEntries(vocab.tokens.map((t, i) => [t, i])), unk_token: UNKNOWN },
     },

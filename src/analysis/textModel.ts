@@ -1,0 +1,48 @@
+import { detectFamily } from '../families/registry';
+import type { Checkpoint } from '../formats/checkpoint';
+import { FormatError } from '../formats/formatError';
+import { readTensorRows } from '../formats/tensorReader';
+import { buildGraph } from '../lm/graphs/buildGraph';
+import { LanguageModel, type OrtModule, topK } from '../lm/languageModel';
+import type { TextTokenizer } from '../lm/tokenizer';
+
+/** A runnable model: its session, tokenizer, and the stored MLP matrix of the swappable layer. */
+export interface TextModel {
+  lm: LanguageModel;
+  tokenizer: TextTokenizer;
+  family: string;
+  layer: number;
+  /** The checkpoint's own matrix of `layer`, [d_ff, d_model]. */
+  storedMatrix: Float32Array;
+}
+
+/** Opens a checkpoint for running: family detection, graph, session, and its own matrix swapped in. */
+export async function openTextModel(ort: OrtModule, checkpoint: Checkpoint, tokenizer: TextTokenizer, layer: number, executionProvider: 'wasm' | 'webgpu' = 'wasm'): Promise<TextModel> {
+  const match = detectFamily(checkpoint.config?.modelType ?? null, [...checkpoint.tensors.keys()]);
+  if (!match) throw new FormatError(checkpoint.label, 'is not a model family the app can run (gpt2, gptj, llama, gpt_neox)');
+  const entry = match.layers.find((l) => l.layer === layer);
+  if (!entry) throw new FormatError(checkpoint.label, `has no layer ${layer} (layers ${match.layers[0]?.layer}-${match.layers[match.layers.length - 1]?.layer})`);
+  const built = await buildGraph(match.family.id, checkpoint, layer);
+  const lm = await LanguageModel.create(ort, built, executionProvider);
+  const info = checkpoint.tensors.get(entry.tensor)!;
+  const storedMatrix = (await readTensorRows(info, match.family.rowsAxis)).data;
+  await lm.setSwap(storedMatrix);
+  return { lm, tokenizer, family: match.family.id, layer, storedMatrix };
+}
+
+export interface Completion {
+  prompt: string;
+  top: { token: string; id: number; probability: number }[];
+  continuation: string;
+  continuationIds: number[];
+}
+
+/** Next-token top-k and a greedy continuation of `tokens` tokens, with whatever matrix is swapped in now. */
+export async function completePrompt(model: TextModel, prompt: string, options: { topK?: number; tokens?: number } = {}): Promise<Completion> {
+  const ids = Int32Array.from(model.tokenizer.encode(prompt));
+  if (ids.length === 0) throw new FormatError('prompt', 'is empty after tokenization');
+  const [logp] = await model.lm.nextTokenLogProbs([ids]);
+  const top = topK(logp as Float32Array, options.topK ?? 5).map((t) => ({ ...t, token: model.tokenizer.tokenText(t.id) }));
+  const continuationIds = await model.lm.generate(ids, options.tokens ?? 5);
+  return { prompt, top, continuation: model.tokenizer.decode(continuationIds), continuationIds };
+}
