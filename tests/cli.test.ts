@@ -101,3 +101,11 @@ describe.skipIf(!existsSync('public/demo/base/model.safetensors'))('edit-forensi
     expect(noTokenizer.err).toMatch(/tokenizer\.json/);
   });
 });
+
+describe.skipIf(!existsSync('public/demo/base/model.safetensors'))('edit-forensics generate: prompt limits', () => {
+  it('a prompt longer than the model\'s positions exits 2 with the reason', async () => {
+    const r = await run(['generate', 'public/demo/base', '--prompt', Array.from({ length: 70 }, () => 'the').join(' ')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/prompt: has 71 tokens; this model reads at most 64/);
+  });
+});

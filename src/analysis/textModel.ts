@@ -41,6 +41,7 @@ export interface Completion {
 export async function completePrompt(model: TextModel, prompt: string, options: { topK?: number; tokens?: number } = {}): Promise<Completion> {
   const ids = Int32Array.from(model.tokenizer.encode(prompt));
   if (ids.length === 0) throw new FormatError('prompt', 'is empty after tokenization');
+  if (ids.length > model.lm.maxPositions) throw new FormatError('prompt', `has ${ids.length} tokens; this model reads at most ${model.lm.maxPositions}`);
   const [logp] = await model.lm.nextTokenLogProbs([ids]);
   const top = topK(logp as Float32Array, options.topK ?? 5).map((t) => ({ ...t, token: model.tokenizer.tokenText(t.id) }));
   const continuationIds = await model.lm.generate(ids, options.tokens ?? 5);

@@ -22,6 +22,7 @@ export class LanguageModel {
     private readonly session: Ort.InferenceSession,
     readonly swapShape: [number, number],
     readonly executionProvider: 'wasm' | 'webgpu',
+    readonly maxPositions: number,
   ) {}
 
   static async create(ort: OrtModule, built: BuiltGraph, executionProvider: 'wasm' | 'webgpu' = 'wasm'): Promise<LanguageModel> {
@@ -29,7 +30,7 @@ export class LanguageModel {
       executionProviders: [executionProvider],
       externalData: [{ path: built.externalName, data: built.externalData }],
     });
-    return new LanguageModel(ort, session, built.swapShape, executionProvider);
+    return new LanguageModel(ort, session, built.swapShape, executionProvider, built.maxPositions);
   }
 
   /**
@@ -59,6 +60,7 @@ export class LanguageModel {
     const groups = new Map<number, number[]>();
     prompts.forEach((p, i) => {
       if (p.length === 0) throw new RangeError(`prompt ${i} is empty`);
+      if (p.length > this.maxPositions) throw new RangeError(`prompt ${i} has ${p.length} tokens; the model takes at most ${this.maxPositions}`);
       groups.set(p.length, [...(groups.get(p.length) ?? []), i]);
     });
     for (const [seq, members] of groups) {
@@ -78,10 +80,10 @@ export class LanguageModel {
     return out;
   }
 
-  /** Greedy continuation of `count` tokens. */
+  /** Greedy continuation of `count` tokens (fewer if the model's context fills up). */
   async generate(prompt: Int32Array, count: number): Promise<number[]> {
     const tokens = [...prompt];
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < count && tokens.length < this.maxPositions; i++) {
       const [logp] = await this.nextTokenLogProbs([Int32Array.from(tokens)]);
       tokens.push(argmax(logp as Float32Array));
     }

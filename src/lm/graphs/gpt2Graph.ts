@@ -51,5 +51,5 @@ export async function buildGpt2Graph(c: Gpt2GraphConfig, weights: (name: string)
     { domain: '', version: 17 },
     { domain: 'com.microsoft', version: 1 },
   ]);
-  return { model, externalData, swapShape: [ff, d], externalName: g.externalName };
+  return { model, externalData, swapShape: [ff, d], externalName: g.externalName, maxPositions: c.n_positions };
 }

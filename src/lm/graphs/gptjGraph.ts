@@ -53,5 +53,5 @@ export async function buildGptjGraph(c: GptjGraphConfig, weights: (name: string)
     { domain: '', version: 17 },
     { domain: 'com.microsoft', version: 1 },
   ]);
-  return { model, externalData, swapShape: [ff, d], externalName: g.externalName };
+  return { model, externalData, swapShape: [ff, d], externalName: g.externalName, maxPositions: c.n_positions };
 }

@@ -13,4 +13,6 @@ export interface BuiltGraph {
   externalData: Uint8Array;
   externalName: string;
   swapShape: [number, number];
+  /** Longest sequence the model takes (its position table). */
+  maxPositions: number;
 }

@@ -58,5 +58,5 @@ export async function buildLlamaGraph(c: LlamaGraphConfig, weights: (name: strin
   g.alias(g.op('MatMul', [final, head]), 'logits');
   g.output('logits', OnnxType.FLOAT, ['batch', 'sequence', c.vocab_size]);
   const { model, externalData } = g.model('llama', [{ domain: '', version: 17 }]);
-  return { model, externalData, swapShape: [ff, d], externalName: g.externalName };
+  return { model, externalData, swapShape: [ff, d], externalName: g.externalName, maxPositions: c.max_position_embeddings };
 }

@@ -71,5 +71,5 @@ export async function buildNeoxGraph(c: NeoxGraphConfig, weights: (name: string)
     { domain: '', version: 17 },
     { domain: 'com.microsoft', version: 1 },
   ]);
-  return { model, externalData, swapShape: [ff, d], externalName: g.externalName };
+  return { model, externalData, swapShape: [ff, d], externalName: g.externalName, maxPositions: c.max_position_embeddings };
 }
