@@ -14,6 +14,9 @@ import { openCheckpoint } from '../src/formats/checkpoint';
 import { FormatError } from '../src/formats/formatError';
 import { buildGraph } from '../src/lm/graphs/buildGraph';
 import { argmax, LanguageModel, logSoftmax, topK } from '../src/lm/languageModel';
+import { TextSession } from '../src/analysis/textSession';
+import { writeSafetensors } from '../src/formats/safetensorsWriter';
+import { Tensor } from '../src/edit/engine/tensor';
 
 ort.env.wasm.numThreads = 1;
 const BASE = 'public/demo/base';
@@ -66,5 +69,36 @@ describe.skipIf(!existsSync(join(BASE, 'model.safetensors')))('the demo model in
     await expect(buildGraph('gpt2', { ...ck, config: { ...ck.config!, raw } }, 0)).rejects.toThrow(FormatError);
     await expect(buildGraph('gpt2', { ...ck, config: { ...ck.config!, raw } }, 0)).rejects.toThrow(/config\.json.*n_head/);
     await expect(buildGraph('bloom', ck, 0)).rejects.toThrow(/no graph builder/);
+  });
+});
+
+describe.skipIf(!existsSync(join(BASE, 'model.safetensors')))('the worker-side text session (files as the page gives them)', () => {
+  it("answers with the model's matrix and with the original's, from one session, each equal to the engine's", async () => {
+    const world = forgeWorld(FULL_FORGE);
+    const params = await loadModel(BASE, world);
+    const files = readdirSync(BASE).map((f) => new File([readFileSync(join(BASE, f))], f));
+    // An "original" whose layer-1 matrix differs by a rank-one update (the loaded model plays the edited one).
+    const w = params.get(mlpOutputName(1))!;
+    const rng = new SeededRandom(12);
+    const u = rng.gaussianArray(w.shape[0]!);
+    const lambda = rng.gaussianArray(w.shape[1]!);
+    const changed = Float32Array.from(w.data, (x, i) => x + 0.3 * u[Math.floor(i / w.shape[1]!)]! * lambda[i % w.shape[1]!]!);
+    const tensors = [...params].map(([name, t]) => ({ name, dtype: 'F32' as const, shape: t.shape.length === 1 ? [t.shape[0]!] : [...t.shape], values: name === mlpOutputName(1) ? changed : t.data }));
+    const originalFiles = [new File([writeSafetensors(tensors, {})], 'model.safetensors'), new File([readFileSync(join(BASE, 'config.json'))], 'config.json')];
+    const session = new TextSession(ort, async () => 'wasm');
+    const info = await session.open({ model: { kind: 'files', files }, original: { kind: 'files', files: originalFiles }, layer: 1 });
+    expect(info).toEqual({ family: 'gpt2', layer: 1, hasOriginal: true, executionProvider: 'wasm' });
+    const fact = world.kb.facts[7]!;
+    const text = prompt(relationById(fact.relation).templates[1]!, fact.subject);
+    const ids = promptIds(world.vocab, text);
+    const engineTop = (options: Parameters<typeof gpt2Forward>[6]) => argmax(gpt2Forward(null, world.config, params, ids, 1, ids.length, { ...options, logitRows: Int32Array.from([ids.length - 1]) }).data);
+    const asModel = await session.complete(text, 'model', { tokens: 1 });
+    const asOriginal = await session.complete(text, 'original', { tokens: 1 });
+    const again = await session.complete(text, 'model', { tokens: 1 });
+    expect(asModel.top[0]!.id).toBe(engineTop({}));
+    expect(asOriginal.top[0]!.id).toBe(engineTop({ mlpWeight: { layer: 1, weight: new Tensor(changed, w.shape) } }));
+    expect(asModel.top.map((t) => t.probability)).not.toEqual(asOriginal.top.map((t) => t.probability));
+    expect(again).toEqual(asModel);
+    await expect(session.open({ model: { kind: 'files', files: files.filter((f) => f.name !== 'tokenizer.json') }, original: null, layer: 0 })).rejects.toThrow(/tokenizer\.json/);
   });
 });

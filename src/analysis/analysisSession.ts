@@ -2,17 +2,16 @@ import { cpuBackend, type MatrixBackend } from '../core/matrixBackend';
 import { rowMatrix } from '../core/matrix';
 import { customFamily } from '../families/customFamily';
 import type { ModelFamily } from '../families/modelFamily';
-import { BlobSource, resolverFromSources } from '../formats/byteSource';
-import { type Checkpoint, openCheckpoint } from '../formats/checkpoint';
+import type { Checkpoint } from '../formats/checkpoint';
 import { CancelledError, FormatError } from '../formats/formatError';
 import { readTensorRows } from '../formats/tensorReader';
-import { UrlSource, urlSiblingResolver } from '../formats/urlSource';
 import { requestGpuContext } from '../gpu/gpuContext';
 import { gpuBackend } from '../gpu/gpuMatrix';
+import { type ModelInput, openModelInput } from './modelInput';
 import { resolveLayers, type ScanProgress, type ScanResult, scanModel } from './scanModel';
 
 /** Where a model comes from: files the user dropped or picked, or a URL read with HTTP Range. */
-export type ModelInput = { kind: 'files'; files: File[] } | { kind: 'url'; url: string };
+export type { ModelInput } from './modelInput';
 
 export interface ScanRequest {
   model: ModelInput;
@@ -115,20 +114,7 @@ export class AnalysisSession {
 }
 
 async function openInput(input: ModelInput): Promise<Checkpoint> {
-  if (input.kind === 'files') {
-    if (input.files.length === 0) throw new FormatError('(no files)', 'drop or pick the files of a checkpoint first');
-    const sources = input.files.map((f) => new BlobSource(f, f.name));
-    return openCheckpoint(sources, resolverFromSources(sources), input.files.map((f) => f.name).join(', '));
-  }
-  let url: URL;
-  try {
-    url = new URL(input.url, globalThis.location?.href);
-  } catch {
-    throw new FormatError(input.url, 'is not a valid URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FormatError(input.url, 'only http(s) URLs can be read');
-  const source = await UrlSource.open(url.toString());
-  return openCheckpoint([source], urlSiblingResolver(url.toString()), url.toString());
+  return (await openModelInput(input)).checkpoint;
 }
 
 /** Turns any thrown value into something the UI can show. */

@@ -1,0 +1,27 @@
+import { BlobSource, resolverFromSources, type SiblingResolver } from '../formats/byteSource';
+import { type Checkpoint, openCheckpoint } from '../formats/checkpoint';
+import { FormatError } from '../formats/formatError';
+import { UrlSource, urlSiblingResolver } from '../formats/urlSource';
+
+/** Where a model comes from: files the user dropped or picked, or a URL read with HTTP Range. */
+export type ModelInput = { kind: 'files'; files: File[] } | { kind: 'url'; url: string };
+
+/** Opens the checkpoint, and keeps the resolver that finds files next to it (config, tokenizer). */
+export async function openModelInput(input: ModelInput): Promise<{ checkpoint: Checkpoint; resolve: SiblingResolver }> {
+  if (input.kind === 'files') {
+    if (input.files.length === 0) throw new FormatError('(no files)', 'drop or pick the files of a checkpoint first');
+    const sources = input.files.map((f) => new BlobSource(f, f.name));
+    const resolve = resolverFromSources(sources);
+    return { checkpoint: await openCheckpoint(sources, resolve, input.files.map((f) => f.name).join(', ')), resolve };
+  }
+  let url: URL;
+  try {
+    url = new URL(input.url, globalThis.location?.href);
+  } catch {
+    throw new FormatError(input.url, 'is not a valid URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FormatError(input.url, 'only http(s) URLs can be read');
+  const source = await UrlSource.open(url.toString());
+  const resolve = urlSiblingResolver(url.toString());
+  return { checkpoint: await openCheckpoint([source], resolve, url.toString()), resolve };
+}
