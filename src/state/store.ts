@@ -9,7 +9,7 @@ export type ChartScale = 'linear' | 'log';
 
 /** The forge's edited demo checkpoint, served with the app (public/demo). */
 export const DEMO_MODEL_URL = 'demo/edited/model.safetensors';
-export type Panel = 'overview' | 'layer' | 'diff';
+export type Panel = 'overview' | 'layer' | 'diff' | 'prompt';
 
 export interface Heatmap {
   layer: number;

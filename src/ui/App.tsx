@@ -5,6 +5,7 @@ import { ErrorBanner } from './ErrorBanner';
 import { LayerDetail } from './LayerDetail';
 import { LoadPanel } from './LoadPanel';
 import { ProgressPanel } from './ProgressPanel';
+import { PromptPanel } from './PromptPanel';
 import { ResultsPanel } from './ResultsPanel';
 
 export function App() {
@@ -39,11 +40,15 @@ export function App() {
                 Diff
               </button>
             )}
+            <button type="button" aria-pressed={panel === 'prompt'} onClick={() => setPanel('prompt')}>
+              Prompt
+            </button>
           </nav>
         )}
         {result && panel === 'overview' && <ResultsPanel result={result} />}
         {result && panel === 'layer' && selectedLayer !== null && <LayerDetail result={result} layer={selectedLayer} />}
         {result && panel === 'diff' && <DiffView result={result} />}
+        {result && panel === 'prompt' && <PromptPanel />}
       </main>
     </div>
   );
