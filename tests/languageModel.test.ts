@@ -102,3 +102,14 @@ describe.skipIf(!existsSync(join(BASE, 'model.safetensors')))('the worker-side t
     await expect(session.open({ model: { kind: 'files', files: files.filter((f) => f.name !== 'tokenizer.json') }, original: null, layer: 0 })).rejects.toThrow(/tokenizer\.json/);
   });
 });
+
+describe('tokenizer files from the user', () => {
+  it('bad tokenizer.json bytes get an error naming the file, never a crash', async () => {
+    const { loadTokenizer } = await import('../src/lm/tokenizer');
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    expect(() => loadTokenizer({ name: 'tokenizer.json', bytes: bytes('{not json') })).toThrow(/tokenizer\.json: is not valid JSON/);
+    expect(() => loadTokenizer({ name: 'tokenizer.json', bytes: bytes('[1,2]') })).toThrow(/tokenizer\.json: is not a JSON object/);
+    expect(() => loadTokenizer({ name: 'tokenizer.json', bytes: bytes('{"model": {"type": "Nonsense"}}') })).toThrow(/tokenizer\.json/);
+    expect(() => loadTokenizer({ name: 'tokenizer.json', bytes: new Uint8Array([0xff, 0xfe, 0x00]) })).toThrow(FormatError);
+  });
+});
