@@ -1,17 +1,11 @@
 import * as ops from './engine/ops';
+import type { GptjGraphConfig } from '../lm/graphs/gptjGraph';
+import type { NeoxGraphConfig } from '../lm/graphs/neoxGraph';
 import { Tensor } from './engine/tensor';
 
 /** Reference forwards of GPT-J and GPT-NeoX checkpoints on the forge engine (Hugging Face names and layouts). */
 
-export interface GptjConfig {
-  vocab_size: number;
-  n_embd: number;
-  n_layer: number;
-  n_head: number;
-  n_inner?: number | null;
-  rotary_dim: number;
-  layer_norm_epsilon: number;
-}
+export type GptjConfig = Omit<GptjGraphConfig, 'n_positions'>;
 
 function getter(params: Map<string, Tensor>) {
   return (name: string) => {
@@ -50,18 +44,7 @@ export function gptjForward(c: GptjConfig, params: Map<string, Tensor>, ids: Int
   return addBias(ops.matmulNT(null, final, p('lm_head.weight')), p('lm_head.bias'));
 }
 
-export interface NeoxConfig {
-  vocab_size: number;
-  hidden_size: number;
-  intermediate_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  rotary_pct: number;
-  rotary_emb_base?: number;
-  layer_norm_eps: number;
-  use_parallel_residual?: boolean;
-  hidden_act?: string;
-}
+export type NeoxConfig = Omit<NeoxGraphConfig, 'max_position_embeddings'>;
 
 /** Exact gelu, 0.5 x (1 + erf(x / sqrt 2)), with erf to float32 precision (Abramowitz-Stegun 7.1.26 is too coarse). */
 function geluErf(x: Tensor): Tensor {

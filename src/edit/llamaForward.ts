@@ -1,18 +1,9 @@
 import * as ops from './engine/ops';
+import type { LlamaGraphConfig } from '../lm/graphs/llamaGraph';
 import type { Tensor } from './engine/tensor';
 
-/** The Llama config fields the reference forward and the ONNX graph read (Hugging Face names). */
-export interface LlamaConfig {
-  vocab_size: number;
-  hidden_size: number;
-  intermediate_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  num_key_value_heads?: number;
-  rms_norm_eps: number;
-  rope_theta?: number;
-  tie_word_embeddings?: boolean;
-}
+/** The same config fields as the ONNX graph reads (positions come from the prompt length here). */
+export type LlamaConfig = Omit<LlamaGraphConfig, 'max_position_embeddings'>;
 
 /**
  * Reference forward of a Llama checkpoint (RMSNorm, rotary on whole heads in halves, grouped-query
