@@ -123,11 +123,18 @@ mkdirSync('.cache/forge', { recursive: true });
 const journal = `.cache/forge/${forge.name}-edits-layer${layer}-${mainMom2 ? 'mom2' : 'nomom2'}-${perRelation}-${compare}-t${templateText}.jsonl`;
 const results = new Map<number, EditRecord>();
 if (existsSync(journal)) {
-  for (const line of readFileSync(journal, 'utf8').split('\n')) {
-    if (!line) continue;
-    const r = JSON.parse(line);
+  const lines = readFileSync(journal, 'utf8').split('\n').filter((l) => l);
+  lines.forEach((line, i) => {
+    let r;
+    try {
+      r = JSON.parse(line);
+    } catch {
+      // A run killed mid-write leaves a partial last line: that edit is simply done again.
+      if (i === lines.length - 1) return;
+      throw new Error(`${journal}: line ${i + 1} is not a JSON record; delete the journal to start over`);
+    }
     results.set(r.id, { ...r, u: Float32Array.from(r.u), lambda: Float32Array.from(r.lambda) });
-  }
+  });
 }
 const todo = specs.filter((s) => !results.has(s.id));
 console.log(`edit set: ${specs.length} edits at layer ${layer} (${mainSpecs.length} main with mom2Adjustment=${mainMom2}); ${results.size} done, ${todo.length} to go, ${threads} threads`);
