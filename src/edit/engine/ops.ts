@@ -1,3 +1,4 @@
+import { rotaryCosSin } from '../../core/rotaryTables';
 import { gemmNT, transpose } from './gemm';
 import { type Graph, Tensor } from './tensor';
 
@@ -390,15 +391,7 @@ export function rotary(g: Graph | null, x: Tensor, s: RotaryShape): Tensor {
   const n = x.rows;
   const w = H * D;
   const half = R / 2;
-  const cos = new Float32Array(T * half);
-  const sin = new Float32Array(T * half);
-  for (let t = 0; t < T; t++) {
-    for (let i = 0; i < half; i++) {
-      const angle = t / base ** ((2 * i) / R);
-      cos[t * half + i] = Math.cos(angle);
-      sin[t * half + i] = Math.sin(angle);
-    }
-  }
+  const { cos, sin } = rotaryCosSin(T, R, base);
   const pair = (i: number): [number, number] => (interleaved ? [2 * i, 2 * i + 1] : [i, i + half]);
   const apply = (src: Float32Array, dst: Float32Array, sign: number) => {
     dst.set(src);

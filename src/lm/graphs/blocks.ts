@@ -1,3 +1,4 @@
+import { rotaryCosSin } from '../../core/rotaryTables';
 import type { GraphBuilder } from '../onnx/graphBuilder';
 
 /** Pieces shared by the family graph builders (ONNX opset 17). */
@@ -53,15 +54,7 @@ export function rmsNorm(g: GraphBuilder, x: string, scale: string, epsilon: numb
 /** cos and sin tables [maxPositions, rotaryDim/2] (angle p / base^(2i/rotaryDim)), gathered at the positions. */
 export function rotaryTables(g: GraphBuilder, positions: string, maxPositions: number, rotaryDim: number, base: number, prefix: string): { cos: string; sin: string } {
   const half = rotaryDim / 2;
-  const cos = new Float32Array(maxPositions * half);
-  const sin = new Float32Array(maxPositions * half);
-  for (let t = 0; t < maxPositions; t++) {
-    for (let i = 0; i < half; i++) {
-      const angle = t / base ** ((2 * i) / rotaryDim);
-      cos[t * half + i] = Math.cos(angle);
-      sin[t * half + i] = Math.sin(angle);
-    }
-  }
+  const { cos, sin } = rotaryCosSin(maxPositions, rotaryDim, base);
   // [b, s, half] -> [b, 1, s, half] to broadcast over heads.
   const at = (table: string) => g.op('Unsqueeze', [g.op('Gather', [table, positions], { axis: 0 }), g.constInt64([1])]);
   return { cos: at(g.weight(`${prefix}rotary_cos`, [maxPositions, half], cos)), sin: at(g.weight(`${prefix}rotary_sin`, [maxPositions, half], sin)) };
