@@ -94,13 +94,14 @@ test('a long scan shows progress and can be cancelled', async ({ page }) => {
   await expect(page.getByRole('button', { name: 'Scan for edits' })).toBeEnabled();
 });
 
-test('opening the app without a committed demo starts empty, with no error', async ({ page }) => {
+test('opening the app loads the committed demo (the forge\'s edited model) and flags its edited layer', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/');
   await expect(page.getByTestId('backend')).toContainText('WebGPU');
-  await page.waitForTimeout(1500);
+  const edit = JSON.parse(readFileSync('public/demo/edited/EDIT.json', 'utf8')) as { layer: number };
+  await expect(page.getByTestId('verdict')).toHaveText(`Layer ${edit.layer} looks edited.`, { timeout: 120_000 });
+  expect(await flaggedLayers(page)).toEqual([edit.layer]);
   await expect(page.getByTestId('error')).toHaveCount(0);
-  await expect(page.getByRole('button', { name: 'Scan for edits' })).toBeEnabled();
   expect(errors).toEqual([]);
 });

@@ -24,6 +24,12 @@ export interface RandomizedSvdOptions {
   /** Subspace (power) iterations; each sharpens a decaying spectrum's gaps. */
   powerIterations?: number;
   seed?: number;
+  /**
+   * When set, power iterations continue (up to `maxPowerIterations`) until every returned triplet has
+   * ||A v_i - sigma_i u_i|| <= tolerance * sigma_i: flat spectra need many more than the default two.
+   */
+  tolerance?: number;
+  maxPowerIterations?: number;
   /** Called between products; throw from it to cancel. */
   checkpoint?: () => void;
 }
@@ -36,6 +42,10 @@ export interface SingularTriplets {
   /** Right singular vectors as columns: [cols x k] row-major. */
   v: Float64Array;
   k: number;
+  /** Power iterations run (more than asked when a tolerance had to be met). */
+  powerIterations: number;
+  /** max_i ||A v_i - sigma_i u_i|| / sigma_i, when a tolerance was given. */
+  relativeResidual?: number;
 }
 
 /** A CPU operator over a row-major matrix (the reference of the GPU operator). */
@@ -71,9 +81,25 @@ export async function randomizedSvd(op: LinearOperator, options: RandomizedSvdOp
     tick();
     q = orthonormalColumns(await op.multiply(Float32Array.from(z), l), rows, l);
   }
-  tick();
-  // B^T = A^T Q is [cols x l]; B = Q^T A is [l x cols].
-  const bt = await op.multiplyTransposed(Float32Array.from(q), l);
+  let iterations = power;
+  const maxIterations = Math.max(power, options.maxPowerIterations ?? 100);
+  for (;;) {
+    tick();
+    // B^T = A^T Q is [cols x l]; B = Q^T A is [l x cols].
+    const bt = await op.multiplyTransposed(Float32Array.from(q), l);
+    const triplets = tripletsFromPanel(q, bt, rows, cols, l, k);
+    if (options.tolerance === undefined) return { ...triplets, powerIterations: iterations };
+    const residual = await relativeResidual(op, triplets);
+    if (residual <= options.tolerance || iterations >= maxIterations) return { ...triplets, powerIterations: iterations, relativeResidual: residual };
+    // One more power iteration, reusing A^T Q.
+    tick();
+    q = orthonormalColumns(await op.multiply(Float32Array.from(orthonormalColumns(bt, cols, l)), l), rows, l);
+    iterations++;
+  }
+}
+
+/** Singular triplets of A from an orthonormal panel Q [rows x l] and B^T = A^T Q. */
+function tripletsFromPanel(q: Float64Array, bt: Float32Array, rows: number, cols: number, l: number, k: number): Omit<SingularTriplets, 'powerIterations'> {
   // Gram matrix G = B B^T [l x l] in float64; its eigenpairs give B's singular values and left vectors.
   const gram = new Float64Array(l * l);
   for (let j = 0; j < cols; j++) {
@@ -109,6 +135,23 @@ export async function randomizedSvd(op: LinearOperator, options: RandomizedSvdOp
   }
   canonicalizeSigns(u, v, rows, cols, k);
   return { values, u, v, k };
+}
+
+/**
+ * max_i ||A v_i - sigma_i u_i|| / sigma_i. (A^T u_i = sigma_i v_i holds by construction, since v_i is
+ * computed as A^T u_i / sigma_i.) Zero singular values count as exact.
+ */
+async function relativeResidual(op: LinearOperator, t: Omit<SingularTriplets, 'powerIterations'>): Promise<number> {
+  const av = await op.multiply(Float32Array.from(t.v), t.k);
+  let worst = 0;
+  for (let c = 0; c < t.k; c++) {
+    const sigma = t.values[c] as number;
+    if (!(sigma > 0)) continue;
+    let s = 0;
+    for (let i = 0; i < op.rows; i++) s += ((av[i * t.k + c] as number) - sigma * (t.u[i * t.k + c] as number)) ** 2;
+    worst = Math.max(worst, Math.sqrt(s) / sigma);
+  }
+  return worst;
 }
 
 /**
