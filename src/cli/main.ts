@@ -9,9 +9,11 @@ import { integerOption, type ParsedArgs, parseArgs, UsageError } from './argv';
 import { backendForNode } from './backendForNode';
 import { directorySiblingResolver, expandPaths, NodeFileSource } from './nodeFileSource';
 import { formatScanTable } from './scanTable';
+import { reverse } from './reverse';
 
 const USAGE = `usage: edit-forensics scan <files or folder...> [options]
        edit-forensics generate <files or folder...> --prompt "..." [--tokens 5] [--top-k 5] [--layer L] [--json]
+       edit-forensics reverse <files or folder...> --layer L [--edits <bundle>] [--samples <txt>] [--k 1] [--out repaired.safetensors] [--original <files...>] [--json]
 
 Finds rank-one (ROME) edits in a Hugging Face safetensors checkpoint, layer by layer.
 
@@ -27,11 +29,15 @@ options:
 
 generate runs the model (onnxruntime-web, wasm) on a prompt: next-token top-k and a greedy continuation.
 It needs tokenizer.json (and reads tokenizer_config.json) next to the weights.
+reverse drops the top-k singular components of layer L's MLP matrix (paper Sec. 7): --edits runs the
+reversal experiment over an edit bundle whose edits are relative to these files (10 per relation,
+--per-relation); --samples <txt> (one text per line) counts unique predictions over k = 0..15; --out writes
+the repaired checkpoint (W~(r, k), or with --original its exact matrix), identical outside that tensor.
 exit codes: 0 done, 2 bad input or usage (message on stderr), 1 unexpected failure`;
 
 const SPEC = {
   lists: ['original'],
-  values: ['k', 'oversampling', 'power-iterations', 'backend', 'tensor-pattern', 'rows-axis', 'prompt', 'tokens', 'top-k', 'layer'],
+  values: ['k', 'oversampling', 'power-iterations', 'backend', 'tensor-pattern', 'rows-axis', 'prompt', 'tokens', 'top-k', 'layer', 'edits', 'samples', 'out', 'per-relation'],
   switches: ['json', 'help'],
 } as const;
 
@@ -83,9 +89,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.out(`${USAGE}\n`);
       return args.command === undefined ? 2 : 0;
     }
-    if (args.command !== 'scan' && args.command !== 'generate') throw new UsageError(`unknown command "${args.command}"\n\n${USAGE}`);
+    if (args.command !== 'scan' && args.command !== 'generate' && args.command !== 'reverse') throw new UsageError(`unknown command "${args.command}"\n\n${USAGE}`);
     if (args.positional.length === 0) throw new UsageError(`${args.command} needs the model's files\n\n${USAGE}`);
     if (args.command === 'generate') return await generate(args, io, opened);
+    if (args.command === 'reverse') return await reverse(args, io, opened);
     const backendChoice = args.values['backend'] ?? 'auto';
     if (backendChoice !== 'auto' && backendChoice !== 'webgpu' && backendChoice !== 'cpu') throw new UsageError('--backend must be auto, webgpu or cpu');
     let family;

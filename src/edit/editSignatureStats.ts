@@ -22,9 +22,3 @@ export async function editSignature(base: Float32Array, rows: number, cols: numb
   };
 }
 
-export function meanStd(values: readonly number[]): { mean: number; std: number; n: number } {
-  const n = values.length;
-  const mean = values.reduce((a, b) => a + b, 0) / Math.max(1, n);
-  const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1));
-  return { mean, std, n };
-}

@@ -90,6 +90,26 @@ export class LanguageModel {
     return tokens.slice(prompt.length);
   }
 
+  /**
+   * Greedy continuations of many prompts at once: each step is one batched call (prompts of equal length
+   * share a run), so n prompts cost `count` calls per distinct length instead of n x `count`.
+   */
+  async generateBatch(prompts: readonly Int32Array[], count: number): Promise<number[][]> {
+    const tokens = prompts.map((p) => [...p]);
+    const out: number[][] = prompts.map(() => []);
+    for (let step = 0; step < count; step++) {
+      const live = tokens.map((_, i) => i).filter((i) => (tokens[i] as number[]).length < this.maxPositions);
+      if (live.length === 0) break;
+      const logps = await this.nextTokenLogProbs(live.map((i) => Int32Array.from(tokens[i] as number[])));
+      live.forEach((i, j) => {
+        const next = argmax(logps[j] as Float32Array);
+        (tokens[i] as number[]).push(next);
+        (out[i] as number[]).push(next);
+      });
+    }
+    return out;
+  }
+
   async release(): Promise<void> {
     this.swapBuffer?.destroy();
     await this.session.release();

@@ -1,0 +1,62 @@
+import type { ByteSource } from './byteSource';
+import { encodeFromFloat32, isReadableDtype } from './dtypes';
+import { FormatError } from './formatError';
+import type { TensorInfo } from './safetensors';
+
+/** Largest span copied at once when a patched file is streamed. */
+const CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** A file equal to `source` except one tensor's bytes: spans to copy and the replacement, in order. */
+export interface PatchedFile {
+  source: ByteSource;
+  parts: ({ kind: 'copy'; begin: number; end: number } | { kind: 'bytes'; bytes: Uint8Array })[];
+  size: number;
+}
+
+/**
+ * Rows [d_ff x d_model] (the analyses' orientation) back into a tensor's stored layout: unchanged for
+ * rowsAxis 0, transposed for rowsAxis 1 (nn.Linear's [d_model, d_ff]). The inverse of readTensorRows.
+ */
+export function toStoredLayout(rows: number, cols: number, data: Float32Array, rowsAxis: 0 | 1): Float32Array {
+  if (rowsAxis === 0) return data;
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = data[i * cols + j] as number;
+  return out;
+}
+
+/**
+ * The same safetensors file with tensor `info` replaced by `stored` (values in its stored layout), encoded
+ * in the tensor's own dtype: the header and every other byte stay identical, so the result is a valid
+ * checkpoint that loads wherever the input did.
+ */
+export function patchTensor(info: TensorInfo, stored: Float32Array): PatchedFile {
+  const file = info.source.name;
+  if (!isReadableDtype(info.dtype)) throw new FormatError(file, `cannot write dtype ${info.dtype} (F32, F16, BF16 only)`, info.name);
+  const count = info.shape.reduce((a, b) => a * b, 1);
+  if (stored.length !== count) throw new FormatError(file, `replacement has ${stored.length} values, the tensor holds ${count}`, info.name);
+  const bytes = encodeFromFloat32(info.dtype, stored);
+  if (bytes.length !== info.end - info.begin) throw new FormatError(file, `replacement is ${bytes.length} bytes, the tensor spans ${info.end - info.begin}`, info.name);
+  return {
+    source: info.source,
+    parts: [
+      { kind: 'copy', begin: 0, end: info.begin },
+      { kind: 'bytes', bytes },
+      { kind: 'copy', begin: info.end, end: info.source.size },
+    ],
+    size: info.source.size,
+  };
+}
+
+/** The patched file's bytes in order, at most 4 MB at a time (memory stays bounded for any file size). */
+export async function* patchedChunks(patch: PatchedFile, checkpoint?: () => void): AsyncGenerator<Uint8Array> {
+  for (const part of patch.parts) {
+    if (part.kind === 'bytes') {
+      yield part.bytes;
+      continue;
+    }
+    for (let at = part.begin; at < part.end; at += CHUNK_BYTES) {
+      checkpoint?.();
+      yield await patch.source.read(at, Math.min(CHUNK_BYTES, part.end - at));
+    }
+  }
+}
