@@ -1,4 +1,4 @@
-import { BlobSource, resolverFromSources, type SiblingResolver } from '../formats/byteSource';
+import { BlobSource, type ByteSource, resolverFromSources, type SiblingResolver } from '../formats/byteSource';
 import { type Checkpoint, openCheckpoint } from '../formats/checkpoint';
 import { FormatError } from '../formats/formatError';
 import { UrlSource, urlSiblingResolver } from '../formats/urlSource';
@@ -24,4 +24,19 @@ export async function openModelInput(input: ModelInput): Promise<{ checkpoint: C
   const source = await UrlSource.open(url.toString());
   const resolve = urlSiblingResolver(url.toString());
   return { checkpoint: await openCheckpoint([source], resolve, url.toString()), resolve };
+}
+
+/** One file (an edit bundle, a text file) from a dropped File or a URL. */
+export type FileInput = { kind: 'file'; file: File } | { kind: 'url'; url: string };
+
+export async function openFileInput(input: FileInput): Promise<ByteSource> {
+  if (input.kind === 'file') return new BlobSource(input.file, input.file.name);
+  let url: URL;
+  try {
+    url = new URL(input.url, globalThis.location?.href);
+  } catch {
+    throw new FormatError(input.url, 'is not a valid URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FormatError(input.url, 'only http(s) URLs can be read');
+  return UrlSource.open(url.toString());
 }

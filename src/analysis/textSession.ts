@@ -1,13 +1,35 @@
+import { dropTopComponents } from '../core/bottomRank';
+import { cpuBackend, type MatrixBackend } from '../core/matrixBackend';
+import { rowMatrix } from '../core/matrix';
+import { randomizedSvd, type SingularTriplets } from '../core/randomizedSvd';
+import { openEditBundle } from '../edit/editBundle';
 import { detectFamily } from '../families/registry';
+import type { Checkpoint } from '../formats/checkpoint';
+import { CancelledError } from '../formats/formatError';
+import { patchedBlob } from '../formats/tensorPatch';
+import { requestGpuContext } from '../gpu/gpuContext';
+import { gpuBackend } from '../gpu/gpuMatrix';
+import { planRepair } from './repair';
+import { DEFAULT_REVERSAL, type ReversalResult, runReversal, selectEdits, SVD_TOLERANCE } from './reversal';
+import { type UniquePredictions, uniquePredictions } from './uniquePredictions';
 import { FormatError } from '../formats/formatError';
 import { readTensorRows } from '../formats/tensorReader';
 import type { OrtModule } from '../lm/languageModel';
 import { loadTokenizer } from '../lm/tokenizer';
-import { type ModelInput, openModelInput } from './modelInput';
+import { type FileInput, type ModelInput, openFileInput, openModelInput } from './modelInput';
 import { type Completion, completePrompt, openTextModel, type TextModel } from './textModel';
 
-/** Which matrix a run uses: the loaded checkpoint's own, or the original checkpoint's of the same layer. */
-export type MatrixVariant = 'model' | 'original';
+/**
+ * Which matrix a run uses: the loaded checkpoint's own, the original checkpoint's of the same layer, or the
+ * bottom-rank approximation W~(r, k) of the checkpoint's own (paper Sec. 7).
+ */
+export type MatrixVariant = 'model' | 'original' | { approximatedK: number };
+
+/** Where the reversal experiment's inputs come from. */
+export interface ReversalRequest {
+  bundle: FileInput;
+  perRelation: number;
+}
 
 export interface TextModelInfo {
   family: string;
@@ -22,8 +44,14 @@ export interface TextModelInfo {
  */
 export class TextSession {
   private model: TextModel | null = null;
+  private checkpoint: Checkpoint | null = null;
+  private originalCheckpoint: Checkpoint | null = null;
   private originalMatrix: Float32Array | null = null;
-  private current: MatrixVariant = 'model';
+  /** Top singular triplets of the model's matrix, for approximations (computed once per opened model). */
+  private triplets: SingularTriplets | null = null;
+  private current: string = 'model';
+  private cancelled = false;
+  private backend: Promise<MatrixBackend> | null = null;
 
   constructor(
     private readonly ort: OrtModule,
@@ -34,6 +62,9 @@ export class TextSession {
     await this.model?.lm.release();
     this.model = null;
     this.originalMatrix = null;
+    this.triplets = null;
+    this.checkpoint = null;
+    this.originalCheckpoint = null;
     const { checkpoint, resolve } = await openModelInput(request.model);
     const tokenizerSource = await resolve('tokenizer.json');
     if (!tokenizerSource) throw new FormatError(checkpoint.label, 'no tokenizer.json with the model: running it needs its tokenizer');
@@ -51,7 +82,9 @@ export class TextSession {
       const matrix = (await readTensorRows(original.tensors.get(entry.tensor)!, match.family.rowsAxis)).data;
       if (matrix.length !== model.storedMatrix.length) throw new FormatError(original.label, `layer ${request.layer}'s matrix has another shape than the model's: not its original`);
       this.originalMatrix = matrix;
+      this.originalCheckpoint = original;
     }
+    this.checkpoint = checkpoint;
     this.model = model;
     this.current = 'model';
     return { family: model.family, layer: model.layer, hasOriginal: this.originalMatrix !== null, executionProvider: model.lm.executionProvider };
@@ -59,13 +92,118 @@ export class TextSession {
 
   /** Top-k and greedy continuation with the chosen matrix (swapped in only when it changes). */
   async complete(prompt: string, variant: MatrixVariant, options: { topK?: number; tokens?: number } = {}): Promise<Completion> {
-    const model = this.model;
-    if (!model) throw new FormatError('(no model)', 'load a model before running prompts');
-    if (variant === 'original' && !this.originalMatrix) throw new FormatError('(no original)', 'give the original checkpoint to compare with');
-    if (variant !== this.current) {
-      await model.lm.setSwap(variant === 'original' ? (this.originalMatrix as Float32Array) : model.storedMatrix);
-      this.current = variant;
-    }
+    const model = this.requireModel();
+    await this.use(variant);
     return completePrompt(model, prompt, options);
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+  }
+
+  /**
+   * Paper Sec. 7.2-7.3 over an edit bundle whose edits are relative to the original's matrix of this layer
+   * (or, without an original, the loaded model's own), in this session.
+   */
+  async reversal(request: ReversalRequest, onProgress: (done: number, total: number, message: string) => void): Promise<ReversalResult> {
+    const model = this.requireModel();
+    this.cancelled = false;
+    const bundle = await openEditBundle(await openFileInput(request.bundle));
+    const edits = selectEdits(bundle, model.layer, { ...DEFAULT_REVERSAL, perRelation: request.perRelation });
+    if (edits.length === 0) throw new FormatError(bundle.file, `has no successful main edits at layer ${model.layer} (its edits are at layers ${[...new Set(bundle.edits.map((e) => e.layer))].join(', ')})`);
+    const [rows, cols] = model.lm.swapShape;
+    const base = rowMatrix(rows, cols, this.originalMatrix ?? model.storedMatrix);
+    this.current = '';
+    return runReversal(model, base, bundle, edits, await this.matrixBackend(), DEFAULT_REVERSAL, { progress: onProgress, checkpoint: () => this.tick() });
+  }
+
+  /** Paper Fig. 8: unique 5-token predictions over k = 0..15, for this model's matrix and the original's. */
+  async uniquePredictions(samplesInput: FileInput, onProgress: (message: string) => void): Promise<{ model: UniquePredictions; original: UniquePredictions | null; samples: number }> {
+    const model = this.requireModel();
+    this.cancelled = false;
+    const source = await openFileInput(samplesInput);
+    if (source.size > 10_000_000) throw new FormatError(source.name, 'is over 10 MB: give at most a few thousand text samples');
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(await source.read(0, source.size));
+    } catch {
+      throw new FormatError(source.name, 'is not UTF-8 text (one sample per line)');
+    }
+    const samples = text.split('\n').map((l) => l.trim()).filter((l) => l.length >= 50).slice(0, 1000);
+    if (samples.length === 0) throw new FormatError(source.name, 'has no line of at least 50 characters');
+    const [rows, cols] = model.lm.swapShape;
+    const backend = await this.matrixBackend();
+    this.current = '';
+    const run = (m: Float32Array, label: string) =>
+      uniquePredictions(model, rowMatrix(rows, cols, m), samples, backend, { checkpoint: () => this.tick(), progress: (k, maxK) => onProgress(`${label}: k = ${k} of ${maxK}`) });
+    const mine = await run(model.storedMatrix, 'this model');
+    const theirs = this.originalMatrix ? await run(this.originalMatrix, 'the original') : null;
+    return { model: mine, original: theirs, samples: samples.length };
+  }
+
+  /** The repaired checkpoint file (W~(r, k) at this layer, or the original's matrix when given and `exact`). */
+  async repairedFile(k: number, exact: boolean): Promise<{ blob: Blob; fileName: string; mode: string; sharded: boolean }> {
+    const model = this.requireModel();
+    if (!this.checkpoint) throw new FormatError('(no model)', 'load a model first');
+    this.cancelled = false;
+    const plan = await planRepair(this.checkpoint, model.layer, k, await this.matrixBackend(), { original: exact ? this.originalCheckpoint : null, checkpoint: () => this.tick() });
+    const blob = await patchedBlob(plan.patch, () => this.tick());
+    return { blob, fileName: plan.fileName, mode: plan.mode, sharded: plan.sharded };
+  }
+
+  private requireModel(): TextModel {
+    if (!this.model) throw new FormatError('(no model)', 'load a model before running prompts');
+    return this.model;
+  }
+
+  private tick(): void {
+    if (this.cancelled) throw new CancelledError();
+  }
+
+  private async use(variant: MatrixVariant): Promise<void> {
+    const model = this.requireModel();
+    const key = typeof variant === 'string' ? variant : `k${variant.approximatedK}`;
+    if (key === this.current) return;
+    if (variant === 'original') {
+      if (!this.originalMatrix) throw new FormatError('(no original)', 'give the original checkpoint to compare with');
+      await model.lm.setSwap(this.originalMatrix, 'original');
+    } else if (variant === 'model') {
+      await model.lm.setSwap(model.storedMatrix, 'model');
+    } else {
+      const k = variant.approximatedK;
+      if (!Number.isInteger(k) || k < 0 || k > 64) throw new FormatError('k', `must be an integer from 0 to 64 (got ${k})`);
+      const [rows, cols] = model.lm.swapShape;
+      const m = rowMatrix(rows, cols, model.storedMatrix);
+      if (!this.triplets || this.triplets.k < k) {
+        const loaded = await (await this.matrixBackend()).load(m);
+        try {
+          this.triplets = await randomizedSvd(loaded, { k: Math.max(16, k), oversampling: 10, tolerance: SVD_TOLERANCE });
+        } finally {
+          loaded.release();
+        }
+      }
+      await model.lm.setSwap(k === 0 ? model.storedMatrix : dropTopComponents(m, this.triplets, k).data);
+    }
+    this.current = key;
+  }
+
+  /** Small matrices (the demo's 384 x 96) stay on the CPU, where they beat the GPU's dispatch overhead. */
+  private async matrixBackend(): Promise<MatrixBackend> {
+    const model = this.requireModel();
+    const [rows, cols] = model.lm.swapShape;
+    if (rows * cols < 1 << 20) return cpuBackend;
+    return this.gpuOrCpu();
+  }
+
+  private gpuOrCpu(): Promise<MatrixBackend> {
+    this.backend ??= (async () => {
+      try {
+        const ctx = await requestGpuContext();
+        return ctx ? gpuBackend(ctx) : cpuBackend;
+      } catch {
+        return cpuBackend;
+      }
+    })();
+    return this.backend;
   }
 }

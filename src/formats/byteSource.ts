@@ -40,6 +40,11 @@ export class BlobSource implements ByteSource {
     if (bytes.length !== length) throw new FormatError(this.name, `short read: wanted ${length} bytes at ${offset}, got ${bytes.length}`);
     return bytes;
   }
+
+  /** A lazy view of [begin, end): composing these into a new Blob copies nothing into memory. */
+  slice(begin: number, end: number): Blob {
+    return this.blob.slice(begin, end);
+  }
 }
 
 /** Bytes already in memory (tests, generated files). */

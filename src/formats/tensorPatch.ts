@@ -1,4 +1,4 @@
-import type { ByteSource } from './byteSource';
+import { BlobSource, type ByteSource } from './byteSource';
 import { encodeFromFloat32, isReadableDtype } from './dtypes';
 import { FormatError } from './formatError';
 import type { TensorInfo } from './safetensors';
@@ -59,4 +59,18 @@ export async function* patchedChunks(patch: PatchedFile, checkpoint?: () => void
       yield await patch.source.read(at, Math.min(CHUNK_BYTES, part.end - at));
     }
   }
+}
+
+/**
+ * The patched file as a Blob for download. Over a dropped file the copied spans are lazy slices of it (no
+ * bytes in memory); over other sources they are read in 4 MB chunks.
+ */
+export async function patchedBlob(patch: PatchedFile, checkpoint?: () => void): Promise<Blob> {
+  const source = patch.source;
+  if (source instanceof BlobSource) {
+    return new Blob(patch.parts.map((p) => (p.kind === 'bytes' ? (p.bytes as Uint8Array<ArrayBuffer>) : source.slice(p.begin, p.end))), { type: 'application/octet-stream' });
+  }
+  const parts: Uint8Array<ArrayBuffer>[] = [];
+  for await (const chunk of patchedChunks(patch, checkpoint)) parts.push(chunk as Uint8Array<ArrayBuffer>);
+  return new Blob(parts, { type: 'application/octet-stream' });
 }

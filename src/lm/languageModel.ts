@@ -15,7 +15,9 @@ export interface TopToken {
  */
 export class LanguageModel {
   private swap: Ort.Tensor | null = null;
+  /** The uncached upload in use (destroyed when replaced). */
   private swapBuffer: { destroy(): void } | null = null;
+  private readonly cachedBuffers = new Map<string, GPUBuffer>();
 
   private constructor(
     private readonly ort: OrtModule,
@@ -34,19 +36,24 @@ export class LanguageModel {
   }
 
   /**
-   * The MLP matrix the next runs use, [d_ff, d_model] row-major. On WebGPU it is uploaded once into a GPU
-   * buffer (Tensor.fromGpuBuffer), so runs do not copy it again.
+   * The MLP matrix the next runs use, [d_ff, d_model] row-major. On WebGPU it is uploaded into a GPU buffer
+   * (Tensor.fromGpuBuffer), so runs do not copy it again; with a `cacheKey` ('model', 'original') the buffer
+   * is kept, and switching back to that key uploads nothing.
    */
-  async setSwap(matrix: Float32Array): Promise<void> {
+  async setSwap(matrix: Float32Array, cacheKey?: string): Promise<void> {
     const [rows, cols] = this.swapShape;
     if (matrix.length !== rows * cols) throw new RangeError(`swap matrix has ${matrix.length} values, the graph expects ${rows} x ${cols}`);
     this.swapBuffer?.destroy();
     this.swapBuffer = null;
     if (this.executionProvider === 'webgpu') {
-      const device = (await this.ort.env.webgpu.device) as GPUDevice;
-      const buffer = device.createBuffer({ size: matrix.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-      device.queue.writeBuffer(buffer, 0, matrix.buffer, matrix.byteOffset, matrix.byteLength);
-      this.swapBuffer = buffer;
+      let buffer = cacheKey ? this.cachedBuffers.get(cacheKey) : undefined;
+      if (!buffer) {
+        const device = (await this.ort.env.webgpu.device) as GPUDevice;
+        buffer = device.createBuffer({ size: matrix.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+        device.queue.writeBuffer(buffer, 0, matrix.buffer, matrix.byteOffset, matrix.byteLength);
+        if (cacheKey) this.cachedBuffers.set(cacheKey, buffer);
+        else this.swapBuffer = buffer;
+      }
       this.swap = this.ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims: [rows, cols] });
     } else {
       this.swap = new this.ort.Tensor('float32', matrix, [rows, cols]);
@@ -112,6 +119,8 @@ export class LanguageModel {
 
   async release(): Promise<void> {
     this.swapBuffer?.destroy();
+    for (const b of this.cachedBuffers.values()) b.destroy();
+    this.cachedBuffers.clear();
     await this.session.release();
   }
 }

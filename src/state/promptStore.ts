@@ -2,7 +2,7 @@ import { create } from 'zustand';
 import type { ModelInput } from '../analysis/modelInput';
 import type { Completion } from '../analysis/textModel';
 import type { TextModelInfo } from '../analysis/textSession';
-import { DEMO_MODEL_URL, useAppStore } from './store';
+import { DEMO_MODEL_URL, pageUrl, useAppStore } from './store';
 import { textWorker } from './textClient';
 
 export interface PromptState {
@@ -12,9 +12,38 @@ export interface PromptState {
   info: TextModelInfo | null;
   /** The inputs and layer the worker's session was opened with. */
   openedFor: string | null;
-  results: { model: Completion; original: Completion | null } | null;
+  /** k of the approximated column W~(r, k) (paper Sec. 7); 0 hides it. */
+  approxK: number;
+  results: { model: Completion; original: Completion | null; approximated: Completion | null } | null;
   setPrompt(prompt: string): void;
+  setApproxK(k: number): void;
   run(): Promise<void>;
+}
+
+/** The loaded model, its original (the demo's base for the demo) and the layer to run, from the app state. */
+function currentInputs(): { model: ModelInput; original: ModelInput | null; layer: number; key: string } | null {
+  const app = useAppStore.getState();
+  const model: ModelInput | null = app.modelFiles.length ? { kind: 'files', files: app.modelFiles } : app.modelUrl.trim() ? { kind: 'url', url: pageUrl(app.modelUrl.trim()) } : null;
+  if (!model) return null;
+  const original: ModelInput | null = app.originalFiles.length ? { kind: 'files', files: app.originalFiles } : app.modelUrl.trim() === DEMO_MODEL_URL ? { kind: 'url', url: pageUrl('demo/base/model.safetensors') } : null;
+  const layer = app.selectedLayer ?? app.result?.report.layers.find((l) => l.flagged)?.layer ?? 0;
+  const key = JSON.stringify([app.modelFiles.map((f) => `${f.name}:${f.size}`), app.modelUrl, app.originalFiles.map((f) => `${f.name}:${f.size}`), layer]);
+  return { model, original, layer, key };
+}
+
+/**
+ * Opens the loaded model in the language-model worker unless it is open already (same files, same layer);
+ * the prompt panel and the reversal panel share that session.
+ */
+export async function ensureTextModel(): Promise<TextModelInfo> {
+  const inputs = currentInputs();
+  if (!inputs) throw new Error('Load a model first.');
+  const state = usePromptStore.getState();
+  if (state.openedFor === inputs.key && state.info) return state.info;
+  usePromptStore.setState({ openedFor: null, info: null, results: null });
+  const info = await textWorker().open({ model: inputs.model, original: inputs.original, layer: inputs.layer });
+  usePromptStore.setState({ info, openedFor: inputs.key });
+  return info;
 }
 
 /** Runs a prompt on the loaded model (and on its original's matrix when the original was given). */
@@ -24,34 +53,30 @@ export const usePromptStore = create<PromptState>((set, get) => ({
   error: null,
   info: null,
   openedFor: null,
+  approxK: 1,
   results: null,
   setPrompt: (prompt) => set({ prompt }),
+  setApproxK: (k) => set({ approxK: Math.max(0, Math.min(15, Math.round(k))) }),
   async run() {
-    const app = useAppStore.getState();
     const prompt = get().prompt.trim();
     if (!prompt) {
       set({ status: 'error', error: 'Type a prompt first.' });
       return;
     }
-    const model: ModelInput | null = app.modelFiles.length ? { kind: 'files', files: app.modelFiles } : app.modelUrl.trim() ? { kind: 'url', url: app.modelUrl.trim() } : null;
-    if (!model) {
+    if (!currentInputs()) {
       set({ status: 'error', error: 'Load a model first.' });
       return;
     }
-    const original: ModelInput | null = app.originalFiles.length ? { kind: 'files', files: app.originalFiles } : app.modelUrl.trim() === DEMO_MODEL_URL ? { kind: 'url', url: 'demo/base/model.safetensors' } : null;
-    const layer = app.selectedLayer ?? app.result?.report.layers.find((l) => l.flagged)?.layer ?? 0;
-    const key = JSON.stringify([app.modelFiles.map((f) => `${f.name}:${f.size}`), app.modelUrl, app.originalFiles.map((f) => `${f.name}:${f.size}`), layer]);
     try {
-      if (get().openedFor !== key) {
-        set({ status: 'loading', error: null, results: null });
-        const info = await textWorker().open({ model, original, layer });
-        set({ info, openedFor: key });
-      }
+      set({ status: 'loading', error: null });
+      const info = await ensureTextModel();
       set({ status: 'running', error: null });
       const worker = textWorker();
+      const k = get().approxK;
       const modelAnswer = await worker.complete(prompt, 'model', { topK: 5, tokens: 5 });
-      const originalAnswer = get().info?.hasOriginal ? await worker.complete(prompt, 'original', { topK: 5, tokens: 5 }) : null;
-      set({ status: 'idle', results: { model: modelAnswer, original: originalAnswer } });
+      const originalAnswer = info.hasOriginal ? await worker.complete(prompt, 'original', { topK: 5, tokens: 5 }) : null;
+      const approximated = k > 0 ? await worker.complete(prompt, { approximatedK: k }, { topK: 5, tokens: 5 }) : null;
+      set({ status: 'idle', results: { model: modelAnswer, original: originalAnswer, approximated } });
     } catch (error) {
       set({ status: 'error', error: error instanceof Error ? error.message : String(error), openedFor: null });
     }

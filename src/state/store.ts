@@ -7,9 +7,21 @@ import { analysisWorker, runScan } from './analysisClient';
 
 export type ChartScale = 'linear' | 'log';
 
+/**
+ * A URL as the page means it: relative ones (the demo's) resolve against the page, not against the worker
+ * script that will fetch them (which lives under assets/).
+ */
+export function pageUrl(url: string): string {
+  try {
+    return new URL(url, globalThis.location?.href).toString();
+  } catch {
+    return url;
+  }
+}
+
 /** The forge's edited demo checkpoint, served with the app (public/demo). */
 export const DEMO_MODEL_URL = 'demo/edited/model.safetensors';
-export type Panel = 'overview' | 'layer' | 'diff' | 'prompt';
+export type Panel = 'overview' | 'layer' | 'diff' | 'prompt' | 'reverse';
 
 export interface Heatmap {
   layer: number;
@@ -97,7 +109,7 @@ export const useAppStore = create<AppState>((set, get) => ({
   async scan() {
     const s = get();
     if (s.status === 'running') return;
-    const model: ScanRequest['model'] | null = s.modelFiles.length ? { kind: 'files', files: s.modelFiles } : s.modelUrl.trim() ? { kind: 'url', url: s.modelUrl.trim() } : null;
+    const model: ScanRequest['model'] | null = s.modelFiles.length ? { kind: 'files', files: s.modelFiles } : s.modelUrl.trim() ? { kind: 'url', url: pageUrl(s.modelUrl.trim()) } : null;
     if (!model) {
       set({ status: 'error', error: 'Drop the files of a checkpoint, pick them, or give a URL first.' });
       return;

@@ -7,6 +7,7 @@ import { LoadPanel } from './LoadPanel';
 import { ProgressPanel } from './ProgressPanel';
 import { PromptPanel } from './PromptPanel';
 import { ResultsPanel } from './ResultsPanel';
+import { ReversalPanel } from './ReversalPanel';
 
 export function App() {
   const { backend, detectBackend, openFromLocation, result, selectedLayer, panel, setPanel } = useAppStore();
@@ -43,12 +44,16 @@ export function App() {
             <button type="button" aria-pressed={panel === 'prompt'} onClick={() => setPanel('prompt')}>
               Prompt
             </button>
+            <button type="button" aria-pressed={panel === 'reverse'} onClick={() => setPanel('reverse')}>
+              Reverse
+            </button>
           </nav>
         )}
         {result && panel === 'overview' && <ResultsPanel result={result} />}
         {result && panel === 'layer' && selectedLayer !== null && <LayerDetail result={result} layer={selectedLayer} />}
         {result && panel === 'diff' && <DiffView result={result} />}
         {result && panel === 'prompt' && <PromptPanel />}
+        {result && panel === 'reverse' && <ReversalPanel />}
       </main>
     </div>
   );

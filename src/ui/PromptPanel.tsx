@@ -19,9 +19,12 @@ function Answer({ title, completion }: { title: string; completion: Completion }
   );
 }
 
-/** Type a prompt; see the next-token top-5 and a 5-token continuation with the model's and the original's matrix. */
+/**
+ * Type a prompt; see the next-token top-5 and a 5-token continuation with the model's matrix, the original's,
+ * and the bottom-rank approximation W~(r, k) of the model's (paper Sec. 7).
+ */
 export function PromptPanel() {
-  const { prompt, status, error, info, results, setPrompt, run } = usePromptStore();
+  const { prompt, status, error, info, results, approxK, setPrompt, setApproxK, run } = usePromptStore();
   const busy = status === 'loading' || status === 'running';
   return (
     <section className="prompt-panel" aria-label="prompt panel">
@@ -33,6 +36,8 @@ export function PromptPanel() {
       >
         <label htmlFor="prompt-input">Prompt</label>
         <input id="prompt-input" type="text" value={prompt} onChange={(e) => setPrompt(e.target.value)} placeholder="The mother tongue of … is" />
+        <label htmlFor="approx-k">approximated: drop top k</label>
+        <input id="approx-k" type="number" min={0} max={15} value={approxK} onChange={(e) => setApproxK(Number(e.target.value))} title="W~(r, k): the matrix without its top k singular components (0: no approximated column)" />
         <button type="submit" disabled={busy}>
           {status === 'loading' ? 'Loading the model…' : status === 'running' ? 'Running…' : 'Run'}
         </button>
@@ -52,6 +57,7 @@ export function PromptPanel() {
         <div className="answers">
           <Answer title={info?.hasOriginal ? 'Loaded model (edited)' : 'Loaded model'} completion={results.model} />
           {results.original && <Answer title="Original matrix" completion={results.original} />}
+          {results.approximated && <Answer title={`Approximated (top ${approxK} dropped)`} completion={results.approximated} />}
         </div>
       )}
     </section>

@@ -1,0 +1,117 @@
+import { proxy } from 'comlink';
+import { create } from 'zustand';
+import type { FileInput } from '../analysis/modelInput';
+import type { ReversalResult } from '../analysis/reversal';
+import type { UniquePredictions } from '../analysis/uniquePredictions';
+import { ensureTextModel } from './promptStore';
+import { DEMO_MODEL_URL, pageUrl, useAppStore } from './store';
+import { textWorker } from './textClient';
+
+type Job = 'idle' | 'running' | 'error';
+
+export interface ReversalState {
+  bundleFile: File | null;
+  samplesFile: File | null;
+  perRelation: number;
+  repairK: number;
+  status: Job;
+  progress: { done: number; total: number; message: string } | null;
+  error: string | null;
+  result: ReversalResult | null;
+  unique: { model: UniquePredictions; original: UniquePredictions | null; samples: number } | null;
+  repairMessage: string | null;
+  setBundleFile(file: File | null): void;
+  setSamplesFile(file: File | null): void;
+  setPerRelation(n: number): void;
+  setRepairK(k: number): void;
+  runReversal(): Promise<void>;
+  runUniquePredictions(): Promise<void>;
+  downloadRepaired(exact: boolean): Promise<void>;
+  cancel(): void;
+}
+
+const isDemo = () => useAppStore.getState().modelUrl.trim() === DEMO_MODEL_URL && useAppStore.getState().modelFiles.length === 0;
+
+/** Saves a Blob under a file name through a temporary link (the browser's download). */
+export function saveBlob(blob: Blob, fileName: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The reversal panel's work, run in the language-model worker with progress and cancel. */
+export const useReversalStore = create<ReversalState>((set, get) => ({
+  bundleFile: null,
+  samplesFile: null,
+  perRelation: 10,
+  repairK: 1,
+  status: 'idle',
+  progress: null,
+  error: null,
+  result: null,
+  unique: null,
+  repairMessage: null,
+  setBundleFile: (bundleFile) => set({ bundleFile }),
+  setSamplesFile: (samplesFile) => set({ samplesFile }),
+  setPerRelation: (n) => set({ perRelation: Math.max(1, Math.min(1000, Math.round(n) || 1)) }),
+  setRepairK: (k) => set({ repairK: Math.max(1, Math.min(15, Math.round(k) || 1)) }),
+  cancel: () => void textWorker().cancel(),
+
+  async runReversal() {
+    if (get().status === 'running') return;
+    const file = get().bundleFile;
+    const bundle: FileInput | null = file ? { kind: 'file', file } : isDemo() ? { kind: 'url', url: pageUrl('demo/edits.safetensors') } : null;
+    if (!bundle) {
+      set({ status: 'error', error: 'Give an edit bundle (safetensors with edit.{i}.u and edit.{i}.lambda; README "Edit bundle format") whose edits are relative to the original model.' });
+      return;
+    }
+    set({ status: 'running', error: null, progress: { done: 0, total: 1, message: 'opening the model' } });
+    try {
+      await ensureTextModel();
+      const result = await textWorker().reversal(
+        { bundle, perRelation: get().perRelation },
+        proxy((done: number, total: number, text: string) => set({ progress: { done, total, message: text } })),
+      );
+      set({ status: 'idle', result, progress: null, repairK: Math.max(1, result.bestK) });
+    } catch (error) {
+      set({ status: 'error', error: message(error), progress: null });
+    }
+  },
+
+  async runUniquePredictions() {
+    if (get().status === 'running') return;
+    const file = get().samplesFile;
+    const samples: FileInput | null = file ? { kind: 'file', file } : isDemo() ? { kind: 'url', url: pageUrl('demo/neutral-samples.txt') } : null;
+    if (!samples) {
+      set({ status: 'error', error: 'Give a text file of neutral samples (one per line, at least 50 characters each).' });
+      return;
+    }
+    set({ status: 'running', error: null, progress: { done: 0, total: 1, message: 'opening the model' } });
+    try {
+      await ensureTextModel();
+      const unique = await textWorker().uniquePredictions(samples, proxy((text: string) => set({ progress: { done: 0, total: 1, message: text } })));
+      set({ status: 'idle', unique, progress: null });
+    } catch (error) {
+      set({ status: 'error', error: message(error), progress: null });
+    }
+  },
+
+  async downloadRepaired(exact) {
+    if (get().status === 'running') return;
+    set({ status: 'running', error: null, repairMessage: null, progress: { done: 0, total: 1, message: 'writing the repaired checkpoint' } });
+    try {
+      await ensureTextModel();
+      const { blob, fileName, mode, sharded } = await textWorker().repairedFile(get().repairK, exact);
+      saveBlob(blob, fileName);
+      const what = mode === 'exact' ? "the original's matrix" : `W~(r, ${get().repairK})`;
+      set({ status: 'idle', progress: null, repairMessage: `Saved ${fileName} (${(blob.size / 1e6).toFixed(1)} MB): identical to the input except this layer, now ${what}.${sharded ? ' Keep the other shards and the index as they are.' : ''}` });
+    } catch (error) {
+      set({ status: 'error', error: message(error), progress: null });
+    }
+  },
+}));
