@@ -14,13 +14,7 @@ export async function openModelInput(input: ModelInput): Promise<{ checkpoint: C
     const resolve = resolverFromSources(sources);
     return { checkpoint: await openCheckpoint(sources, resolve, input.files.map((f) => f.name).join(', ')), resolve };
   }
-  let url: URL;
-  try {
-    url = new URL(input.url, globalThis.location?.href);
-  } catch {
-    throw new FormatError(input.url, 'is not a valid URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FormatError(input.url, 'only http(s) URLs can be read');
+  const url = httpUrl(input.url);
   const source = await UrlSource.open(url.toString());
   const resolve = urlSiblingResolver(url.toString());
   return { checkpoint: await openCheckpoint([source], resolve, url.toString()), resolve };
@@ -31,12 +25,17 @@ export type FileInput = { kind: 'file'; file: File } | { kind: 'url'; url: strin
 
 export async function openFileInput(input: FileInput): Promise<ByteSource> {
   if (input.kind === 'file') return new BlobSource(input.file, input.file.name);
+  const url = httpUrl(input.url);
+  return UrlSource.open(url.toString());
+}
+
+function httpUrl(text: string): URL {
   let url: URL;
   try {
-    url = new URL(input.url, globalThis.location?.href);
+    url = new URL(text, globalThis.location?.href);
   } catch {
-    throw new FormatError(input.url, 'is not a valid URL');
+    throw new FormatError(text, 'is not a valid URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FormatError(input.url, 'only http(s) URLs can be read');
-  return UrlSource.open(url.toString());
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FormatError(text, 'only http(s) URLs can be read');
+  return url;
 }

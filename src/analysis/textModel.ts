@@ -4,7 +4,8 @@ import { FormatError } from '../formats/formatError';
 import { readTensorRows } from '../formats/tensorReader';
 import { buildGraph } from '../lm/graphs/buildGraph';
 import { LanguageModel, type OrtModule, topK } from '../lm/languageModel';
-import type { TextTokenizer } from '../lm/tokenizer';
+import { loadTokenizer, type TextTokenizer } from '../lm/tokenizer';
+import type { ByteSource } from '../formats/byteSource';
 
 /** A runnable model: its session, tokenizer, and the stored MLP matrix of the swappable layer. */
 export interface TextModel {
@@ -14,6 +15,17 @@ export interface TextModel {
   layer: number;
   /** The checkpoint's own matrix of `layer`, [d_ff, d_model]. */
   storedMatrix: Float32Array;
+}
+
+/** The tokenizer that sits next to a checkpoint (tokenizer.json required, tokenizer_config.json if there). */
+export async function loadTokenizerBeside(find: (name: string) => Promise<ByteSource | null>, label: string): Promise<TextTokenizer> {
+  const tokenizerSource = await find('tokenizer.json');
+  if (!tokenizerSource) throw new FormatError(label, 'no tokenizer.json next to the weights: running the model needs its tokenizer');
+  const configSource = await find('tokenizer_config.json');
+  return loadTokenizer(
+    { name: tokenizerSource.name, bytes: await tokenizerSource.read(0, tokenizerSource.size) },
+    configSource ? { name: configSource.name, bytes: await configSource.read(0, configSource.size) } : undefined,
+  );
 }
 
 /** Opens a checkpoint for running: family detection, graph, session, and its own matrix swapped in. */

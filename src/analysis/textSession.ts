@@ -5,19 +5,17 @@ import { randomizedSvd, type SingularTriplets } from '../core/randomizedSvd';
 import { openEditBundle } from '../edit/editBundle';
 import { detectFamily } from '../families/registry';
 import type { Checkpoint } from '../formats/checkpoint';
-import { CancelledError } from '../formats/formatError';
+import { CancelledError, FormatError } from '../formats/formatError';
 import { patchedBlob } from '../formats/tensorPatch';
 import { requestGpuContext } from '../gpu/gpuContext';
 import { gpuBackend } from '../gpu/gpuMatrix';
 import { planRepair } from './repair';
 import { DEFAULT_REVERSAL, type ReversalResult, runReversal, selectEdits, SVD_TOLERANCE } from './reversal';
 import { type UniquePredictions, uniquePredictions } from './uniquePredictions';
-import { FormatError } from '../formats/formatError';
 import { readTensorRows } from '../formats/tensorReader';
 import type { OrtModule } from '../lm/languageModel';
-import { loadTokenizer } from '../lm/tokenizer';
 import { type FileInput, type ModelInput, openFileInput, openModelInput } from './modelInput';
-import { type Completion, completePrompt, openTextModel, type TextModel } from './textModel';
+import { type Completion, completePrompt, loadTokenizerBeside, openTextModel, type TextModel } from './textModel';
 
 /**
  * Which matrix a run uses: the loaded checkpoint's own, the original checkpoint's of the same layer, or the
@@ -66,13 +64,7 @@ export class TextSession {
     this.checkpoint = null;
     this.originalCheckpoint = null;
     const { checkpoint, resolve } = await openModelInput(request.model);
-    const tokenizerSource = await resolve('tokenizer.json');
-    if (!tokenizerSource) throw new FormatError(checkpoint.label, 'no tokenizer.json with the model: running it needs its tokenizer');
-    const configSource = await resolve('tokenizer_config.json');
-    const tokenizer = loadTokenizer(
-      { name: tokenizerSource.name, bytes: await tokenizerSource.read(0, tokenizerSource.size) },
-      configSource ? { name: configSource.name, bytes: await configSource.read(0, configSource.size) } : undefined,
-    );
+    const tokenizer = await loadTokenizerBeside(resolve, checkpoint.label);
     const model = await openTextModel(this.ort, checkpoint, tokenizer, request.layer, await this.executionProvider());
     if (request.original) {
       const original = (await openModelInput(request.original)).checkpoint;

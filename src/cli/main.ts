@@ -3,8 +3,7 @@ import { reportToJson } from '../analysis/scanReport';
 import { customFamily } from '../families/customFamily';
 import { openCheckpoint } from '../formats/checkpoint';
 import { FormatError } from '../formats/formatError';
-import { completePrompt, openTextModel } from '../analysis/textModel';
-import { loadTokenizer } from '../lm/tokenizer';
+import { completePrompt, loadTokenizerBeside, openTextModel } from '../analysis/textModel';
 import { integerOption, type ParsedArgs, parseArgs, UsageError } from './argv';
 import { backendForNode } from './backendForNode';
 import { directorySiblingResolver, expandPaths, NodeFileSource } from './nodeFileSource';
@@ -57,15 +56,7 @@ async function generate(args: ParsedArgs, io: CliIo, opened: NodeFileSource[]): 
   for (const f of files) opened.push(await NodeFileSource.open(f));
   const resolve = directorySiblingResolver(files[0] as string, opened);
   const checkpoint = await openCheckpoint([...opened], resolve, args.positional.join(' '));
-  const read = async (name: string, required: boolean) => {
-    const source = opened.find((s) => s.name.endsWith(`/${name}`) || s.name === name) ?? (await resolve(name));
-    if (!source) {
-      if (required) throw new FormatError(args.positional.join(' '), `no ${name} next to the weights; generate needs the model's tokenizer`);
-      return undefined;
-    }
-    return { name: source.name, bytes: await source.read(0, source.size) };
-  };
-  const tokenizer = loadTokenizer((await read('tokenizer.json', true))!, await read('tokenizer_config.json', false));
+  const tokenizer = await loadTokenizerBeside(async (name) => opened.find((s) => s.name.endsWith(`/${name}`) || s.name === name) ?? (await resolve(name)), args.positional.join(' '));
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
   const model = await openTextModel(ort, checkpoint, tokenizer, layer);

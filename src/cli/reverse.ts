@@ -4,12 +4,10 @@ import { once } from 'node:events';
 import { rowMatrix } from '../core/matrix';
 import { openEditBundle } from '../edit/editBundle';
 import { openCheckpoint } from '../formats/checkpoint';
-import { FormatError } from '../formats/formatError';
 import { patchedChunks } from '../formats/tensorPatch';
-import { loadTokenizer } from '../lm/tokenizer';
 import { planRepair } from '../analysis/repair';
 import { DEFAULT_REVERSAL, type ReversalResult, runReversal, selectEdits } from '../analysis/reversal';
-import { openTextModel } from '../analysis/textModel';
+import { loadTokenizerBeside, openTextModel } from '../analysis/textModel';
 import { uniquePredictions } from '../analysis/uniquePredictions';
 import { integerOption, type ParsedArgs, UsageError } from './argv';
 import { backendForNode } from './backendForNode';
@@ -62,15 +60,7 @@ export async function reverse(args: ParsedArgs, io: CliIo, opened: NodeFileSourc
   const json = args.switches.has('json');
 
   if (editsPath || samplesPath) {
-    const read = async (name: string, required: boolean) => {
-      const source = await resolve(name);
-      if (!source) {
-        if (required) throw new FormatError(args.positional.join(' '), `no ${name} next to the weights; running the model needs its tokenizer`);
-        return undefined;
-      }
-      return { name: source.name, bytes: await source.read(0, source.size) };
-    };
-    const tokenizer = loadTokenizer((await read('tokenizer.json', true))!, await read('tokenizer_config.json', false));
+    const tokenizer = await loadTokenizerBeside(resolve, args.positional.join(' '));
     const ort = await import('onnxruntime-web');
     ort.env.wasm.numThreads = 1;
     const model = await openTextModel(ort, checkpoint, tokenizer, layer);
