@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../src/core/random';
-import { gemmNT, transpose } from '../src/edit/engine/gemm';
+import { transpose } from '../src/core/matrix';
+import { gemmNT } from '../src/edit/engine/gemm';
 import * as ops from '../src/edit/engine/ops';
 import { Graph, Tensor } from '../src/edit/engine/tensor';
 

@@ -4,11 +4,11 @@ import { customFamily } from '../families/customFamily';
 import type { ModelFamily } from '../families/modelFamily';
 import type { Checkpoint } from '../formats/checkpoint';
 import { CancelledError, FormatError } from '../formats/formatError';
-import { readTensorRows } from '../formats/tensorReader';
 import { requestGpuContext } from '../gpu/gpuContext';
 import { gpuBackend } from '../gpu/gpuMatrix';
 import { type ModelInput, openModelInput } from './modelInput';
-import { resolveLayers, type ScanProgress, type ScanResult, scanModel } from './scanModel';
+import { readLayerRows } from './layerMatrix';
+import { type ScanProgress, type ScanResult, scanModel } from './scanModel';
 
 /** Where a model comes from: files the user dropped or picked, or a URL read with HTTP Range. */
 export type { ModelInput } from './modelInput';
@@ -79,11 +79,7 @@ export class AnalysisSession {
   async cosineHeatmap(layer: number, start: number, count: number): Promise<{ start: number; count: number; values: Float32Array }> {
     if (!this.model) throw new Error('scan a model first');
     const { backend } = await this.acquireBackend();
-    const match = resolveLayers(this.model, this.family);
-    const entry = match.layers.find((l) => l.layer === layer);
-    const info = entry && this.model.tensors.get(entry.tensor);
-    if (!entry || !info) throw new Error(`layer ${layer} is not in this model`);
-    const m = await readTensorRows(info, match.family.rowsAxis);
+    const m = await readLayerRows(this.model, layer, { family: this.family });
     const first = Math.max(0, Math.min(start, m.rows - 1));
     const n = Math.max(1, Math.min(count, 1024, m.rows - first));
     const loaded = await backend.load(rowMatrix(m.rows, m.cols, m.data));

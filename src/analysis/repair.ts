@@ -1,14 +1,13 @@
 import { dropTopComponents } from '../core/bottomRank';
 import type { MatrixBackend } from '../core/matrixBackend';
 import { rowMatrix } from '../core/matrix';
-import { randomizedSvd } from '../core/randomizedSvd';
 import type { ModelFamily } from '../families/modelFamily';
 import type { Checkpoint } from '../formats/checkpoint';
 import { FormatError } from '../formats/formatError';
 import { readTensorRows } from '../formats/tensorReader';
 import { type PatchedFile, patchTensor, toStoredLayout } from '../formats/tensorPatch';
-import { SVD_TOLERANCE } from './reversal';
-import { resolveLayers } from './scanModel';
+import { accurateTopTriplets } from './reversal';
+import { readLayerRows } from './layerMatrix';
 
 export interface RepairPlan {
   patch: PatchedFile;
@@ -30,19 +29,16 @@ export interface RepairPlan {
  * layout. Nothing is written here: the plan streams (`patchedChunks`) wherever the caller writes.
  */
 export async function planRepair(model: Checkpoint, layer: number, k: number, backend: MatrixBackend, options: { original?: Checkpoint | null; family?: ModelFamily; checkpoint?: () => void } = {}): Promise<RepairPlan> {
-  const match = resolveLayers(model, options.family);
-  const entry = match.layers.find((l) => l.layer === layer);
-  if (!entry) throw new FormatError(model.label, `has no layer ${layer}`);
-  const info = model.tensors.get(entry.tensor)!;
-  const rowsAxis = match.family.rowsAxis;
+  const w = await readLayerRows(model, layer, options);
+  const { info, tensor, family } = w.located;
+  const rowsAxis = family.rowsAxis;
   const shards = new Set([...model.tensors.values()].map((t) => t.source));
   let values: Float32Array;
   let removed: number[] = [];
   let mode: RepairPlan['mode'] = 'bottom-rank';
-  const w = await readTensorRows(info, rowsAxis, options.checkpoint);
   if (options.original) {
-    const originalInfo = options.original.tensors.get(entry.tensor);
-    if (!originalInfo) throw new FormatError(options.original.label, `has no tensor ${entry.tensor}: not the original of this model`);
+    const originalInfo = options.original.tensors.get(tensor);
+    if (!originalInfo) throw new FormatError(options.original.label, `has no tensor ${tensor}: not the original of this model`);
     const o = await readTensorRows(originalInfo, rowsAxis, options.checkpoint);
     if (o.rows !== w.rows || o.cols !== w.cols) throw new FormatError(options.original.label, `layer ${layer} is ${o.rows} x ${o.cols}, the model's is ${w.rows} x ${w.cols}`);
     values = o.data;
@@ -50,17 +46,11 @@ export async function planRepair(model: Checkpoint, layer: number, k: number, ba
   } else {
     if (k < 1) throw new FormatError(model.label, 'k must be at least 1: k = 0 would write the edited matrix unchanged');
     const m = rowMatrix(w.rows, w.cols, w.data);
-    const loaded = await backend.load(m);
-    let svd;
-    try {
-      svd = await randomizedSvd(loaded, { k, oversampling: 10, tolerance: SVD_TOLERANCE, checkpoint: options.checkpoint });
-    } finally {
-      loaded.release();
-    }
+    const svd = await accurateTopTriplets(backend, m, k, options.checkpoint);
     values = dropTopComponents(m, svd, k).data;
     removed = Array.from(svd.values);
   }
   const patch = patchTensor(info, toStoredLayout(w.rows, w.cols, values, rowsAxis));
   const name = info.source.name.split(/[\\/]/).pop() ?? info.source.name;
-  return { patch, fileName: name, tensor: entry.tensor, mode, k: mode === 'exact' ? 0 : k, removed, sharded: shards.size > 1 };
+  return { patch, fileName: name, tensor, mode, k: mode === 'exact' ? 0 : k, removed, sharded: shards.size > 1 };
 }

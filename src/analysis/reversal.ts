@@ -1,4 +1,4 @@
-import { bottomRankSeries } from '../core/bottomRank';
+import { bottomRankSeries, dropTopComponents } from '../core/bottomRank';
 import type { MatrixBackend } from '../core/matrixBackend';
 import { type RowMatrix, rowMatrix } from '../core/matrix';
 import { randomizedSvd, type SingularTriplets } from '../core/randomizedSvd';
@@ -93,11 +93,13 @@ export function applyEdit(w: RowMatrix, u: Float32Array, lambda: Float32Array): 
   return rowMatrix(w.rows, w.cols, out);
 }
 
-/** The first token the model would emit for " object" after the prompt (works for word-level and BPE). */
-export function objectFirstToken(tokenizer: TextTokenizer, promptText: string, object: string): number {
-  const before = tokenizer.encode(promptText);
+/**
+ * The first token the model would emit for " object" after the prompt (works for word-level and BPE);
+ * `before` is the prompt's own encoding.
+ */
+export function objectFirstToken(tokenizer: TextTokenizer, promptText: string, before: ArrayLike<number>, object: string): number {
   const after = tokenizer.encode(`${promptText} ${object}`);
-  const samePrefix = before.every((t, i) => after[i] === t);
+  const samePrefix = Array.from(before).every((t, i) => after[i] === t);
   const next = after[before.length];
   if (!samePrefix || next === undefined) throw new FormatError('tokenizer', `cannot find the first token of "${object}" after "${promptText}"`);
   return next;
@@ -118,7 +120,8 @@ export function selectEdits(bundle: EditBundle, layer: number, settings: Pick<Re
   return out;
 }
 
-async function topTriplets(backend: MatrixBackend, m: RowMatrix, k: number, checkpoint?: () => void): Promise<SingularTriplets> {
+/** Top-k singular triplets of `m` on `backend`, to SVD_TOLERANCE (power iterations as needed). */
+export async function accurateTopTriplets(backend: MatrixBackend, m: RowMatrix, k: number, checkpoint?: () => void): Promise<SingularTriplets> {
   const loaded = await backend.load(m);
   try {
     return await randomizedSvd(loaded, { k, oversampling: 10, powerIterations: 2, tolerance: SVD_TOLERANCE, seed: 0x5eed, checkpoint });
@@ -144,6 +147,10 @@ export async function runReversal(model: RunnableModel, original: RowMatrix, bun
   await lm.setSwap(original.data);
   const originalTokens = (await lm.nextTokenLogProbs(promptIds)).map((lp) => argmax(lp));
   const results: EditReversal[] = [];
+  // Tab. 3's edits, spread over the set; their W' and triplets are kept for the generations at the best k.
+  const sampleCount = Math.min(settings.generationSamples, edits.length);
+  const sampled = new Set(Array.from({ length: sampleCount }, (_, s) => Math.floor((s * edits.length) / sampleCount)));
+  const kept = new Map<number, { edited: RowMatrix; svd: SingularTriplets }>();
   let maxPower = 0;
   let maxResidual = 0;
   for (let n = 0; n < edits.length; n++) {
@@ -152,9 +159,10 @@ export async function runReversal(model: RunnableModel, original: RowMatrix, bun
     hooks.progress?.(n, edits.length, `edit ${n + 1} of ${edits.length}: ${prompts[n]} -> ${e.newObject}`);
     const { u, lambda } = await bundle.factors(e.id);
     const edited = applyEdit(original, u, lambda);
-    const svd = await topTriplets(backend, edited, maxK + 1, tick);
+    const svd = await accurateTopTriplets(backend, edited, maxK + 1, tick);
     maxPower = Math.max(maxPower, svd.powerIterations);
     maxResidual = Math.max(maxResidual, svd.relativeResidual ?? 0);
+    if (sampled.has(n)) kept.set(n, { edited, svd });
     const approxTokens: number[] = [];
     for (const { matrix } of bottomRankSeries(edited, svd, maxK)) {
       tick();
@@ -169,7 +177,7 @@ export async function runReversal(model: RunnableModel, original: RowMatrix, bun
       promptText: prompts[n]!,
       trueObject: e.trueObject,
       newObject: e.newObject,
-      newObjectToken: objectFirstToken(tokenizer, prompts[n]!, e.newObject),
+      newObjectToken: objectFirstToken(tokenizer, prompts[n]!, promptIds[n]!, e.newObject),
       originalToken: originalTokens[n]!,
       approxTokens,
       rankOneSimilarity: Array.from(rankOneSimilarityOfFactors(u, lambda, svd, maxK + 1)).slice(0, maxK),
@@ -181,44 +189,33 @@ export async function runReversal(model: RunnableModel, original: RowMatrix, bun
   const bestK = reversal.reduce((best, m, k) => (m.mean > (reversal[best] as MeanStd).mean ? k : best), 0);
   const similarity = Array.from({ length: maxK }, (_, t) => meanStd(results.map((r) => r.rankOneSimilarity[t] as number)));
   hooks.progress?.(edits.length, edits.length, 'generations at the best k');
-  const generations = await sampleGenerations(model, original, bundle, edits, results, bestK, backend, settings, tick);
+  const generations = await sampleGenerations(model, original, kept, promptIds, results, bestK, settings.generationTokens, tick);
   await lm.setSwap(original.data);
   return { layer, maxK, edits: results, reversal, editing, bestK, similarity, generations, svd: { maxPowerIterations: maxPower, maxResidual } };
 }
 
-/** Tab. 3: greedy continuations with W, W' and W~(r, bestK) for edits spread over the relations. */
+/** Tab. 3: greedy continuations with W, W' and W~(r, k) for the kept edits. */
 async function sampleGenerations(
   model: RunnableModel,
   original: RowMatrix,
-  bundle: EditBundle,
-  edits: readonly EditRecordMeta[],
+  kept: ReadonlyMap<number, { edited: RowMatrix; svd: SingularTriplets }>,
+  promptIds: readonly Int32Array[],
   results: readonly EditReversal[],
   k: number,
-  backend: MatrixBackend,
-  settings: ReversalSettings,
+  tokens: number,
   tick: () => void,
 ): Promise<Generation[]> {
   const { lm, tokenizer } = model;
-  const count = Math.min(settings.generationSamples, edits.length);
-  const step = edits.length / Math.max(1, count);
   const out: Generation[] = [];
-  for (let s = 0; s < count; s++) {
+  for (const [i, { edited, svd }] of kept) {
     tick();
-    const i = Math.floor(s * step);
-    const e = edits[i]!;
-    const ids = Int32Array.from(tokenizer.encode(results[i]!.promptText));
-    const { u, lambda } = await bundle.factors(e.id);
-    const edited = applyEdit(original, u, lambda);
-    let approx: RowMatrix | null = null;
-    if (k > 0) {
-      const svd = await topTriplets(backend, edited, Math.max(k, 1), tick);
-      for (const step of bottomRankSeries(edited, svd, k)) approx = step.matrix;
-    }
     const run = async (m: RowMatrix) => {
       await lm.setSwap(m.data);
-      return tokenizer.decode(await lm.generate(ids, settings.generationTokens));
+      return tokenizer.decode(await lm.generate(promptIds[i]!, tokens));
     };
-    out.push({ id: e.id, promptText: results[i]!.promptText, newObject: e.newObject, k, original: await run(original), edited: await run(edited), approximated: await run(approx ?? edited) });
+    const r = results[i]!;
+    const approximated = await run(k > 0 ? dropTopComponents(edited, svd, k) : edited);
+    out.push({ id: r.id, promptText: r.promptText, newObject: r.newObject, k, original: await run(original), edited: await run(edited), approximated });
   }
   return out;
 }

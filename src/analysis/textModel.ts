@@ -1,7 +1,6 @@
-import { detectFamily } from '../families/registry';
 import type { Checkpoint } from '../formats/checkpoint';
 import { FormatError } from '../formats/formatError';
-import { readTensorRows } from '../formats/tensorReader';
+import { locateLayer, readLayerRows } from './layerMatrix';
 import { buildGraph } from '../lm/graphs/buildGraph';
 import { LanguageModel, type OrtModule, topK } from '../lm/languageModel';
 import { loadTokenizer, type TextTokenizer } from '../lm/tokenizer';
@@ -30,16 +29,12 @@ export async function loadTokenizerBeside(find: (name: string) => Promise<ByteSo
 
 /** Opens a checkpoint for running: family detection, graph, session, and its own matrix swapped in. */
 export async function openTextModel(ort: OrtModule, checkpoint: Checkpoint, tokenizer: TextTokenizer, layer: number, executionProvider: 'wasm' | 'webgpu' = 'wasm'): Promise<TextModel> {
-  const match = detectFamily(checkpoint.config?.modelType ?? null, [...checkpoint.tensors.keys()]);
-  if (!match) throw new FormatError(checkpoint.label, 'is not a model family the app can run (gpt2, gptj, llama, gpt_neox)');
-  const entry = match.layers.find((l) => l.layer === layer);
-  if (!entry) throw new FormatError(checkpoint.label, `has no layer ${layer} (layers ${match.layers[0]?.layer}-${match.layers[match.layers.length - 1]?.layer})`);
-  const built = await buildGraph(match.family.id, checkpoint, layer);
+  const { family } = locateLayer(checkpoint, layer);
+  const built = await buildGraph(family.id, checkpoint, layer);
   const lm = await LanguageModel.create(ort, built, executionProvider);
-  const info = checkpoint.tensors.get(entry.tensor)!;
-  const storedMatrix = (await readTensorRows(info, match.family.rowsAxis)).data;
+  const storedMatrix = (await readLayerRows(checkpoint, layer)).data;
   await lm.setSwap(storedMatrix);
-  return { lm, tokenizer, family: match.family.id, layer, storedMatrix };
+  return { lm, tokenizer, family: family.id, layer, storedMatrix };
 }
 
 export interface Completion {

@@ -1,18 +1,17 @@
 import { dropTopComponents } from '../core/bottomRank';
 import { cpuBackend, type MatrixBackend } from '../core/matrixBackend';
 import { rowMatrix } from '../core/matrix';
-import { randomizedSvd, type SingularTriplets } from '../core/randomizedSvd';
+import type { SingularTriplets } from '../core/randomizedSvd';
 import { openEditBundle } from '../edit/editBundle';
-import { detectFamily } from '../families/registry';
 import type { Checkpoint } from '../formats/checkpoint';
 import { CancelledError, FormatError } from '../formats/formatError';
 import { patchedBlob } from '../formats/tensorPatch';
 import { requestGpuContext } from '../gpu/gpuContext';
 import { gpuBackend } from '../gpu/gpuMatrix';
 import { planRepair } from './repair';
-import { DEFAULT_REVERSAL, type ReversalResult, runReversal, selectEdits, SVD_TOLERANCE } from './reversal';
+import { accurateTopTriplets, DEFAULT_REVERSAL, type ReversalResult, runReversal, selectEdits } from './reversal';
 import { type UniquePredictions, uniquePredictions } from './uniquePredictions';
-import { readTensorRows } from '../formats/tensorReader';
+import { readLayerRows } from './layerMatrix';
 import type { OrtModule } from '../lm/languageModel';
 import { type FileInput, type ModelInput, openFileInput, openModelInput } from './modelInput';
 import { type Completion, completePrompt, loadTokenizerBeside, openTextModel, type TextModel } from './textModel';
@@ -68,10 +67,7 @@ export class TextSession {
     const model = await openTextModel(this.ort, checkpoint, tokenizer, request.layer, await this.executionProvider());
     if (request.original) {
       const original = (await openModelInput(request.original)).checkpoint;
-      const match = detectFamily(original.config?.modelType ?? null, [...original.tensors.keys()]);
-      const entry = match?.layers.find((l) => l.layer === request.layer);
-      if (!match || !entry) throw new FormatError(original.label, `has no layer ${request.layer} of a known family to compare with`);
-      const matrix = (await readTensorRows(original.tensors.get(entry.tensor)!, match.family.rowsAxis)).data;
+      const matrix = (await readLayerRows(original, request.layer)).data;
       if (matrix.length !== model.storedMatrix.length) throw new FormatError(original.label, `layer ${request.layer}'s matrix has another shape than the model's: not its original`);
       this.originalMatrix = matrix;
       this.originalCheckpoint = original;
@@ -166,14 +162,7 @@ export class TextSession {
       if (!Number.isInteger(k) || k < 0 || k > 64) throw new FormatError('k', `must be an integer from 0 to 64 (got ${k})`);
       const [rows, cols] = model.lm.swapShape;
       const m = rowMatrix(rows, cols, model.storedMatrix);
-      if (!this.triplets || this.triplets.k < k) {
-        const loaded = await (await this.matrixBackend()).load(m);
-        try {
-          this.triplets = await randomizedSvd(loaded, { k: Math.max(16, k), oversampling: 10, tolerance: SVD_TOLERANCE });
-        } finally {
-          loaded.release();
-        }
-      }
+      if (!this.triplets || this.triplets.k < k) this.triplets = await accurateTopTriplets(await this.matrixBackend(), m, Math.max(16, k));
       await model.lm.setSwap(k === 0 ? model.storedMatrix : dropTopComponents(m, this.triplets, k).data);
     }
     this.current = key;

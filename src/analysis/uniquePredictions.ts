@@ -2,9 +2,8 @@ import { bottomRankSeries } from '../core/bottomRank';
 import type { MatrixBackend } from '../core/matrixBackend';
 import { meanStd, type MeanStd } from '../core/meanStd';
 import type { RowMatrix } from '../core/matrix';
-import { randomizedSvd } from '../core/randomizedSvd';
 import { FormatError } from '../formats/formatError';
-import { type RunnableModel, SVD_TOLERANCE } from './reversal';
+import { accurateTopTriplets, type RunnableModel } from './reversal';
 
 export interface UniquePredictions {
   /** Distinct greedy continuations over k = 0..maxK, per sample. */
@@ -32,13 +31,7 @@ export async function uniquePredictions(
   const room = lm.maxPositions - tokens;
   if (room < 1) throw new FormatError('neutral samples', `the model reads only ${lm.maxPositions} tokens, too few for ${tokens}-token continuations`);
   const prompts = samples.map((s) => Int32Array.from(tokenizer.encode(s).slice(0, room)));
-  const loaded = await backend.load(matrix);
-  let svd;
-  try {
-    svd = await randomizedSvd(loaded, { k: maxK, oversampling: 10, tolerance: SVD_TOLERANCE, checkpoint: options.checkpoint });
-  } finally {
-    loaded.release();
-  }
+  const svd = await accurateTopTriplets(backend, matrix, maxK, options.checkpoint);
   const seen = samples.map(() => new Set<string>());
   for (const { k, matrix: approx } of bottomRankSeries(matrix, svd, maxK)) {
     options.checkpoint?.();

@@ -1,12 +1,11 @@
 import { DEFAULT_SCAN, scanModel } from '../analysis/scanModel';
 import { reportToJson } from '../analysis/scanReport';
 import { customFamily } from '../families/customFamily';
-import { openCheckpoint } from '../formats/checkpoint';
 import { FormatError } from '../formats/formatError';
 import { completePrompt, loadTokenizerBeside, openTextModel } from '../analysis/textModel';
 import { integerOption, type ParsedArgs, parseArgs, UsageError } from './argv';
 import { backendForNode } from './backendForNode';
-import { directorySiblingResolver, expandPaths, NodeFileSource } from './nodeFileSource';
+import { type NodeFileSource, openCheckpointAt } from './nodeFileSource';
 import { formatScanTable } from './scanTable';
 import { reverse } from './reverse';
 
@@ -52,11 +51,8 @@ async function generate(args: ParsedArgs, io: CliIo, opened: NodeFileSource[]): 
   const tokens = integerOption(args.values, 'tokens', 5, 0, 256);
   const k = integerOption(args.values, 'top-k', 5, 1, 100);
   const layer = integerOption(args.values, 'layer', 0, 0, 10_000);
-  const files = await expandPaths(args.positional);
-  for (const f of files) opened.push(await NodeFileSource.open(f));
-  const resolve = directorySiblingResolver(files[0] as string, opened);
-  const checkpoint = await openCheckpoint([...opened], resolve, args.positional.join(' '));
-  const tokenizer = await loadTokenizerBeside(async (name) => opened.find((s) => s.name.endsWith(`/${name}`) || s.name === name) ?? (await resolve(name)), args.positional.join(' '));
+  const { checkpoint, resolve } = await openCheckpointAt(args.positional, opened);
+  const tokenizer = await loadTokenizerBeside(resolve, args.positional.join(' '));
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
   const model = await openTextModel(ort, checkpoint, tokenizer, layer);
@@ -100,15 +96,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const oversampling = integerOption(args.values, 'oversampling', DEFAULT_SCAN.oversampling, 0, 256);
     const powerIterations = integerOption(args.values, 'power-iterations', DEFAULT_SCAN.powerIterations, 0, 50);
 
-    const openModel = async (paths: readonly string[]) => {
-      const files = await expandPaths(paths);
-      const sources: NodeFileSource[] = [];
-      for (const f of files) sources.push(await NodeFileSource.open(f));
-      opened.push(...sources);
-      return openCheckpoint(sources, directorySiblingResolver(files[0] as string, opened), paths.join(' '));
-    };
-    const model = await openModel(args.positional);
-    const original = args.lists['original'] ? await openModel(args.lists['original']) : null;
+    const model = (await openCheckpointAt(args.positional, opened)).checkpoint;
+    const original = args.lists['original'] ? (await openCheckpointAt(args.lists['original'], opened)).checkpoint : null;
     const backend = await backendForNode(backendChoice);
     const result = await scanModel(model, { backend, original, family, k, oversampling, powerIterations });
     io.out(args.switches.has('json') ? reportToJson(result.report) : formatScanTable(result));

@@ -1,6 +1,7 @@
 import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type ByteSource, checkSpan, isPlainFileName, type SiblingResolver } from '../formats/byteSource';
+import { type Checkpoint, openCheckpoint } from '../formats/checkpoint';
 import { FormatError } from '../formats/formatError';
 
 /** A file on disk, read with positioned reads (never whole). */
@@ -75,4 +76,17 @@ export function directorySiblingResolver(firstPath: string, opened: NodeFileSour
       return null;
     }
   };
+}
+
+/**
+ * Opens the checkpoint at `paths` (files or folders). Every file opened, siblings found later included, is
+ * added to `opened`, which the caller closes.
+ */
+export async function openCheckpointAt(paths: readonly string[], opened: NodeFileSource[]): Promise<{ checkpoint: Checkpoint; resolve: SiblingResolver }> {
+  const files = await expandPaths(paths);
+  const sources: NodeFileSource[] = [];
+  for (const f of files) sources.push(await NodeFileSource.open(f));
+  opened.push(...sources);
+  const resolve = directorySiblingResolver(files[0] as string, opened);
+  return { checkpoint: await openCheckpoint(sources, resolve, paths.join(' ')), resolve };
 }

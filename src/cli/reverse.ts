@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { rowMatrix } from '../core/matrix';
 import { openEditBundle } from '../edit/editBundle';
-import { openCheckpoint } from '../formats/checkpoint';
 import { patchedChunks } from '../formats/tensorPatch';
 import { planRepair } from '../analysis/repair';
 import { DEFAULT_REVERSAL, type ReversalResult, runReversal, selectEdits } from '../analysis/reversal';
@@ -11,7 +10,7 @@ import { loadTokenizerBeside, openTextModel } from '../analysis/textModel';
 import { uniquePredictions } from '../analysis/uniquePredictions';
 import { integerOption, type ParsedArgs, UsageError } from './argv';
 import { backendForNode } from './backendForNode';
-import { directorySiblingResolver, expandPaths, NodeFileSource } from './nodeFileSource';
+import { NodeFileSource, openCheckpointAt } from './nodeFileSource';
 import type { CliIo } from './main';
 
 const pct = (m: { mean: number; std: number }) => `${m.mean.toFixed(2).padStart(6)} +- ${m.std.toFixed(2).padStart(5)}`;
@@ -45,16 +44,8 @@ export async function reverse(args: ParsedArgs, io: CliIo, opened: NodeFileSourc
   const samplesPath = args.values['samples'];
   const out = args.values['out'];
   if (!editsPath && !samplesPath && !out) throw new UsageError('reverse needs --edits <bundle>, --samples <txt> or --out <file>');
-  const openModel = async (paths: readonly string[]) => {
-    const files = await expandPaths(paths);
-    const sources: NodeFileSource[] = [];
-    for (const f of files) sources.push(await NodeFileSource.open(f));
-    opened.push(...sources);
-    const resolve = directorySiblingResolver(files[0] as string, opened);
-    return { checkpoint: await openCheckpoint(sources, resolve, paths.join(' ')), resolve };
-  };
-  const { checkpoint, resolve } = await openModel(args.positional);
-  const original = args.lists['original'] ? (await openModel(args.lists['original'])).checkpoint : null;
+  const { checkpoint, resolve } = await openCheckpointAt(args.positional, opened);
+  const original = args.lists['original'] ? (await openCheckpointAt(args.lists['original'], opened)).checkpoint : null;
   const backend = await backendForNode(backendChoice);
   const report: Record<string, unknown> = { layer };
   const json = args.switches.has('json');

@@ -38,3 +38,16 @@ export function subtract(a: RowMatrix, b: RowMatrix, reuse?: Float32Array): RowM
   for (let i = 0; i < out.length; i++) out[i] = (a.data[i] as number) - (b.data[i] as number);
   return rowMatrix(a.rows, a.cols, out);
 }
+
+/** dst [cols x rows] = src [rows x cols]^T, in cache-friendly 32 x 32 blocks. */
+export function transpose(src: Float32Array, rows: number, cols: number, dst: Float32Array = new Float32Array(rows * cols)): Float32Array {
+  const B = 32;
+  for (let r0 = 0; r0 < rows; r0 += B) {
+    const r1 = Math.min(rows, r0 + B);
+    for (let c0 = 0; c0 < cols; c0 += B) {
+      const c1 = Math.min(cols, c0 + B);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) dst[c * rows + r] = src[r * cols + c] as number;
+    }
+  }
+  return dst;
+}

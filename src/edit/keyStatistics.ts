@@ -1,4 +1,5 @@
-import { gemmNT, transpose } from './engine/gemm';
+import { transpose } from '../core/matrix';
+import { gemmNT } from './engine/gemm';
 import { type Gpt2Config, gpt2Forward, type Gpt2Params } from './gpt2Model';
 
 /**

@@ -1,3 +1,4 @@
+import { transpose } from '../core/matrix';
 import { BlobSource, type ByteSource } from './byteSource';
 import { encodeFromFloat32, isReadableDtype } from './dtypes';
 import { FormatError } from './formatError';
@@ -18,10 +19,7 @@ export interface PatchedFile {
  * rowsAxis 0, transposed for rowsAxis 1 (nn.Linear's [d_model, d_ff]). The inverse of readTensorRows.
  */
 export function toStoredLayout(rows: number, cols: number, data: Float32Array, rowsAxis: 0 | 1): Float32Array {
-  if (rowsAxis === 0) return data;
-  const out = new Float32Array(rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = data[i * cols + j] as number;
-  return out;
+  return rowsAxis === 0 ? data : transpose(data, rows, cols);
 }
 
 /**

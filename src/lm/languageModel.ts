@@ -89,12 +89,7 @@ export class LanguageModel {
 
   /** Greedy continuation of `count` tokens (fewer if the model's context fills up). */
   async generate(prompt: Int32Array, count: number): Promise<number[]> {
-    const tokens = [...prompt];
-    for (let i = 0; i < count && tokens.length < this.maxPositions; i++) {
-      const [logp] = await this.nextTokenLogProbs([Int32Array.from(tokens)]);
-      tokens.push(argmax(logp as Float32Array));
-    }
-    return tokens.slice(prompt.length);
+    return (await this.generateBatch([prompt], count))[0] as number[];
   }
 
   /**

@@ -2,7 +2,7 @@ import { create } from 'zustand';
 import type { ModelInput } from '../analysis/modelInput';
 import type { Completion } from '../analysis/textModel';
 import type { TextModelInfo } from '../analysis/textSession';
-import { DEMO_MODEL_URL, pageUrl, useAppStore } from './store';
+import { activeLayer, isDemoLoaded, pageUrl, useAppStore } from './store';
 import { textWorker } from './textClient';
 
 export interface PromptState {
@@ -25,8 +25,8 @@ function currentInputs(): { model: ModelInput; original: ModelInput | null; laye
   const app = useAppStore.getState();
   const model: ModelInput | null = app.modelFiles.length ? { kind: 'files', files: app.modelFiles } : app.modelUrl.trim() ? { kind: 'url', url: pageUrl(app.modelUrl.trim()) } : null;
   if (!model) return null;
-  const original: ModelInput | null = app.originalFiles.length ? { kind: 'files', files: app.originalFiles } : app.modelUrl.trim() === DEMO_MODEL_URL ? { kind: 'url', url: pageUrl('demo/base/model.safetensors') } : null;
-  const layer = app.selectedLayer ?? app.result?.report.layers.find((l) => l.flagged)?.layer ?? 0;
+  const original: ModelInput | null = app.originalFiles.length ? { kind: 'files', files: app.originalFiles } : isDemoLoaded(app) ? { kind: 'url', url: pageUrl('demo/base/model.safetensors') } : null;
+  const layer = activeLayer(app);
   const key = JSON.stringify([app.modelFiles.map((f) => `${f.name}:${f.size}`), app.modelUrl, app.originalFiles.map((f) => `${f.name}:${f.size}`), layer]);
   return { model, original, layer, key };
 }

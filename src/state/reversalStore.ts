@@ -4,7 +4,7 @@ import type { FileInput } from '../analysis/modelInput';
 import type { ReversalResult } from '../analysis/reversal';
 import type { UniquePredictions } from '../analysis/uniquePredictions';
 import { ensureTextModel } from './promptStore';
-import { DEMO_MODEL_URL, pageUrl, useAppStore } from './store';
+import { isDemoLoaded, pageUrl, useAppStore } from './store';
 import { textWorker } from './textClient';
 
 type Job = 'idle' | 'running' | 'error';
@@ -30,7 +30,7 @@ export interface ReversalState {
   cancel(): void;
 }
 
-const isDemo = () => useAppStore.getState().modelUrl.trim() === DEMO_MODEL_URL && useAppStore.getState().modelFiles.length === 0;
+const isDemo = () => isDemoLoaded(useAppStore.getState());
 
 /** Saves a Blob under a file name through a temporary link (the browser's download). */
 export function saveBlob(blob: Blob, fileName: string): void {
@@ -45,73 +45,70 @@ export function saveBlob(blob: Blob, fileName: string): void {
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** The reversal panel's work, run in the language-model worker with progress and cancel. */
-export const useReversalStore = create<ReversalState>((set, get) => ({
-  bundleFile: null,
-  samplesFile: null,
-  perRelation: 10,
-  repairK: 1,
-  status: 'idle',
-  progress: null,
-  error: null,
-  result: null,
-  unique: null,
-  repairMessage: null,
-  setBundleFile: (bundleFile) => set({ bundleFile }),
-  setSamplesFile: (samplesFile) => set({ samplesFile }),
-  setPerRelation: (n) => set({ perRelation: Math.max(1, Math.min(1000, Math.round(n) || 1)) }),
-  setRepairK: (k) => set({ repairK: Math.max(1, Math.min(15, Math.round(k) || 1)) }),
-  cancel: () => void textWorker().cancel(),
-
-  async runReversal() {
+export const useReversalStore = create<ReversalState>((set, get) => {
+  const fail = (error: string) => {
+    if (get().status !== 'running') set({ status: 'error', error });
+  };
+  /** One piece of worker work at a time: opens the model if needed, shows progress, reports failure. */
+  const job = async (work: () => Promise<void>, firstMessage = 'opening the model') => {
     if (get().status === 'running') return;
-    const file = get().bundleFile;
-    const bundle: FileInput | null = file ? { kind: 'file', file } : isDemo() ? { kind: 'url', url: pageUrl('demo/edits.safetensors') } : null;
-    if (!bundle) {
-      set({ status: 'error', error: 'Give an edit bundle (safetensors with edit.{i}.u and edit.{i}.lambda; README "Edit bundle format") whose edits are relative to the original model.' });
-      return;
-    }
-    set({ status: 'running', error: null, progress: { done: 0, total: 1, message: 'opening the model' } });
+    set({ status: 'running', error: null, progress: { done: 0, total: 1, message: firstMessage } });
     try {
       await ensureTextModel();
-      const result = await textWorker().reversal(
-        { bundle, perRelation: get().perRelation },
-        proxy((done: number, total: number, text: string) => set({ progress: { done, total, message: text } })),
-      );
-      set({ status: 'idle', result, progress: null, repairK: Math.max(1, result.bestK) });
+      await work();
+      set({ status: 'idle', progress: null });
     } catch (error) {
       set({ status: 'error', error: message(error), progress: null });
     }
-  },
+  };
+  return {
+    bundleFile: null,
+    samplesFile: null,
+    perRelation: 10,
+    repairK: 1,
+    status: 'idle',
+    progress: null,
+    error: null,
+    result: null,
+    unique: null,
+    repairMessage: null,
+    setBundleFile: (bundleFile) => set({ bundleFile }),
+    setSamplesFile: (samplesFile) => set({ samplesFile }),
+    setPerRelation: (n) => set({ perRelation: Math.max(1, Math.min(1000, Math.round(n) || 1)) }),
+    setRepairK: (k) => set({ repairK: Math.max(1, Math.min(15, Math.round(k) || 1)) }),
+    cancel: () => void textWorker().cancel(),
 
-  async runUniquePredictions() {
-    if (get().status === 'running') return;
-    const file = get().samplesFile;
-    const samples: FileInput | null = file ? { kind: 'file', file } : isDemo() ? { kind: 'url', url: pageUrl('demo/neutral-samples.txt') } : null;
-    if (!samples) {
-      set({ status: 'error', error: 'Give a text file of neutral samples (one per line, at least 50 characters each).' });
-      return;
-    }
-    set({ status: 'running', error: null, progress: { done: 0, total: 1, message: 'opening the model' } });
-    try {
-      await ensureTextModel();
-      const unique = await textWorker().uniquePredictions(samples, proxy((text: string) => set({ progress: { done: 0, total: 1, message: text } })));
-      set({ status: 'idle', unique, progress: null });
-    } catch (error) {
-      set({ status: 'error', error: message(error), progress: null });
-    }
-  },
+    async runReversal() {
+      const file = get().bundleFile;
+      const bundle: FileInput | null = file ? { kind: 'file', file } : isDemo() ? { kind: 'url', url: pageUrl('demo/edits.safetensors') } : null;
+      if (!bundle) return fail('Give an edit bundle (safetensors with edit.{i}.u and edit.{i}.lambda; README "Edit bundle format") whose edits are relative to the original model.');
+      await job(async () => {
+        const result = await textWorker().reversal(
+          { bundle, perRelation: get().perRelation },
+          proxy((done: number, total: number, text: string) => set({ progress: { done, total, message: text } })),
+        );
+        set({ result, repairK: Math.max(1, result.bestK) });
+      });
+    },
 
-  async downloadRepaired(exact) {
-    if (get().status === 'running') return;
-    set({ status: 'running', error: null, repairMessage: null, progress: { done: 0, total: 1, message: 'writing the repaired checkpoint' } });
-    try {
-      await ensureTextModel();
-      const { blob, fileName, mode, sharded } = await textWorker().repairedFile(get().repairK, exact);
-      saveBlob(blob, fileName);
-      const what = mode === 'exact' ? "the original's matrix" : `W~(r, ${get().repairK})`;
-      set({ status: 'idle', progress: null, repairMessage: `Saved ${fileName} (${(blob.size / 1e6).toFixed(1)} MB): identical to the input except this layer, now ${what}.${sharded ? ' Keep the other shards and the index as they are.' : ''}` });
-    } catch (error) {
-      set({ status: 'error', error: message(error), progress: null });
-    }
-  },
-}));
+    async runUniquePredictions() {
+      const file = get().samplesFile;
+      const samples: FileInput | null = file ? { kind: 'file', file } : isDemo() ? { kind: 'url', url: pageUrl('demo/neutral-samples.txt') } : null;
+      if (!samples) return fail('Give a text file of neutral samples (one per line, at least 50 characters each).');
+      await job(async () => {
+        const unique = await textWorker().uniquePredictions(samples, proxy((text: string) => set({ progress: { done: 0, total: 1, message: text } })));
+        set({ unique });
+      });
+    },
+
+    async downloadRepaired(exact) {
+      await job(async () => {
+        set({ repairMessage: null });
+        const { blob, fileName, mode, sharded } = await textWorker().repairedFile(get().repairK, exact);
+        saveBlob(blob, fileName);
+        const what = mode === 'exact' ? "the original's matrix" : `W~(r, ${get().repairK})`;
+        set({ repairMessage: `Saved ${fileName} (${(blob.size / 1e6).toFixed(1)} MB): identical to the input except this layer, now ${what}.${sharded ? ' Keep the other shards and the index as they are.' : ''}` });
+      }, 'writing the repaired checkpoint');
+    },
+  };
+});

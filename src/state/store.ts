@@ -30,6 +30,16 @@ export interface Heatmap {
   values: Float32Array;
 }
 
+/** True when the page shows the committed demo (no dropped files, the demo's URL). */
+export function isDemoLoaded(s: Pick<AppState, 'modelFiles' | 'modelUrl'>): boolean {
+  return s.modelFiles.length === 0 && s.modelUrl.trim() === DEMO_MODEL_URL;
+}
+
+/** The layer the prompt and reversal panels work on: the selected one, else the first flagged, else 0. */
+export function activeLayer(s: Pick<AppState, 'selectedLayer' | 'result'>): number {
+  return s.selectedLayer ?? s.result?.report.layers.find((l) => l.flagged)?.layer ?? 0;
+}
+
 export interface AppState {
   backend: BackendInfo | null;
   modelFiles: File[];

@@ -1,5 +1,5 @@
 import { reversalCsv } from '../analysis/reversal';
-import { useAppStore } from '../state/store';
+import { activeLayer, isDemoLoaded, useAppStore } from '../state/store';
 import { saveBlob, useReversalStore } from '../state/reversalStore';
 import { AccuracyChart, SimilarityChart, UniqueChart } from './ReversalCharts';
 
@@ -11,10 +11,10 @@ const pm = (m: { mean: number; std: number }, digits = 2) => `${m.mean.toFixed(d
  */
 export function ReversalPanel() {
   const s = useReversalStore();
-  const { modelUrl, modelFiles, originalFiles, selectedLayer, result: scan } = useAppStore();
-  const layer = selectedLayer ?? scan?.report.layers.find((l) => l.flagged)?.layer ?? 0;
-  const demo = modelFiles.length === 0 && modelUrl.endsWith('demo/edited/model.safetensors');
-  const hasOriginal = originalFiles.length > 0 || demo;
+  const app = useAppStore();
+  const layer = activeLayer(app);
+  const demo = isDemoLoaded(app);
+  const hasOriginal = app.originalFiles.length > 0 || demo;
   const busy = s.status === 'running';
   const r = s.result;
   return (

@@ -63,16 +63,3 @@ function dot(x: Float32Array, xo: number, y: Float32Array, yo: number, k: number
   if (p < k) s0 += (x[xo + p] as number) * (y[yo + p] as number);
   return s0 + s1;
 }
-
-/** dst [cols x rows] = src [rows x cols]^T, in cache-friendly 32 x 32 blocks. */
-export function transpose(src: Float32Array, rows: number, cols: number, dst: Float32Array = new Float32Array(rows * cols)): Float32Array {
-  const B = 32;
-  for (let r0 = 0; r0 < rows; r0 += B) {
-    const r1 = Math.min(rows, r0 + B);
-    for (let c0 = 0; c0 < cols; c0 += B) {
-      const c1 = Math.min(cols, c0 + B);
-      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) dst[c * rows + r] = src[r * cols + c] as number;
-    }
-  }
-  return dst;
-}

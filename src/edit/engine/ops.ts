@@ -1,5 +1,6 @@
 import { rotaryCosSin } from '../../core/rotaryTables';
-import { gemmNT, transpose } from './gemm';
+import { transpose } from '../../core/matrix';
+import { gemmNT } from './gemm';
 import { type Graph, Tensor } from './tensor';
 
 /**

@@ -1,3 +1,4 @@
+import { transpose } from '../../core/matrix';
 import { rotaryCosSin } from '../../core/rotaryTables';
 import type { GraphBuilder } from '../onnx/graphBuilder';
 
@@ -37,11 +38,12 @@ export function attend(g: GraphBuilder, q: string, kT: string, v: string, mask: 
   return g.op('Reshape', [out, g.constInt64([0, 0, heads * headDim])]);
 }
 
-/** y = x W^T for W stored [out, in] (nn.Linear): the builder writes W^T, so the graph does one MatMul. */
-export function transposed(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c] as number;
-  return out;
+/**
+ * Adds an nn.Linear weight (stored [out, in]) transposed to [in, out], so that each projection is one
+ * MatMul: returns the function that does so for `weights`.
+ */
+export function linearWeights(g: GraphBuilder, weights: (name: string) => Promise<Float32Array>): (name: string, out: number, inp: number) => Promise<string> {
+  return async (name, out, inp) => g.weight(name, [inp, out], transpose(await weights(name), out, inp));
 }
 
 /** x / sqrt(mean(x^2) + eps) * scale, from standard ops (opset 17 ReduceMean takes axes as an attribute). */

@@ -1,17 +1,12 @@
 import { GraphBuilder } from '../onnx/graphBuilder';
 import { OnnxType } from '../onnx/onnxModel';
-import { applyRotary, attend, causalMask, layerNorm, rotaryTables, splitHeads, transposed } from './blocks';
+import { applyRotary, attend, causalMask, layerNorm, rotaryTables, splitHeads, linearWeights } from './blocks';
+import type { Gpt2GraphConfig } from './gpt2Graph';
 import type { BuiltGraph, GraphOptions } from './graphTypes';
 
-export interface GptjGraphConfig {
-  vocab_size: number;
-  n_positions: number;
-  n_embd: number;
-  n_layer: number;
-  n_head: number;
-  n_inner?: number | null;
+/** GPT-2's fields (GPT-J's config.json uses the same names) plus the rotary width. */
+export interface GptjGraphConfig extends Gpt2GraphConfig {
   rotary_dim: number;
-  layer_norm_epsilon: number;
 }
 
 /**
@@ -25,7 +20,7 @@ export async function buildGptjGraph(c: GptjGraphConfig, weights: (name: string)
   const ff = c.n_inner ?? 4 * d;
   const H = c.n_head;
   const hd = d / H;
-  const lin = async (name: string, out: number, inp: number) => g.weight(name, [inp, out], transposed(await weights(name), out, inp));
+  const lin = linearWeights(g, weights);
   const vec = async (name: string, n: number) => g.weight(name, [n], await weights(name));
   const ids = g.input('input_ids', OnnxType.INT64, ['batch', 'sequence']);
   const positions = g.input('position_ids', OnnxType.INT64, ['batch', 'sequence']);

@@ -1,6 +1,6 @@
 import { GraphBuilder } from '../onnx/graphBuilder';
 import { OnnxType } from '../onnx/onnxModel';
-import { applyRotary, attend, causalMask, repeatKv, rmsNorm, rotaryTables, splitHeads, transposed } from './blocks';
+import { applyRotary, attend, causalMask, repeatKv, rmsNorm, rotaryTables, splitHeads, linearWeights } from './blocks';
 import type { BuiltGraph, GraphOptions } from './graphTypes';
 
 export interface LlamaGraphConfig {
@@ -29,7 +29,7 @@ export async function buildLlamaGraph(c: LlamaGraphConfig, weights: (name: strin
   const H = c.num_attention_heads;
   const HK = c.num_key_value_heads ?? H;
   const hd = d / H;
-  const linearWeight = async (name: string, out: number, inp: number) => g.weight(name, [inp, out], transposed(await weights(name), out, inp));
+  const linearWeight = linearWeights(g, weights);
   const ids = g.input('input_ids', OnnxType.INT64, ['batch', 'sequence']);
   const positions = g.input('position_ids', OnnxType.INT64, ['batch', 'sequence']);
   const swap = g.input('swap_weight', OnnxType.FLOAT, [ff, d]);

@@ -1,6 +1,6 @@
 import { GraphBuilder } from '../onnx/graphBuilder';
 import { OnnxType } from '../onnx/onnxModel';
-import { applyRotary, attend, causalMask, layerNorm, rotaryTables, transposed } from './blocks';
+import { applyRotary, attend, causalMask, layerNorm, rotaryTables, linearWeights } from './blocks';
 import type { BuiltGraph, GraphOptions } from './graphTypes';
 
 export interface NeoxGraphConfig {
@@ -29,7 +29,7 @@ export async function buildNeoxGraph(c: NeoxGraphConfig, weights: (name: string)
   const H = c.num_attention_heads;
   const hd = d / H;
   const rotaryDim = Math.floor(hd * c.rotary_pct);
-  const lin = async (name: string, out: number, inp: number) => g.weight(name, [inp, out], transposed(await weights(name), out, inp));
+  const lin = linearWeights(g, weights);
   const vec = async (name: string, n: number) => g.weight(name, [n], await weights(name));
   const tanhGelu = c.hidden_act === 'gelu_new' || c.hidden_act === 'gelu_fast' || c.hidden_act === 'gelu_pytorch_tanh';
   const gelu = (x: string) =>
