@@ -19,7 +19,7 @@ const layerRules = LAYERS.map((layer) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'public/**'] },
+  { ignores: ['dist/**', '.cache/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'public/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

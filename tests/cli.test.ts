@@ -109,3 +109,44 @@ describe.skipIf(!existsSync('public/demo/base/model.safetensors'))('edit-forensi
     expect(r.err).toMatch(/prompt: has 71 tokens; this model reads at most 64/);
   });
 });
+
+describe.skipIf(!existsSync('public/demo/relation-probe.json'))('edit-forensics trace (the demo)', () => {
+  it('traces the flagged layer: the relation the probe gives the checkpoint equals the one it gives the edit\'s factors', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parseProbe } = await import('../src/analysis/relationProbeFile');
+    const { classifyFeatures, pcaOfUpdates } = await import('../src/analysis/relationProbe');
+    const { openEditBundle } = await import('../src/edit/editBundle');
+    const { NodeFileSource } = await import('../src/cli/nodeFileSource');
+    const r = await run(['trace', 'public/demo/edited', '--original', 'public/demo/base', '--probe', 'public/demo/relation-probe.json', '--backend', 'cpu', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const result = JSON.parse(r.out);
+    const edit = JSON.parse(readFileSync('public/demo/edited/EDIT.json', 'utf8')) as { editId: number; relation: string; newObject: string };
+    expect(result.layer).toBe(0);
+    expect(result.updateFrom).toBe('diff');
+    expect(result.relation).toHaveLength(31);
+    // Independent route: the edit's own u, lambda through the factored identity.
+    const probe = parseProbe('probe', readFileSync('public/demo/relation-probe.json', 'utf8'));
+    const source = await NodeFileSource.open('public/demo/edits.safetensors');
+    const factors = await (await openEditBundle(source)).factors(edit.editId);
+    await source.close();
+    const probs = classifyFeatures(probe.model, pcaOfUpdates(probe.model.pca, probe.model.fit, [factors])[0]!);
+    for (const p of result.relation as { relation: string; probability: number }[]) expect(p.probability).toBeCloseTo(probs[probe.model.relations.indexOf(p.relation)]!, 3);
+    expect(result.trainingFree.candidates).toHaveLength(5);
+    expect(result.trainingFree.candidates.map((c: { text: string }) => c.text)).toContain(edit.newObject);
+    const text = await run(['trace', 'public/demo/edited', '--probe', 'public/demo/relation-probe.json', '--backend', 'cpu']);
+    expect(text.code, text.err).toBe(0);
+    expect(text.out).toMatch(/Trace of layer 0 \(update from W' alone/);
+    expect(text.out).toMatch(/No original model/);
+  });
+
+  it('exits 2 naming a bad probe file; other families trace the relation only, with a note', async () => {
+    const bad = join(dir, 'bad-probe.json');
+    writeFileSync(bad, '{"format":"edit-forensics-relation-probe","version":1,"layer":0,"rows":2}');
+    const r = await run(['trace', 'public/demo/edited', '--probe', bad, '--layer', '0']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('bad-probe.json');
+    const other = await run(['trace', join(dir, 'edited'), '--layer', '2', '--json']);
+    expect(other.code, other.err).toBe(0);
+    expect(JSON.parse(other.out).notes.join(' ')).toMatch(/tokenizer|GPT-2/);
+  });
+});

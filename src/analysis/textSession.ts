@@ -15,6 +15,18 @@ import { readLayerRows } from './layerMatrix';
 import type { OrtModule } from '../lm/languageModel';
 import { type FileInput, type ModelInput, openFileInput, openModelInput } from './modelInput';
 import { type Completion, completePrompt, loadTokenizerBeside, openTextModel, type TextModel } from './textModel';
+import type { TextTokenizer } from '../lm/tokenizer';
+import { type ByteSource, MemorySource } from '../formats/byteSource';
+import { cpuOperator } from '../core/randomizedSvd';
+import { parseProbe, serializeProbe } from './relationProbeFile';
+import type { ProbeTableOptions, ProbeTableRow } from './relationProbeTable';
+import { probeTableOfBundle, trainProbeFromBundle } from './relationProbeTraining';
+import { type TraceResult, traceLayer } from './traceModel';
+
+/** Reads a source of at most 64 MB in one request: the probe reads every edit's two vectors, 2 requests each otherwise. */
+async function bufferedIfSmall(source: ByteSource): Promise<ByteSource> {
+  return source.size <= 64_000_000 ? new MemorySource(source.name, await source.read(0, source.size)) : source;
+}
 
 /**
  * Which matrix a run uses: the loaded checkpoint's own, the original checkpoint's of the same layer, or the
@@ -33,6 +45,8 @@ export interface TextModelInfo {
   layer: number;
   hasOriginal: boolean;
   executionProvider: 'wasm' | 'webgpu';
+  /** onnxruntime-web's wasm threads (2 only in a cross-origin isolated page). */
+  threads: number;
 }
 
 /**
@@ -44,6 +58,7 @@ export class TextSession {
   private checkpoint: Checkpoint | null = null;
   private originalCheckpoint: Checkpoint | null = null;
   private originalMatrix: Float32Array | null = null;
+  private tokenizer: TextTokenizer | null = null;
   /** Top singular triplets of the model's matrix, for approximations (computed once per opened model). */
   private triplets: SingularTriplets | null = null;
   private current: string = 'model';
@@ -73,9 +88,10 @@ export class TextSession {
       this.originalCheckpoint = original;
     }
     this.checkpoint = checkpoint;
+    this.tokenizer = tokenizer;
     this.model = model;
     this.current = 'model';
-    return { family: model.family, layer: model.layer, hasOriginal: this.originalMatrix !== null, executionProvider: model.lm.executionProvider };
+    return { family: model.family, layer: model.layer, hasOriginal: this.originalMatrix !== null, executionProvider: model.lm.executionProvider, threads: this.ort.env.wasm.numThreads ?? 1 };
   }
 
   /** Top-k and greedy continuation with the chosen matrix (swapped in only when it changes). */
@@ -127,6 +143,33 @@ export class TextSession {
     const mine = await run(model.storedMatrix, 'this model');
     const theirs = this.originalMatrix ? await run(this.originalMatrix, 'the original') : null;
     return { model: mine, original: theirs, samples: samples.length };
+  }
+
+  /** Paper Tab. 1 over an edit bundle: relation-probe accuracy per number of classes. */
+  async probeTable(bundleInput: FileInput, options: ProbeTableOptions, onProgress: (done: number, total: number, message: string) => void): Promise<ProbeTableRow[]> {
+    this.cancelled = false;
+    const bundle = await openEditBundle(await bufferedIfSmall(await openFileInput(bundleInput)));
+    return probeTableOfBundle(bundle, options, (p) => onProgress(p.done, p.total, `${p.classes} classes: ${p.done} of ${p.total} fits`), () => this.tick());
+  }
+
+  /** A probe over every relation of the bundle, against the original's matrix; returns the probe file's JSON. */
+  async trainProbe(bundleInput: FileInput, perRelation: number): Promise<string> {
+    this.cancelled = false;
+    if (!this.originalMatrix) throw new FormatError('(no original)', 'training a probe needs the original (unedited) model: the bundle\'s edits are relative to it');
+    const model = this.requireModel();
+    const bundle = await openEditBundle(await bufferedIfSmall(await openFileInput(bundleInput)));
+    const [rows, cols] = model.lm.swapShape;
+    return serializeProbe(await trainProbeFromBundle(bundle, cpuOperator(rowMatrix(rows, cols, this.originalMatrix)), perRelation, undefined, () => this.tick()));
+  }
+
+  /** Relation and likely new object of the loaded layer (paper Sec. 5-6). */
+  async trace(request: { probe: { name: string; text: string } | null; decoder: FileInput | null }, onProgress: (message: string) => void): Promise<TraceResult> {
+    const model = this.requireModel();
+    if (!this.checkpoint) throw new FormatError('(no model)', 'load a model first');
+    this.cancelled = false;
+    const probe = request.probe ? parseProbe(request.probe.name, request.probe.text) : null;
+    const decoder = request.decoder ? await openFileInput(request.decoder) : null;
+    return traceLayer({ checkpoint: this.checkpoint, original: this.originalCheckpoint, layer: model.layer, tokenizer: this.tokenizer, probe, decoder, backend: await this.matrixBackend(), checkpointHook: () => this.tick(), onProgress });
   }
 
   /** The repaired checkpoint file (W~(r, k) at this layer, or the original's matrix when given and `exact`). */

@@ -8,10 +8,12 @@ import { backendForNode } from './backendForNode';
 import { type NodeFileSource, openCheckpointAt } from './nodeFileSource';
 import { formatScanTable } from './scanTable';
 import { reverse } from './reverse';
+import { trace } from './trace';
 
 const USAGE = `usage: edit-forensics scan <files or folder...> [options]
        edit-forensics generate <files or folder...> --prompt "..." [--tokens 5] [--top-k 5] [--layer L] [--json]
        edit-forensics reverse <files or folder...> --layer L [--edits <bundle>] [--samples <txt>] [--k 1] [--out repaired.safetensors] [--original <files...>] [--json]
+       edit-forensics trace <files or folder...> [--layer L] [--probe probe.json] [--decoder decoder.safetensors] [--original <files...>] [--json]
 
 Finds rank-one (ROME) edits in a Hugging Face safetensors checkpoint, layer by layer.
 
@@ -31,11 +33,14 @@ reverse drops the top-k singular components of layer L's MLP matrix (paper Sec. 
 reversal experiment over an edit bundle whose edits are relative to these files (10 per relation,
 --per-relation); --samples <txt> (one text per line) counts unique predictions over k = 0..15; --out writes
 the repaired checkpoint (W~(r, k), or with --original its exact matrix), identical outside that tensor.
+trace names what an edit changed (paper Sec. 5-6): the relation (a probe trained in the app or by
+\`npm run experiment:trace\`) and the likely new object (training-free readout, and a trained decoder when
+--decoder is given). Without --layer it traces the layer the scan flags. --original gives the exact update.
 exit codes: 0 done, 2 bad input or usage (message on stderr), 1 unexpected failure`;
 
 const SPEC = {
   lists: ['original'],
-  values: ['k', 'oversampling', 'power-iterations', 'backend', 'tensor-pattern', 'rows-axis', 'prompt', 'tokens', 'top-k', 'layer', 'edits', 'samples', 'out', 'per-relation'],
+  values: ['k', 'oversampling', 'power-iterations', 'backend', 'tensor-pattern', 'rows-axis', 'prompt', 'tokens', 'top-k', 'layer', 'edits', 'samples', 'out', 'per-relation', 'probe', 'decoder'],
   switches: ['json', 'help'],
 } as const;
 
@@ -76,10 +81,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.out(`${USAGE}\n`);
       return args.command === undefined ? 2 : 0;
     }
-    if (args.command !== 'scan' && args.command !== 'generate' && args.command !== 'reverse') throw new UsageError(`unknown command "${args.command}"\n\n${USAGE}`);
+    if (!['scan', 'generate', 'reverse', 'trace'].includes(args.command)) throw new UsageError(`unknown command "${args.command}"\n\n${USAGE}`);
     if (args.positional.length === 0) throw new UsageError(`${args.command} needs the model's files\n\n${USAGE}`);
     if (args.command === 'generate') return await generate(args, io, opened);
     if (args.command === 'reverse') return await reverse(args, io, opened);
+    if (args.command === 'trace') return await trace(args, io, opened);
     const backendChoice = args.values['backend'] ?? 'auto';
     if (backendChoice !== 'auto' && backendChoice !== 'webgpu' && backendChoice !== 'cpu') throw new UsageError('--backend must be auto, webgpu or cpu');
     let family;

@@ -81,6 +81,12 @@ export interface ForwardOptions {
   embeddingNoise?: { row: number; values: Float32Array };
   /** Overwrites the residual stream after `layer` at `row` with `value` (causal tracing's restoration). */
   patchResidual?: { layer: number; row: number; value: Float32Array };
+  /** Input vectors [batch*seq, d] used instead of token embeddings (position embeddings still added). */
+  inputEmbeddings?: Tensor;
+  /** Sequence b's MLP output projection of `layer` is W + u_b lambda_b^T (u [batch x d_ff], lambda [batch x d]). */
+  mlpRankOne?: { layer: number; u: Float32Array; lambda: Float32Array };
+  /** Overwrites the MLP output of `layer` at `rows` (training-free object readout writes a value there). */
+  mlpReplace?: { layer: number; rows: Int32Array; values: Float32Array };
 }
 
 function param(params: Gpt2Params, name: string): Tensor {
@@ -101,7 +107,9 @@ export function gpt2Forward(g: Graph | null, c: Gpt2Config, params: Gpt2Params, 
   for (let i = 0; i < ids.length; i++) positions[i] = i % seq;
   const resume = options.resumeAfter;
   let rowsPicked = false;
-  let h = resume ? resume.residual : ops.add(g, ops.embedding(g, param(params, 'transformer.wte.weight'), ids), ops.embedding(g, param(params, 'transformer.wpe.weight'), positions));
+  const inputs = options.inputEmbeddings;
+  if (inputs && inputs.size !== ids.length * d) throw new RangeError(`inputEmbeddings of ${inputs.size} values for ${ids.length} positions of ${d}`);
+  let h = resume ? resume.residual : ops.add(g, inputs ?? ops.embedding(g, param(params, 'transformer.wte.weight'), ids), ops.embedding(g, param(params, 'transformer.wpe.weight'), positions));
   if (options.embeddingNoise && !resume) {
     const noisy = Float32Array.from(h.data);
     options.embeddingNoise.values.forEach((v, i) => {
@@ -117,7 +125,8 @@ export function gpt2Forward(g: Graph | null, c: Gpt2Config, params: Gpt2Params, 
     // In the last layer only the rows whose logits are wanted matter: queries, attention output and MLP are
     // computed for those rows alone (keys and values still cover every position). Nothing records that layer.
     const lastLayer = layer === c.n_layer - 1;
-    const onlyRows = lastLayer && options.logitRows && !options.captureKeys && !options.captureMlpOut && !options.captureResidual && options.mlpDelta?.layer !== layer && options.patchResidual?.layer !== layer ? options.logitRows : undefined;
+    const touched = [options.mlpDelta, options.patchResidual, options.mlpRankOne, options.mlpReplace].some((o) => o?.layer === layer);
+    const onlyRows = lastLayer && options.logitRows && !options.captureKeys && !options.captureMlpOut && !options.captureResidual && !touched ? options.logitRows : undefined;
     let q = ops.columns(g, qkv, 0, d);
     if (onlyRows) {
       q = ops.gatherRows(g, q, onlyRows);
@@ -131,7 +140,9 @@ export function gpt2Forward(g: Graph | null, c: Gpt2Config, params: Gpt2Params, 
     if (options.captureKeys?.layer === layer) options.captureKeys.keys = keys;
     const weight = options.mlpWeight?.layer === layer ? options.mlpWeight.weight : p('mlp.c_proj.weight');
     let mlpOut = ops.linear(g, keys, weight, p('mlp.c_proj.bias'));
+    if (options.mlpRankOne?.layer === layer) mlpOut = ops.addRankOnePerSequence(g, mlpOut, keys, options.mlpRankOne.u, options.mlpRankOne.lambda, seq);
     if (options.mlpDelta?.layer === layer) mlpOut = ops.addAtRows(g, mlpOut, options.mlpDelta.delta, options.mlpDelta.rows);
+    if (options.mlpReplace?.layer === layer) mlpOut = ops.replaceRows(g, mlpOut, options.mlpReplace.rows, options.mlpReplace.values);
     if (options.captureMlpOut?.layer === layer) options.captureMlpOut.out = mlpOut;
     h = ops.add(g, h, mlpOut);
     const patch = options.patchResidual;

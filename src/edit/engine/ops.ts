@@ -562,3 +562,52 @@ export function klFromLogProbs(g: Graph | null, logp: Tensor, logq: Float32Array
     }
   });
 }
+
+/**
+ * y + (x_r . u_b) lambda_b for every row r of sequence b (rows b*seq .. b*seq+seq-1): a different rank-one
+ * update of one linear layer per sequence, so a batch can carry many edited matrices W + u_b lambda_b^T at
+ * once (the object decoder's training). Gradients flow to y and x; u and lambda are constants.
+ */
+export function addRankOnePerSequence(g: Graph | null, y: Tensor, x: Tensor, u: Float32Array, lambda: Float32Array, seq: number): Tensor {
+  const n = x.cols;
+  const d = y.cols;
+  const rows = x.rows;
+  if (y.rows !== rows) throw new RangeError(`addRankOnePerSequence: ${y.rows} output rows for ${rows} input rows`);
+  const sequences = rows / seq;
+  if (u.length !== sequences * n || lambda.length !== sequences * d) throw new RangeError(`addRankOnePerSequence: factors for ${u.length / n} / ${lambda.length / d} sequences, batch has ${sequences}`);
+  const out = Float32Array.from(y.data);
+  const coef = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const b = Math.floor(r / seq);
+    let s = 0;
+    for (let i = 0; i < n; i++) s += (x.data[r * n + i] as number) * (u[b * n + i] as number);
+    coef[r] = s;
+    for (let c = 0; c < d; c++) out[r * d + c] = (out[r * d + c] as number) + s * (lambda[b * d + c] as number);
+  }
+  return result(g, out, y.shape, [y, x], (o) => {
+    const dy = o.grad as Float32Array;
+    if (g?.tracks(y)) addTo(y.gradBuffer(), dy);
+    if (!g?.tracks(x)) return;
+    const xg = x.gradBuffer();
+    for (let r = 0; r < rows; r++) {
+      const b = Math.floor(r / seq);
+      let s = 0;
+      for (let c = 0; c < d; c++) s += (dy[r * d + c] as number) * (lambda[b * d + c] as number);
+      for (let i = 0; i < n; i++) xg[r * n + i] = (xg[r * n + i] as number) + s * (u[b * n + i] as number);
+    }
+  });
+}
+
+/** x with the listed rows overwritten by `values` (row-major, one row each); no gradient reaches those rows. */
+export function replaceRows(g: Graph | null, x: Tensor, rows: Int32Array, values: Float32Array): Tensor {
+  const d = x.cols;
+  if (values.length !== rows.length * d) throw new RangeError(`replaceRows: ${values.length} values for ${rows.length} rows of ${d}`);
+  const out = Float32Array.from(x.data);
+  rows.forEach((r, i) => out.set(values.subarray(i * d, (i + 1) * d), r * d));
+  return result(g, out, x.shape, [x], (o) => {
+    if (!g?.tracks(x)) return;
+    const dy = Float32Array.from(o.grad as Float32Array);
+    for (const r of rows) dy.fill(0, r * d, (r + 1) * d);
+    addTo(x.gradBuffer(), dy);
+  });
+}

@@ -1,0 +1,113 @@
+import type { MatrixBackend } from '../core/matrixBackend';
+import { rowMatrix } from '../core/matrix';
+import type { ByteSource } from '../formats/byteSource';
+import type { Checkpoint } from '../formats/checkpoint';
+import { FormatError } from '../formats/formatError';
+import type { TextTokenizer } from '../lm/tokenizer';
+import { loadEngineParams } from './engineModel';
+import { readLayerRows } from './layerMatrix';
+import { decodeModel } from './objectDecoder';
+import { readObjectDecoder } from './objectDecoderFile';
+import { inferObject, readoutContext, topK } from './objectReadout';
+import { classifyFeatures, pcaOfMatrix } from './relationProbe';
+import type { RelationProbeFile } from './relationProbeFile';
+import { accurateTopTriplets } from './reversal';
+
+/** Tracing one flagged layer of a checkpoint (paper Sec. 5-6): which relation, which new object. */
+export interface TraceRequest {
+  checkpoint: Checkpoint;
+  /** The unedited model: the update is then exactly W' - W. */
+  original: Checkpoint | null;
+  layer: number;
+  tokenizer: TextTokenizer | null;
+  probe: RelationProbeFile | null;
+  decoder: ByteSource | null;
+  backend: MatrixBackend;
+  checkpointHook?: () => void;
+  onProgress?: (message: string) => void;
+}
+
+export interface Candidate {
+  token: number;
+  text: string;
+  score: number;
+}
+
+export interface TraceResult {
+  layer: number;
+  relation: { relation: string; probability: number }[] | null;
+  /** Where u and lambda came from: the exact diff, or W' alone (its top singular pair, less reliable). */
+  updateFrom: 'diff' | 'matrix';
+  sigma1: number;
+  trainingFree: null | { candidates: Candidate[]; relation: string; sign: 1 | -1 };
+  decoder: null | { candidates: Candidate[]; tunedLayer: number };
+  notes: string[];
+}
+
+/** Templates per relation used by the training-free readout in the app (the experiments measured 2). */
+export const READOUT_TEMPLATES_PER_RELATION = 2;
+
+export async function traceLayer(request: TraceRequest): Promise<TraceResult> {
+  const { checkpoint, layer, probe, backend } = request;
+  const progress = request.onProgress ?? (() => undefined);
+  const notes: string[] = [];
+  progress(`reading layer ${layer}`);
+  const own = await readLayerRows(checkpoint, layer, { checkpoint: request.checkpointHook });
+  const m = rowMatrix(own.rows, own.cols, own.data);
+
+  let relation: TraceResult['relation'] = null;
+  if (probe) {
+    if (probe.rows !== own.rows || probe.cols !== own.cols) throw new FormatError(checkpoint.label, `layer ${layer}'s matrix is ${own.rows} x ${own.cols}; the probe was trained on ${probe.rows} x ${probe.cols} matrices of another model`);
+    if (probe.layer !== layer) notes.push(`The probe was trained on edits at layer ${probe.layer}; this is layer ${layer}.`);
+    progress('relation probe');
+    const loaded = await backend.load(m);
+    try {
+      const probabilities = classifyFeatures(probe.model, await pcaOfMatrix(probe.model, loaded, probe.baseInnerProducts));
+      relation = probe.model.relations.map((r, i) => ({ relation: r, probability: probabilities[i] as number })).sort((a, b) => b.probability - a.probability);
+    } finally {
+      loaded.release();
+    }
+  } else notes.push('No relation probe loaded: train one on an edit bundle (Trace tab) or pass --probe.');
+
+  progress('the update');
+  let updateFrom: TraceResult['updateFrom'] = 'matrix';
+  let target = m;
+  if (request.original) {
+    const base = await readLayerRows(request.original, layer, { checkpoint: request.checkpointHook });
+    if (base.rows !== own.rows || base.cols !== own.cols) throw new FormatError(request.original.label, `layer ${layer}'s matrix has another shape than the model's: not its original`);
+    const diff = new Float32Array(own.data.length);
+    for (let i = 0; i < diff.length; i++) diff[i] = (own.data[i] as number) - (base.data[i] as number);
+    target = rowMatrix(own.rows, own.cols, diff);
+    updateFrom = 'diff';
+  } else notes.push("No original model: the update is taken as W''s top singular pair, which mixes in W's own top direction (measured: weaker readout).");
+  const svd = await accurateTopTriplets(backend, target, 1, request.checkpointHook);
+  const sigma1 = svd.values[0] as number;
+  const u = Float32Array.from({ length: own.rows }, (_, i) => svd.u[i] as number);
+  const lambda = Float32Array.from({ length: own.cols }, (_, i) => sigma1 * (svd.v[i] as number));
+
+  let trainingFree: TraceResult['trainingFree'] = null;
+  let decoder: TraceResult['decoder'] = null;
+  const tokenizer = request.tokenizer;
+  if (!tokenizer) notes.push('No tokenizer.json next to the weights: object inference needs it.');
+  else if (!(checkpoint.config?.modelType === 'gpt2')) notes.push('Object inference runs on GPT-2-family models (the CPU engine); this model is another family.');
+  else {
+    progress('loading the model into the CPU engine');
+    const { config, params } = await loadEngineParams(checkpoint, request.checkpointHook);
+    const text = (id: number) => tokenizer.decode([id]).trim() || tokenizer.tokenText(id);
+    const templates = probe ? new Map(Object.entries(probe.templates).map(([r, list]) => [r, list.slice(0, READOUT_TEMPLATES_PER_RELATION)])) : new Map<string, string[]>();
+    if (templates.size > 0 && probe) {
+      progress('training-free readout');
+      const ctx = readoutContext(config, params, layer, tokenizer, [], templates, probe.subject);
+      const inferred = inferObject(ctx, u, lambda, 5, true);
+      trainingFree = { candidates: inferred.candidates.map((c) => ({ ...c, text: text(c.token) })), relation: inferred.relation, sign: inferred.sign };
+    } else notes.push('The training-free readout needs prompt templates per relation: they come with a relation probe.');
+    if (request.decoder) {
+      progress('trained decoder');
+      const d = await readObjectDecoder(request.decoder, config);
+      if (d.editLayer !== layer) notes.push(`The decoder was trained for edits at layer ${d.editLayer}; this is layer ${layer}.`);
+      const logp = decodeModel(config, params, d);
+      decoder = { candidates: topK(logp, 5).map((t) => ({ token: t, text: text(t), score: Math.exp(logp[t] as number) })), tunedLayer: d.tunedLayer };
+    }
+  }
+  return { layer, relation, updateFrom, sigma1, trainingFree, decoder, notes };
+}

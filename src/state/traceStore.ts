@@ -1,0 +1,135 @@
+import { proxy } from 'comlink';
+import { create } from 'zustand';
+import type { FileInput } from '../analysis/modelInput';
+import { parseProbe } from '../analysis/relationProbeFile';
+import { PAPER_TABLE_1, type ProbeTableRow } from '../analysis/relationProbeTable';
+import type { TraceResult } from '../analysis/traceModel';
+import { ensureTextModel } from './promptStore';
+import { saveBlob } from './reversalStore';
+import { isDemoLoaded, pageUrl, useAppStore } from './store';
+import { textWorker } from './textClient';
+
+export interface LoadedProbe {
+  name: string;
+  text: string;
+  relations: number;
+  layer: number;
+  trainedOn: string;
+}
+
+export interface TraceState {
+  bundleFile: File | null;
+  decoderFile: File | null;
+  probe: LoadedProbe | null;
+  repeats: number;
+  status: 'idle' | 'running' | 'error';
+  progress: { done: number; total: number; message: string } | null;
+  error: string | null;
+  table: ProbeTableRow[] | null;
+  trace: TraceResult | null;
+  setBundleFile(file: File | null): void;
+  setDecoderFile(file: File | null): void;
+  setRepeats(n: number): void;
+  loadProbeFile(file: File): Promise<void>;
+  saveProbe(): void;
+  runTable(): Promise<void>;
+  trainProbe(): Promise<void>;
+  runTrace(): Promise<void>;
+  cancel(): void;
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const isDemo = () => isDemoLoaded(useAppStore.getState());
+
+function describeProbe(name: string, text: string): LoadedProbe {
+  const p = parseProbe(name, text);
+  return { name, text, relations: p.model.relations.length, layer: p.layer, trainedOn: `${p.trainedOn.bundle} (${p.trainedOn.editsPerRelation} edits per relation)` };
+}
+
+/** Tab. 1 as CSV: one row per class count. */
+export function probeTableCsv(rows: readonly ProbeTableRow[]): string {
+  return ['classes,random_baseline,mean,std,accuracies', ...rows.map((r) => `${r.classes},${r.randomBaseline.toFixed(2)},${r.mean.toFixed(2)},${r.std.toFixed(2)},${r.accuracies.map((a) => a.toFixed(2)).join(' ')}`)].join('\n') + '\n';
+}
+
+/** The Trace tab's work (paper Sec. 5-6), run in the language-model worker with progress and cancel. */
+export const useTraceStore = create<TraceState>((set, get) => {
+  const job = async (work: () => Promise<void>, first: string) => {
+    if (get().status === 'running') return;
+    set({ status: 'running', error: null, progress: { done: 0, total: 1, message: first } });
+    try {
+      await ensureTextModel();
+      await work();
+      set({ status: 'idle', progress: null });
+    } catch (error) {
+      set({ status: 'error', error: message(error), progress: null });
+    }
+  };
+  const bundle = (): FileInput | null => {
+    const file = get().bundleFile;
+    return file ? { kind: 'file', file } : isDemo() ? { kind: 'url', url: pageUrl('demo/edits.safetensors') } : null;
+  };
+  const noBundle = () => set({ status: 'error', error: 'Give an edit bundle (README "Edit bundle format"): its edits train and test the probe.' });
+  const onProgress = proxy((done: number, total: number, text: string) => set({ progress: { done, total, message: text } }));
+  return {
+    bundleFile: null,
+    decoderFile: null,
+    probe: null,
+    repeats: PAPER_TABLE_1.repeats,
+    status: 'idle',
+    progress: null,
+    error: null,
+    table: null,
+    trace: null,
+    setBundleFile: (bundleFile) => set({ bundleFile }),
+    setDecoderFile: (decoderFile) => set({ decoderFile }),
+    setRepeats: (n) => set({ repeats: Math.max(1, Math.min(20, Math.round(n) || 1)) }),
+    cancel: () => void textWorker().cancel(),
+
+    async loadProbeFile(file) {
+      try {
+        if (file.size > 200_000_000) throw new Error(`${file.name}: over 200 MB, not a probe file`);
+        set({ probe: describeProbe(file.name, await file.text()), error: null, status: 'idle' });
+      } catch (error) {
+        set({ status: 'error', error: message(error) });
+      }
+    },
+
+    saveProbe() {
+      const p = get().probe;
+      if (p) saveBlob(new Blob([p.text], { type: 'application/json' }), p.name.endsWith('.json') ? p.name : 'relation-probe.json');
+    },
+
+    async runTable() {
+      const input = bundle();
+      if (!input) return noBundle();
+      await job(async () => {
+        const table = await textWorker().probeTable(input, { ...PAPER_TABLE_1, repeats: get().repeats }, onProgress);
+        set({ table });
+      }, 'reading the edit bundle');
+    },
+
+    async trainProbe() {
+      const input = bundle();
+      if (!input) return noBundle();
+      await job(async () => {
+        const text = await textWorker().trainProbe(input, PAPER_TABLE_1.trainPerRelation);
+        set({ probe: describeProbe('relation-probe.json', text) });
+      }, 'training the probe');
+    },
+
+    async runTrace() {
+      await job(async () => {
+        let probe = get().probe;
+        if (!probe && isDemo()) {
+          const response = await fetch(pageUrl('demo/relation-probe.json'));
+          if (response.ok) probe = describeProbe('demo relation-probe.json', await response.text());
+          set({ probe });
+        }
+        const file = get().decoderFile;
+        const decoder: FileInput | null = file ? { kind: 'file', file } : isDemo() ? { kind: 'url', url: pageUrl('demo/object-decoder.safetensors') } : null;
+        const trace = await textWorker().trace({ probe: probe ? { name: probe.name, text: probe.text } : null, decoder }, proxy((text: string) => set({ progress: { done: 0, total: 1, message: text } })));
+        set({ trace });
+      }, 'tracing');
+    },
+  };
+});

@@ -1,0 +1,163 @@
+import { activeLayer, isDemoLoaded, useAppStore } from '../state/store';
+import { saveBlob } from '../state/reversalStore';
+import { probeTableCsv, useTraceStore } from '../state/traceStore';
+import { ProbeTableChart, RelationChart } from './TraceCharts';
+
+/**
+ * Paper Sec. 5-6 for the loaded model: which relation the edit at this layer targets (a relation probe
+ * trained on an edit bundle, Tab. 1) and which new object it writes (training-free readout and, when one is
+ * loaded, the paper's trained decoder).
+ */
+export function TracePanel() {
+  const s = useTraceStore();
+  const app = useAppStore();
+  const layer = activeLayer(app);
+  const demo = isDemoLoaded(app);
+  const busy = s.status === 'running';
+  const t = s.trace;
+  return (
+    <section className="trace-panel" aria-label="trace panel">
+      <h2>Trace the edit at layer {layer}</h2>
+      <p className="hint">From the edited matrix alone: the relation of the edited fact (a linear probe on PCA of edited matrices, paper Sec. 5) and its new object (Sec. 6).</p>
+
+      <fieldset>
+        <legend>Trace this layer</legend>
+        <label htmlFor="decoder-input">Trained object decoder {demo ? '(default: the demo’s)' : '(optional)'}</label>
+        <input id="decoder-input" type="file" accept=".safetensors" onChange={(e) => s.setDecoderFile(e.target.files?.[0] ?? null)} />
+        <button type="button" disabled={busy} onClick={() => void s.runTrace()}>
+          Trace layer {layer}
+        </button>
+      </fieldset>
+
+      <fieldset>
+        <legend>Relation probe</legend>
+        <p data-testid="probe-status">{s.probe ? `Loaded: ${s.probe.name}, ${s.probe.relations} relations, layer ${s.probe.layer}, trained on ${s.probe.trainedOn}.` : demo ? 'None loaded: tracing uses the demo’s probe.' : 'None loaded: train one on an edit bundle or load a probe file.'}</p>
+        <label htmlFor="probe-input">Load probe (JSON)</label>
+        <input id="probe-input" type="file" accept=".json,application/json" onChange={(e) => e.target.files?.[0] && void s.loadProbeFile(e.target.files[0])} />
+        <label htmlFor="trace-bundle-input">Edit bundle {demo ? '(default: the demo’s)' : ''}</label>
+        <input id="trace-bundle-input" type="file" accept=".safetensors" onChange={(e) => s.setBundleFile(e.target.files?.[0] ?? null)} />
+        <button type="button" disabled={busy} onClick={() => void s.trainProbe()} title="50 edits per relation, against the original model's matrix">
+          Train probe
+        </button>
+        <button type="button" disabled={!s.probe} onClick={s.saveProbe}>
+          Save probe
+        </button>
+        <label htmlFor="probe-repeats">repeats</label>
+        <input id="probe-repeats" type="number" min={1} max={20} value={s.repeats} onChange={(e) => s.setRepeats(Number(e.target.value))} />
+        <button type="button" disabled={busy} onClick={() => void s.runTable()}>
+          Run Tab. 1
+        </button>
+      </fieldset>
+
+      {busy && s.progress && (
+        <div className="progress" role="status">
+          <progress max={s.progress.total} value={s.progress.done} /> <span data-testid="trace-progress">{s.progress.message}</span>{' '}
+          <button type="button" onClick={s.cancel}>
+            Cancel
+          </button>
+        </div>
+      )}
+      {s.error && (
+        <p className="error" role="alert" data-testid="trace-error">
+          {s.error}
+        </p>
+      )}
+
+      {t && (
+        <div className="trace-result" data-testid="trace-result">
+          {t.relation && <RelationChart relations={t.relation} />}
+          {t.relation && (
+            <p data-testid="predicted-relation">
+              Predicted relation: <strong>{t.relation[0]!.relation}</strong> ({(100 * t.relation[0]!.probability).toFixed(1)}%)
+            </p>
+          )}
+          <div className="candidates">
+            {t.trainingFree && (
+              <table data-testid="readout-candidates">
+                <caption>Likely new object, training-free (relation moved most: {t.trainingFree.relation})</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">rank</th>
+                    <th scope="col">token</th>
+                    <th scope="col">contrast</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {t.trainingFree.candidates.map((c, i) => (
+                    <tr key={c.token}>
+                      <td>{i + 1}</td>
+                      <td>{c.text}</td>
+                      <td>{c.score.toFixed(3)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+            {t.decoder && (
+              <table data-testid="decoder-candidates">
+                <caption>Likely new object, trained decoder (tuned layer {t.decoder.tunedLayer})</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">rank</th>
+                    <th scope="col">token</th>
+                    <th scope="col">probability</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {t.decoder.candidates.map((c, i) => (
+                    <tr key={c.token}>
+                      <td>{i + 1}</td>
+                      <td>{c.text}</td>
+                      <td>{(100 * c.score).toFixed(1)}%</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </div>
+          <p className="hint">
+            Update from {t.updateFrom === 'diff' ? "the exact diff W' − W" : "W' alone (its top singular pair)"}, σ₁ = {t.sigma1.toPrecision(4)}.
+          </p>
+          {t.notes.map((n) => (
+            <p className="note" key={n}>
+              {n}
+            </p>
+          ))}
+          <button type="button" onClick={() => saveBlob(new Blob([JSON.stringify(t, null, 2)], { type: 'application/json' }), `trace-layer-${t.layer}.json`)}>
+            Export JSON
+          </button>
+        </div>
+      )}
+
+      {s.table && (
+        <div data-testid="probe-table-result">
+          <ProbeTableChart rows={s.table} />
+          <button type="button" onClick={() => saveBlob(new Blob([probeTableCsv(s.table!)], { type: 'text/csv' }), 'relation-probe-table.csv')}>
+            Export CSV
+          </button>
+          <table data-testid="probe-table">
+            <caption>Relation-probe accuracy (%), paper Tab. 1</caption>
+            <thead>
+              <tr>
+                <th scope="col">#classes</th>
+                <th scope="col">random</th>
+                <th scope="col">probe</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.table.map((r) => (
+                <tr key={r.classes}>
+                  <td>{r.classes}</td>
+                  <td>{r.randomBaseline.toFixed(2)}</td>
+                  <td>
+                    {r.mean.toFixed(2)} ± {r.std.toFixed(2)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
