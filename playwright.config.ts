@@ -13,6 +13,9 @@ export const CHROMIUM_ARGS = [
 ];
 
 const PORT = 4173;
+export const HOSTED_PREFIX = '/edit-forensics/';
+export const HOSTED_PLAIN = { port: 4174, isolate: false, cors: true };
+export const HOSTED_ISOLATED = { port: 4175, isolate: true, cors: false };
 
 export default defineConfig({
   testDir: 'e2e',
@@ -27,10 +30,20 @@ export default defineConfig({
     acceptDownloads: true,
     launchOptions: { executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
   },
-  webServer: {
-    command: `npx vite build --logLevel warn && npx vite preview --host localhost --port ${PORT} --strictPort`,
-    url: `http://localhost:${PORT}`,
-    reuseExistingServer: !process.env['CI'],
-    timeout: 180_000,
-  },
+  webServer: [
+    {
+      command: `npx vite build --logLevel warn && npx vite preview --host localhost --port ${PORT} --strictPort`,
+      url: `http://localhost:${PORT}`,
+      reuseExistingServer: !process.env['CI'],
+      timeout: 180_000,
+    },
+    // The built site as a GitHub Pages-like host would serve it: under a sub-path, no COOP/COEP, CORS open
+    // (e2e/hosted.spec.ts); and the same with COOP/COEP and no CORS. Both answer 404 until dist/ is built.
+    ...[HOSTED_PLAIN, HOSTED_ISOLATED].map((h) => ({
+      command: `node --import ./scripts/node-register.mjs scripts/staticServer.ts --root dist --prefix ${HOSTED_PREFIX} --port ${h.port}${h.isolate ? ' --isolate' : ''}${h.cors ? ' --cors' : ''}`,
+      url: `http://localhost:${h.port}${HOSTED_PREFIX}`,
+      reuseExistingServer: !process.env['CI'],
+      timeout: 240_000,
+    })),
+  ],
 });

@@ -21,7 +21,7 @@ export function pageUrl(url: string): string {
 
 /** The forge's edited demo checkpoint, served with the app (public/demo). */
 export const DEMO_MODEL_URL = 'demo/edited/model.safetensors';
-export type Panel = 'overview' | 'layer' | 'diff' | 'prompt' | 'reverse';
+export type Panel = 'overview' | 'layer' | 'diff' | 'prompt' | 'reverse' | 'trace';
 
 export interface Heatmap {
   layer: number;

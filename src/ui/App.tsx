@@ -1,5 +1,8 @@
 import { useEffect } from 'react';
+import { openSharedLink } from '../state/shareLink';
 import { useAppStore } from '../state/store';
+import { IsolationStatus } from './IsolationStatus';
+import { ShareBar } from './ShareBar';
 import { DiffView } from './DiffView';
 import { ErrorBanner } from './ErrorBanner';
 import { LayerDetail } from './LayerDetail';
@@ -8,13 +11,14 @@ import { ProgressPanel } from './ProgressPanel';
 import { PromptPanel } from './PromptPanel';
 import { ResultsPanel } from './ResultsPanel';
 import { ReversalPanel } from './ReversalPanel';
+import { TracePanel } from './TracePanel';
 
 export function App() {
-  const { backend, detectBackend, openFromLocation, result, selectedLayer, panel, setPanel } = useAppStore();
+  const { backend, detectBackend, result, selectedLayer, panel, setPanel } = useAppStore();
   useEffect(() => {
     void detectBackend();
-    void openFromLocation(window.location.search);
-  }, [detectBackend, openFromLocation]);
+    void openSharedLink(window.location.search);
+  }, [detectBackend]);
   return (
     <div className="app">
       <header>
@@ -23,6 +27,7 @@ export function App() {
         <p className="backend" data-testid="backend">
           {backend === null ? 'Checking for WebGPU…' : backend.kind === 'webgpu' ? `Computing on ${backend.description}` : `Computing on the CPU: ${backend.fallbackReason ?? ''}`}
         </p>
+        <IsolationStatus />
       </header>
       <main>
         <ErrorBanner />
@@ -47,13 +52,18 @@ export function App() {
             <button type="button" aria-pressed={panel === 'reverse'} onClick={() => setPanel('reverse')}>
               Reverse
             </button>
+            <button type="button" aria-pressed={panel === 'trace'} onClick={() => setPanel('trace')}>
+              Trace
+            </button>
           </nav>
         )}
+        {result && <ShareBar />}
         {result && panel === 'overview' && <ResultsPanel result={result} />}
         {result && panel === 'layer' && selectedLayer !== null && <LayerDetail result={result} layer={selectedLayer} />}
         {result && panel === 'diff' && <DiffView result={result} />}
         {result && panel === 'prompt' && <PromptPanel />}
         {result && panel === 'reverse' && <ReversalPanel />}
+        {result && panel === 'trace' && <TracePanel />}
       </main>
     </div>
   );

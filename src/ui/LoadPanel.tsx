@@ -1,3 +1,4 @@
+import { scanOrOpenLink } from '../state/shareLink';
 import { useAppStore } from '../state/store';
 import { FileDropZone } from './FileDropZone';
 
@@ -48,7 +49,7 @@ export function LoadPanel() {
         </label>
       </details>
       <div className="actions">
-        <button type="button" className="primary" disabled={running} onClick={() => void s.scan()}>
+        <button type="button" className="primary" disabled={running} onClick={scanOrOpenLink}>
           Scan for edits
         </button>
       </div>

@@ -44,7 +44,7 @@ export function PromptPanel() {
       </form>
       {info && (
         <p className="prompt-info" data-testid="prompt-info">
-          {info.family} model, layer {info.layer} swappable, on {info.executionProvider === 'webgpu' ? 'WebGPU' : 'the CPU (wasm)'}
+          {info.family} model, layer {info.layer} swappable, on {info.executionProvider === 'webgpu' ? 'WebGPU' : 'the CPU (wasm)'}, {info.threads} {info.threads === 1 ? 'thread' : 'threads'}
           {info.hasOriginal ? '; the original matrix is compared side by side.' : '; give the original to compare.'}
         </p>
       )}
