@@ -86,4 +86,4 @@ createServer(async (req, res) => {
   res.writeHead(200, { 'Content-Length': size });
   if (req.method === 'HEAD') res.end();
   else createReadStream(path).pipe(res);
-}).listen(port, 'localhost', () => console.log(`serving ${root} at http://localhost:${port}${prefix}${isolate ? ' (COOP/COEP)' : ''}`));
+}).listen(port, () => console.log(`serving ${root} at http://localhost:${port}${prefix}${isolate ? ' (COOP/COEP)' : ''}`));

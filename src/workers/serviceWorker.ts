@@ -98,8 +98,12 @@ async function handle(request: Request): Promise<Response> {
       return withHeaders(cached, url.search);
     }
   }
+  // A worker script gets the CSP of the page that starts it (its referrer): that page's link names the
+  // model origin the worker may fetch from.
+  const referrer = request.referrer ? new URL(request.referrer) : null;
+  const search = referrer && referrer.origin === url.origin ? referrer.search : '';
   const range = request.headers.get('range');
-  if (!files.has(key)) return range ? fetch(request) : withHeaders(await fetch(request), '');
+  if (!files.has(key)) return range ? fetch(request) : withHeaders(await fetch(request), search);
   let whole = await cache.match(key);
   if (!whole) {
     const response = await fetch(key);
@@ -107,7 +111,7 @@ async function handle(request: Request): Promise<Response> {
     await cache.put(key, response.clone());
     whole = response;
   }
-  return range ? slice(whole, range) : withHeaders(whole, '');
+  return range ? slice(whole, range) : withHeaders(whole, search);
 }
 
 self.addEventListener('fetch', (event) => {
