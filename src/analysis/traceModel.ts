@@ -91,23 +91,38 @@ export async function traceLayer(request: TraceRequest): Promise<TraceResult> {
   if (!tokenizer) notes.push('No tokenizer.json next to the weights: object inference needs it.');
   else if (!(checkpoint.config?.modelType === 'gpt2')) notes.push('Object inference runs on GPT-2-family models (the CPU engine); this model is another family.');
   else {
-    progress('loading the model into the CPU engine');
-    const { config, params } = await loadEngineParams(checkpoint, request.checkpointHook);
-    const text = (id: number) => tokenizer.decode([id]).trim() || tokenizer.tokenText(id);
-    const templates = probe ? new Map(Object.entries(probe.templates).map(([r, list]) => [r, list.slice(0, READOUT_TEMPLATES_PER_RELATION)])) : new Map<string, string[]>();
-    if (templates.size > 0 && probe) {
-      progress('training-free readout');
-      const ctx = readoutContext(config, params, layer, tokenizer, [], templates, probe.subject);
-      const inferred = inferObject(ctx, u, lambda, 5, true);
-      trainingFree = { candidates: inferred.candidates.map((c) => ({ ...c, text: text(c.token) })), relation: inferred.relation, sign: inferred.sign };
-    } else notes.push('The training-free readout needs prompt templates per relation: they come with a relation probe.');
-    if (request.decoder) {
-      progress('trained decoder');
-      const d = await readObjectDecoder(request.decoder, config);
-      if (d.editLayer !== layer) notes.push(`The decoder was trained for edits at layer ${d.editLayer}; this is layer ${layer}.`);
-      const logp = decodeModel(config, params, d);
-      decoder = { candidates: topK(logp, 5).map((t) => ({ token: t, text: text(t), score: Math.exp(logp[t] as number) })), tunedLayer: d.tunedLayer };
+    try {
+      ({ trainingFree, decoder } = await readObjects(request, tokenizer, u, lambda, notes, progress));
+    } catch (error) {
+      // Too large for the CPU engine, or a file the engine cannot read: the relation result still stands.
+      if (!(error instanceof FormatError)) throw error;
+      notes.push(`Object inference skipped: ${error.message}`);
     }
   }
   return { layer, relation, updateFrom, sigma1, trainingFree, decoder, notes };
+}
+
+/** The training-free readout and, when given, the trained decoder, in the CPU engine. */
+async function readObjects(request: TraceRequest, tokenizer: TextTokenizer, u: Float32Array, lambda: Float32Array, notes: string[], progress: (message: string) => void): Promise<Pick<TraceResult, 'trainingFree' | 'decoder'>> {
+  const { checkpoint, layer, probe } = request;
+  let trainingFree: TraceResult['trainingFree'] = null;
+  let decoder: TraceResult['decoder'] = null;
+  progress('loading the model into the CPU engine');
+  const { config, params } = await loadEngineParams(checkpoint, request.checkpointHook);
+  const text = (id: number) => tokenizer.decode([id]).trim() || tokenizer.tokenText(id);
+  const templates = probe ? new Map(Object.entries(probe.templates).map(([r, list]) => [r, list.slice(0, READOUT_TEMPLATES_PER_RELATION)])) : new Map<string, string[]>();
+  if (templates.size > 0 && probe) {
+    progress('training-free readout');
+    const ctx = readoutContext(config, params, layer, tokenizer, [], templates, probe.subject);
+    const inferred = inferObject(ctx, u, lambda, 5, true);
+    trainingFree = { candidates: inferred.candidates.map((c) => ({ ...c, text: text(c.token) })), relation: inferred.relation, sign: inferred.sign };
+  } else notes.push('The training-free readout needs prompt templates per relation: they come with a relation probe.');
+  if (request.decoder) {
+    progress('trained decoder');
+    const d = await readObjectDecoder(request.decoder, config);
+    if (d.editLayer !== layer) notes.push(`The decoder was trained for edits at layer ${d.editLayer}; this is layer ${layer}.`);
+    const logp = decodeModel(config, params, d);
+    decoder = { candidates: topK(logp, 5).map((t) => ({ token: t, text: text(t), score: Math.exp(logp[t] as number) })), tunedLayer: d.tunedLayer };
+  }
+  return { trainingFree, decoder };
 }
