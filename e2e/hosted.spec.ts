@@ -104,6 +104,10 @@ test('with the service worker: the plain host becomes cross-origin isolated, and
     await navigator.serviceWorker.ready;
   });
   await context.setOffline(true);
+  // The browser stops idle service workers; the restarted one must find its file list offline too.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
   await page.reload();
   await demoFlagged(page);
   await page.getByRole('button', { name: 'Trace', exact: true }).click();

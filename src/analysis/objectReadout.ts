@@ -258,8 +258,11 @@ function maxOf(values: Float32Array): number {
 
 /** Reads both signs, keeps the one whose contrast peaks higher, ranks tokens by contrast. */
 export function inferObject(ctx: ReadoutContext, u: Float32Array, lambda: Float32Array, top = 5, matrixHoldsEdit = false): InferredObject {
-  const plus = readObject(ctx, u, lambda, 1, matrixHoldsEdit);
-  const minus = readObject(ctx, u, lambda, -1, matrixHoldsEdit);
+  return inferFromReadings(readObject(ctx, u, lambda, 1, matrixHoldsEdit), readObject(ctx, u, lambda, -1, matrixHoldsEdit), top);
+}
+
+/** inferObject from the two signs' readings (the experiments also use the + reading on its own). */
+export function inferFromReadings(plus: ObjectReading, minus: ObjectReading, top = 5): InferredObject {
   const cPlus = editContrast(plus);
   const cMinus = editContrast(minus);
   const [reading, contrast] = maxOf(cPlus) >= maxOf(cMinus) ? [plus, cPlus] : [minus, cMinus];

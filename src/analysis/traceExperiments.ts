@@ -3,7 +3,7 @@ import type { EditBundle, EditRecordMeta } from '../edit/editBundle';
 import type { Gpt2Config, Gpt2Params } from '../edit/gpt2Model';
 import type { TextTokenizer } from '../lm/tokenizer';
 import { type DecoderExample, decodeUpdates, type ObjectDecoder, PAPER_DECODER, trainObjectDecoder } from './objectDecoder';
-import { inferObject, madeUpSubject, readObject, readoutContext, topK } from './objectReadout';
+import { inferFromReadings, madeUpSubject, readObject, readoutContext, topK } from './objectReadout';
 import { objectFirstToken } from './reversal';
 
 /** The paper's split for object inference (Sec. 6.2): 20 relations in distribution, 11 out of it. */
@@ -145,11 +145,12 @@ export async function trainingFreeExperiment(inputs: ObjectInferenceInputs, spli
     const scores: Float32Array[] = [];
     const known: Float32Array[] = [];
     for (const e of set) {
-      const inferred = inferObject(ctx, e.u, e.lambda, 5);
+      const plus = readObject(ctx, e.u, e.lambda, 1);
+      const inferred = inferFromReadings(plus, readObject(ctx, e.u, e.lambda, -1), 5);
       const contrast = new Float32Array(inputs.config.vocab_size).fill(-Infinity);
       inferred.candidates.forEach((c, rank) => (contrast[c.token] = 5 - rank));
       scores.push(contrast);
-      known.push(readObject(ctx, e.u, e.lambda, 1).byRelation.get(e.meta.relation) as Float32Array);
+      known.push(plus.byRelation.get(e.meta.relation) as Float32Array);
       if (inferred.sign === 1) signs++;
       if (inferred.relation === e.meta.relation) relations++;
       if (++count % 50 === 0) log(`training-free: ${count} edits`);

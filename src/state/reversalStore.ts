@@ -3,20 +3,15 @@ import { create } from 'zustand';
 import type { FileInput } from '../analysis/modelInput';
 import type { ReversalResult } from '../analysis/reversal';
 import type { UniquePredictions } from '../analysis/uniquePredictions';
-import { ensureTextModel } from './promptStore';
 import { isDemoLoaded, pageUrl, useAppStore } from './store';
 import { textWorker } from './textClient';
+import { type JobFields, workerJob } from './workerJob';
 
-type Job = 'idle' | 'running' | 'error';
-
-export interface ReversalState {
+export interface ReversalState extends JobFields {
   bundleFile: File | null;
   samplesFile: File | null;
   perRelation: number;
   repairK: number;
-  status: Job;
-  progress: { done: number; total: number; message: string } | null;
-  error: string | null;
   result: ReversalResult | null;
   unique: { model: UniquePredictions; original: UniquePredictions | null; samples: number } | null;
   repairMessage: string | null;
@@ -42,25 +37,13 @@ export function saveBlob(blob: Blob, fileName: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /** The reversal panel's work, run in the language-model worker with progress and cancel. */
 export const useReversalStore = create<ReversalState>((set, get) => {
   const fail = (error: string) => {
     if (get().status !== 'running') set({ status: 'error', error });
   };
-  /** One piece of worker work at a time: opens the model if needed, shows progress, reports failure. */
-  const job = async (work: () => Promise<void>, firstMessage = 'opening the model') => {
-    if (get().status === 'running') return;
-    set({ status: 'running', error: null, progress: { done: 0, total: 1, message: firstMessage } });
-    try {
-      await ensureTextModel();
-      await work();
-      set({ status: 'idle', progress: null });
-    } catch (error) {
-      set({ status: 'error', error: message(error), progress: null });
-    }
-  };
+  const run = workerJob(set, get);
+  const job = (work: () => Promise<void>, firstMessage = 'opening the model') => run(work, firstMessage);
   return {
     bundleFile: null,
     samplesFile: null,

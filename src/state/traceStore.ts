@@ -4,10 +4,10 @@ import type { FileInput } from '../analysis/modelInput';
 import { parseProbe } from '../analysis/relationProbeFile';
 import { PAPER_TABLE_1, type ProbeTableRow } from '../analysis/relationProbeTable';
 import type { TraceResult } from '../analysis/traceModel';
-import { ensureTextModel } from './promptStore';
 import { saveBlob } from './reversalStore';
 import { isDemoLoaded, pageUrl, useAppStore } from './store';
 import { textWorker } from './textClient';
+import { type JobFields, messageOf, workerJob } from './workerJob';
 
 export interface LoadedProbe {
   name: string;
@@ -17,14 +17,11 @@ export interface LoadedProbe {
   trainedOn: string;
 }
 
-export interface TraceState {
+export interface TraceState extends JobFields {
   bundleFile: File | null;
   decoderFile: File | null;
   probe: LoadedProbe | null;
   repeats: number;
-  status: 'idle' | 'running' | 'error';
-  progress: { done: number; total: number; message: string } | null;
-  error: string | null;
   table: ProbeTableRow[] | null;
   trace: TraceResult | null;
   setBundleFile(file: File | null): void;
@@ -38,7 +35,6 @@ export interface TraceState {
   cancel(): void;
 }
 
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const isDemo = () => isDemoLoaded(useAppStore.getState());
 
 function describeProbe(name: string, text: string): LoadedProbe {
@@ -53,17 +49,7 @@ export function probeTableCsv(rows: readonly ProbeTableRow[]): string {
 
 /** The Trace tab's work (paper Sec. 5-6), run in the language-model worker with progress and cancel. */
 export const useTraceStore = create<TraceState>((set, get) => {
-  const job = async (work: () => Promise<void>, first: string) => {
-    if (get().status === 'running') return;
-    set({ status: 'running', error: null, progress: { done: 0, total: 1, message: first } });
-    try {
-      await ensureTextModel();
-      await work();
-      set({ status: 'idle', progress: null });
-    } catch (error) {
-      set({ status: 'error', error: message(error), progress: null });
-    }
-  };
+  const job = workerJob(set, get);
   const bundle = (): FileInput | null => {
     const file = get().bundleFile;
     return file ? { kind: 'file', file } : isDemo() ? { kind: 'url', url: pageUrl('demo/edits.safetensors') } : null;
@@ -90,7 +76,7 @@ export const useTraceStore = create<TraceState>((set, get) => {
         if (file.size > 200_000_000) throw new Error(`${file.name}: over 200 MB, not a probe file`);
         set({ probe: describeProbe(file.name, await file.text()), error: null, status: 'idle' });
       } catch (error) {
-        set({ status: 'error', error: message(error) });
+        set({ status: 'error', error: messageOf(error) });
       }
     },
 

@@ -1,6 +1,7 @@
 import { reversalCsv } from '../analysis/reversal';
 import { activeLayer, isDemoLoaded, useAppStore } from '../state/store';
 import { saveBlob, useReversalStore } from '../state/reversalStore';
+import { JobStatus } from './JobStatus';
 import { AccuracyChart, SimilarityChart, UniqueChart } from './ReversalCharts';
 
 const pm = (m: { mean: number; std: number }, digits = 2) => `${m.mean.toFixed(digits)} ± ${m.std.toFixed(digits)}`;
@@ -64,19 +65,7 @@ export function ReversalPanel() {
         </button>
       </fieldset>
 
-      {busy && s.progress && (
-        <div className="progress" role="status">
-          <progress max={s.progress.total} value={s.progress.done} /> <span data-testid="reversal-progress">{s.progress.message}</span>{' '}
-          <button type="button" onClick={s.cancel}>
-            Cancel
-          </button>
-        </div>
-      )}
-      {s.error && (
-        <p className="error" role="alert" data-testid="reversal-error">
-          {s.error}
-        </p>
-      )}
+      <JobStatus job={s} onCancel={s.cancel} prefix="reversal" />
 
       {s.unique && (
         <div data-testid="unique-result">

@@ -1,7 +1,34 @@
 import { activeLayer, isDemoLoaded, useAppStore } from '../state/store';
 import { saveBlob } from '../state/reversalStore';
 import { probeTableCsv, useTraceStore } from '../state/traceStore';
+import type { Candidate } from '../analysis/traceModel';
+import { JobStatus } from './JobStatus';
 import { ProbeTableChart, RelationChart } from './TraceCharts';
+
+/** Ranked object candidates of one method. */
+function CandidateTable({ testId, caption, scoreLabel, candidates, format }: { testId: string; caption: string; scoreLabel: string; candidates: readonly Candidate[]; format: (v: number) => string }) {
+  return (
+    <table data-testid={testId}>
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">rank</th>
+          <th scope="col">token</th>
+          <th scope="col">{scoreLabel}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {candidates.map((c, i) => (
+          <tr key={c.token}>
+            <td>{i + 1}</td>
+            <td>{c.text}</td>
+            <td>{format(c.score)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
 
 /**
  * Paper Sec. 5-6 for the loaded model: which relation the edit at this layer targets (a relation probe
@@ -49,19 +76,7 @@ export function TracePanel() {
         </button>
       </fieldset>
 
-      {busy && s.progress && (
-        <div className="progress" role="status">
-          <progress max={s.progress.total} value={s.progress.done} /> <span data-testid="trace-progress">{s.progress.message}</span>{' '}
-          <button type="button" onClick={s.cancel}>
-            Cancel
-          </button>
-        </div>
-      )}
-      {s.error && (
-        <p className="error" role="alert" data-testid="trace-error">
-          {s.error}
-        </p>
-      )}
+      <JobStatus job={s} onCancel={s.cancel} prefix="trace" />
 
       {t && (
         <div className="trace-result" data-testid="trace-result">
@@ -72,48 +87,8 @@ export function TracePanel() {
             </p>
           )}
           <div className="candidates">
-            {t.trainingFree && (
-              <table data-testid="readout-candidates">
-                <caption>Likely new object, training-free (relation moved most: {t.trainingFree.relation})</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">rank</th>
-                    <th scope="col">token</th>
-                    <th scope="col">contrast</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {t.trainingFree.candidates.map((c, i) => (
-                    <tr key={c.token}>
-                      <td>{i + 1}</td>
-                      <td>{c.text}</td>
-                      <td>{c.score.toFixed(3)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-            {t.decoder && (
-              <table data-testid="decoder-candidates">
-                <caption>Likely new object, trained decoder (tuned layer {t.decoder.tunedLayer})</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">rank</th>
-                    <th scope="col">token</th>
-                    <th scope="col">probability</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {t.decoder.candidates.map((c, i) => (
-                    <tr key={c.token}>
-                      <td>{i + 1}</td>
-                      <td>{c.text}</td>
-                      <td>{(100 * c.score).toFixed(1)}%</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
+            {t.trainingFree && <CandidateTable testId="readout-candidates" caption={`Likely new object, training-free (relation moved most: ${t.trainingFree.relation})`} scoreLabel="contrast" candidates={t.trainingFree.candidates} format={(v) => v.toFixed(3)} />}
+            {t.decoder && <CandidateTable testId="decoder-candidates" caption={`Likely new object, trained decoder (tuned layer ${t.decoder.tunedLayer})`} scoreLabel="probability" candidates={t.decoder.candidates} format={(v) => `${(100 * v).toFixed(1)}%`} />}
           </div>
           <p className="hint">
             Update from {t.updateFrom === 'diff' ? "the exact diff W' − W" : "W' alone (its top singular pair)"}, σ₁ = {t.sigma1.toPrecision(4)}.

@@ -23,12 +23,34 @@ interface Opened {
 
 let precached: Promise<Opened> | null = null;
 
+/**
+ * The manifest from the network, or offline (a worker restarted with no network) the copy kept in a
+ * cache at the last start, so the offline app keeps its file list.
+ */
+async function manifestResponse(url: string): Promise<Response> {
+  try {
+    const response = await fetch(url, { cache: 'no-cache' });
+    if (response.ok) return response;
+  } catch {
+    // offline: fall through to the cached copy
+  }
+  for (const name of await caches.keys()) {
+    if (!name.startsWith('edit-forensics-')) continue;
+    const cached = await (await caches.open(name)).match(url);
+    if (cached) return cached;
+  }
+  throw new Error('no precache manifest: offline before the first visit completed');
+}
+
 async function precache(): Promise<Opened> {
-  const response = await fetch(new URL('precache.json', scope), { cache: 'no-cache' });
-  const manifest = (await response.json()) as Precache;
+  const url = new URL('precache.json', scope).href;
+  const response = await manifestResponse(url);
+  const manifest = (await response.clone().json()) as Precache;
   const name = cacheName(manifest.version);
+  const cache = await caches.open(name);
+  await cache.put(url, response);
   const files = new Set(manifest.files.map((f) => new URL(f, scope).href));
-  return { name, cache: await caches.open(name), files };
+  return { name, cache, files };
 }
 
 function opened(): Promise<Opened> {
