@@ -72,6 +72,13 @@ test.describe('without a service worker', () => {
     await page.getByRole('button', { name: 'Reverse' }).click();
     await page.getByRole('button', { name: 'Download repaired model' }).click();
     await expect(page.getByTestId('repair-message')).toBeVisible({ timeout: 60_000 });
+    // Trace the dropped model with a probe file from disk: predicted relation with probabilities, top-5 objects.
+    await page.getByRole('button', { name: 'Trace', exact: true }).click();
+    await page.getByLabel('Load probe (JSON)').setInputFiles('public/demo/relation-probe.json');
+    await page.getByRole('button', { name: 'Trace layer 0' }).click();
+    await expect(page.getByTestId('predicted-relation')).toContainText('Predicted relation: P', { timeout: 120_000 });
+    await expect(page.getByTestId('relation-chart')).toBeVisible();
+    await expect(page.getByTestId('readout-candidates').locator('tbody tr')).toHaveCount(5);
 
     const origin = new URL(PLAIN).origin;
     const outside = requests.map((u) => u.replace(/^worker:/, '')).filter((u) => !u.startsWith('blob:') && !u.startsWith('data:') && new URL(u).origin !== origin);
