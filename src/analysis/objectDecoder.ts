@@ -83,22 +83,30 @@ function randomInputs(params: Gpt2Params, config: Gpt2Config, m: number, seed: n
   return Float32Array.from({ length: m * config.n_embd }, () => rng.gaussian() * std);
 }
 
-/** Logits at the last input position for a batch of edited matrices. */
-function decoderLogits(g: Graph | null, config: Gpt2Config, params: Gpt2Params, decoder: Pick<ObjectDecoder, 'inputEmbeddings' | 'inputTokens' | 'editLayer'>, batch: readonly Pick<DecoderExample, 'u' | 'lambda'>[]): Tensor {
+/**
+ * Logits at the last input position for a batch of edited matrices W + u lambda^T, or for one pass with the
+ * matrix the parameters hold (`batch` null: a whole edited model).
+ */
+function decoderLogits(g: Graph | null, config: Gpt2Config, params: Gpt2Params, decoder: Pick<ObjectDecoder, 'inputEmbeddings' | 'inputTokens' | 'editLayer'>, batch: readonly Pick<DecoderExample, 'u' | 'lambda'>[] | null): Tensor {
   const m = decoder.inputTokens;
   const d = config.n_embd;
-  const inputs = new Float32Array(batch.length * m * d);
-  const us = new Float32Array(batch.length * config.n_inner);
-  const ls = new Float32Array(batch.length * d);
-  batch.forEach((e, b) => {
-    inputs.set(decoder.inputEmbeddings, b * m * d);
-    us.set(e.u, b * config.n_inner);
-    ls.set(e.lambda, b * d);
-  });
-  return gpt2Forward(g, config, params, new Int32Array(batch.length * m), batch.length, m, {
-    inputEmbeddings: new Tensor(inputs, [batch.length * m, d]),
-    mlpRankOne: { layer: decoder.editLayer, u: us, lambda: ls },
-    logitRows: Int32Array.from(batch, (_, b) => b * m + m - 1),
+  const count = batch?.length ?? 1;
+  const inputs = new Float32Array(count * m * d);
+  for (let b = 0; b < count; b++) inputs.set(decoder.inputEmbeddings, b * m * d);
+  let rankOne: { layer: number; u: Float32Array; lambda: Float32Array } | undefined;
+  if (batch) {
+    const us = new Float32Array(count * config.n_inner);
+    const ls = new Float32Array(count * d);
+    batch.forEach((e, b) => {
+      us.set(e.u, b * config.n_inner);
+      ls.set(e.lambda, b * d);
+    });
+    rankOne = { layer: decoder.editLayer, u: us, lambda: ls };
+  }
+  return gpt2Forward(g, config, params, new Int32Array(count * m), count, m, {
+    inputEmbeddings: new Tensor(inputs, [count * m, d]),
+    ...(rankOne ? { mlpRankOne: rankOne } : {}),
+    logitRows: Int32Array.from({ length: count }, (_, b) => b * m + m - 1),
   });
 }
 
@@ -178,11 +186,7 @@ export function decodeUpdates(config: Gpt2Config, params: Gpt2Params, decoder: O
   return out;
 }
 
-/**
- * The decoder on a whole model: `params` already hold the (possibly edited) matrix, so nothing is added;
- * returns the next-token log-probabilities.
- */
+/** The decoder on a whole model: `params` already hold the (possibly edited) matrix; next-token log-probabilities. */
 export function decodeModel(config: Gpt2Config, params: Gpt2Params, decoder: ObjectDecoder): Float32Array {
-  const zero = [{ u: new Float32Array(config.n_inner), lambda: new Float32Array(config.n_embd) }];
-  return decodeUpdates(config, params, decoder, zero)[0] as Float32Array;
+  return ops.logSoftmax(null, decoderLogits(null, config, withLayer(params, decoder.layerParams), decoder, null)).data;
 }

@@ -1,3 +1,4 @@
+import { topIndices } from '../core/ranking';
 import { Tensor } from '../edit/engine/tensor';
 import * as ops from '../edit/engine/ops';
 import { type Gpt2Config, gpt2Forward, type Gpt2Params, mlpOutputName } from '../edit/gpt2Model';
@@ -29,6 +30,8 @@ export interface ReadoutContext {
   /** Median norm of neutral-text keys at `layer`: the scale of a real subject's key. */
   typicalKeyNorm: number;
   prompts: ReadoutPrompt[];
+  /** The same prompts grouped by token count: one batched forward per group. */
+  promptsByLength: ReadonlyMap<number, readonly ReadoutPrompt[]>;
   subject: string;
 }
 
@@ -75,25 +78,23 @@ export function madeUpSubject(subjects: readonly string[]): string {
   return 'Someone';
 }
 
-/** Keys of `layer` over the given token sequences (each forward stops at nothing: the engine is small). */
-export function collectKeys(config: Gpt2Config, params: Gpt2Params, layer: number, sequences: readonly Int32Array[]): { keys: Float32Array; count: number } {
-  const chunks: Float32Array[] = [];
-  let count = 0;
+/** Norms of the keys of `layer` at every token of the given sequences. */
+export function keyNorms(config: Gpt2Config, params: Gpt2Params, layer: number, sequences: readonly Int32Array[]): number[] {
+  const n = config.n_inner;
+  const norms: number[] = [];
   for (const seq of sequences) {
     if (seq.length === 0) continue;
     const ids = seq.length > config.n_positions ? seq.subarray(0, config.n_positions) : seq;
     const capture: { layer: number; keys?: Tensor } = { layer };
     gpt2Forward(null, config, params, ids, 1, ids.length, { captureKeys: capture, logitRows: new Int32Array([0]) });
-    chunks.push((capture.keys as Tensor).data);
-    count += ids.length;
+    const keys = (capture.keys as Tensor).data;
+    for (let t = 0; t < ids.length; t++) {
+      let sq = 0;
+      for (let i = 0; i < n; i++) sq += (keys[t * n + i] as number) ** 2;
+      norms.push(Math.sqrt(sq));
+    }
   }
-  const keys = new Float32Array(count * config.n_inner);
-  let at = 0;
-  for (const c of chunks) {
-    keys.set(c, at);
-    at += c.length;
-  }
-  return { keys, count };
+  return norms;
 }
 
 /**
@@ -103,25 +104,22 @@ export function collectKeys(config: Gpt2Config, params: Gpt2Params, layer: numbe
 export function readoutContext(config: Gpt2Config, params: Gpt2Params, layer: number, tokenizer: TextTokenizer, neutralTexts: readonly string[], templates: ReadonlyMap<string, readonly string[]>, subject: string): ReadoutContext {
   const texts = neutralTexts.length > 0 ? neutralTexts : [...templates.values()].flat().map((t) => t.replace('{}', subject));
   const sequences = texts.map((t) => Int32Array.from(tokenizer.encode(t)));
-  const { keys, count } = collectKeys(config, params, layer, sequences);
-  if (count < 10) throw new RangeError(`only ${count} neutral tokens: the key statistics need more text`);
-  const n = config.n_inner;
-  const norms: number[] = [];
-  for (let t = 0; t < count; t++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += (keys[t * n + i] as number) ** 2;
-    norms.push(Math.sqrt(s));
-  }
-  norms.sort((a, b) => a - b);
+  const norms = keyNorms(config, params, layer, sequences).sort((a, b) => a - b);
+  if (norms.length < 10) throw new RangeError(`only ${norms.length} neutral tokens: the key statistics need more text`);
   const prompts: ReadoutPrompt[] = [];
+  const byLength = new Map<number, ReadoutPrompt[]>();
   for (const [relation, list] of templates) {
     for (const template of list) {
       const p = subjectPrompt(tokenizer, template, subject, relation);
-      if (p && p.ids.length <= config.n_positions) prompts.push(p);
+      if (!p || p.ids.length > config.n_positions) continue;
+      prompts.push(p);
+      const group = byLength.get(p.ids.length);
+      if (group) group.push(p);
+      else byLength.set(p.ids.length, [p]);
     }
   }
   if (prompts.length === 0) throw new RangeError('no prompt template could be tokenized around the made-up subject');
-  return { config, params, layer, typicalKeyNorm: norms[Math.floor(count / 2)] as number, prompts, subject };
+  return { config, params, layer, typicalKeyNorm: norms[Math.floor(norms.length / 2)] as number, prompts, promptsByLength: byLength, subject };
 }
 
 function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -176,9 +174,7 @@ function readValue(ctx: ReadoutContext, update: { u: Float32Array; lambda: Float
   const byRelation = new Map<string, Float32Array>();
   const counts = new Map<string, number>();
   const pooled = new Float32Array(config.vocab_size);
-  const byLength = new Map<number, ReadoutPrompt[]>();
-  for (const p of ctx.prompts) byLength.set(p.ids.length, [...(byLength.get(p.ids.length) ?? []), p]);
-  for (const [seq, group] of byLength) {
+  for (const [seq, group] of ctx.promptsByLength) {
     const ids = new Int32Array(group.length * seq);
     group.forEach((p, i) => ids.set(p.ids, i * seq));
     const us = new Float32Array(group.length * n);
@@ -223,12 +219,6 @@ function readValue(ctx: ReadoutContext, update: { u: Float32Array; lambda: Float
   return { byRelation, mostConfidentRelation, pooled };
 }
 
-/** Indices of the `k` largest scores, best first. */
-export function topK(scores: ArrayLike<number>, k: number): number[] {
-  const idx = Array.from({ length: scores.length }, (_, i) => i);
-  idx.sort((a, b) => (scores[b] as number) - (scores[a] as number));
-  return idx.slice(0, k);
-}
 
 /** Per-token rise in probability from the pre-edit value to the edited one, summed over every prompt. */
 export function editContrast(reading: ObjectReading): Float32Array {
@@ -277,5 +267,5 @@ export function inferFromReadings(plus: ObjectReading, minus: ObjectReading, top
       relation = r;
     }
   }
-  return { candidates: topK(contrast, top).map((token) => ({ token, score: contrast[token] as number })), sign: reading.sign, relation, reading };
+  return { candidates: topIndices(contrast, top).map((token) => ({ token, score: contrast[token] as number })), sign: reading.sign, relation, reading };
 }

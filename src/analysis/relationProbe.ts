@@ -1,5 +1,6 @@
 import { fitGramPca, type GramPca, projectGramPca } from '../core/kernelPca';
-import { argmax, fitLogistic, type LogisticModel, predictProbabilities } from '../core/logisticRegression';
+import { fitLogistic, type LogisticModel, predictProbabilities } from '../core/logisticRegression';
+import { argmax } from '../core/ranking';
 import type { LinearOperator } from '../core/randomizedSvd';
 import { bilinearFromProducts, lambdaColumns, type RankOneFactors, rankOneCrossGram } from '../core/rankOneInnerProducts';
 

@@ -42,7 +42,11 @@ export interface ProbeTableProgress {
 /** Groups edits by relation, keeping relations with enough edits for training and testing. */
 export function editsByRelation(edits: readonly ProbeEdit[], needed: number): Map<string, ProbeEdit[]> {
   const groups = new Map<string, ProbeEdit[]>();
-  for (const e of edits) groups.set(e.relation, [...(groups.get(e.relation) ?? []), e]);
+  for (const e of edits) {
+    const list = groups.get(e.relation);
+    if (list) list.push(e);
+    else groups.set(e.relation, [e]);
+  }
   for (const [r, list] of groups) if (list.length < needed) groups.delete(r);
   return groups;
 }

@@ -7,11 +7,15 @@ import { editsByRelation, type ProbeTableOptions, type ProbeTableProgress, type 
 import { madeUpSubject } from './objectReadout';
 import { bundleTemplates } from './traceExperiments';
 
-/** The bundle's main edits at one layer with their factors, read once. */
-export async function probeEditsOf(bundle: EditBundle, layer: number, checkpoint: () => void = () => undefined, excludeIds: readonly number[] = []): Promise<ProbeEdit[]> {
+/** The bundle's main edits at one layer with their factors (the first `perRelation` of each relation), read once. */
+export async function probeEditsOf(bundle: EditBundle, layer: number, checkpoint: () => void = () => undefined, excludeIds: readonly number[] = [], perRelation = Infinity): Promise<ProbeEdit[]> {
   const out: ProbeEdit[] = [];
+  const taken = new Map<string, number>();
   for (const e of bundle.edits) {
     if (!e.main || e.layer !== layer || excludeIds.includes(e.id)) continue;
+    const n = taken.get(e.relation) ?? 0;
+    if (n >= perRelation) continue;
+    taken.set(e.relation, n + 1);
     checkpoint();
     out.push({ relation: e.relation, ...(await bundle.factors(e.id)) });
   }
@@ -43,7 +47,7 @@ export async function probeTableOfBundle(bundle: EditBundle, options: ProbeTable
  */
 export async function trainProbeFromBundle(bundle: EditBundle, base: LinearOperator, perRelation = 50, settings: ProbeSettings = DEFAULT_PROBE_SETTINGS, checkpoint: () => void = () => undefined, excludeIds: readonly number[] = []): Promise<RelationProbeFile> {
   const layer = bundleLayer(bundle);
-  const edits = await probeEditsOf(bundle, layer, checkpoint, excludeIds);
+  const edits = await probeEditsOf(bundle, layer, checkpoint, excludeIds, perRelation);
   const first = edits[0] as ProbeEdit;
   if (first.u.length !== base.rows || first.lambda.length !== base.cols) throw new FormatError(bundle.file, `edits are ${first.u.length} x ${first.lambda.length}; the base matrix is ${base.rows} x ${base.cols}`);
   const groups = editsByRelation(edits, perRelation);

@@ -17,7 +17,6 @@ import { type FileInput, type ModelInput, openFileInput, openModelInput } from '
 import { type Completion, completePrompt, loadTokenizerBeside, openTextModel, type TextModel } from './textModel';
 import type { TextTokenizer } from '../lm/tokenizer';
 import { type ByteSource, MemorySource } from '../formats/byteSource';
-import { cpuOperator } from '../core/randomizedSvd';
 import { parseProbe, serializeProbe } from './relationProbeFile';
 import type { ProbeTableOptions, ProbeTableRow } from './relationProbeTable';
 import { probeTableOfBundle, trainProbeFromBundle } from './relationProbeTraining';
@@ -159,7 +158,12 @@ export class TextSession {
     const model = this.requireModel();
     const bundle = await openEditBundle(await bufferedIfSmall(await openFileInput(bundleInput)));
     const [rows, cols] = model.lm.swapShape;
-    return serializeProbe(await trainProbeFromBundle(bundle, cpuOperator(rowMatrix(rows, cols, this.originalMatrix)), perRelation, undefined, () => this.tick()));
+    const base = await (await this.matrixBackend()).load(rowMatrix(rows, cols, this.originalMatrix));
+    try {
+      return serializeProbe(await trainProbeFromBundle(bundle, base, perRelation, undefined, () => this.tick()));
+    } finally {
+      base.release();
+    }
   }
 
   /** Relation and likely new object of the loaded layer (paper Sec. 5-6). */
@@ -169,7 +173,8 @@ export class TextSession {
     this.cancelled = false;
     const probe = request.probe ? parseProbe(request.probe.name, request.probe.text) : null;
     const decoder = request.decoder ? await openFileInput(request.decoder) : null;
-    return traceLayer({ checkpoint: this.checkpoint, original: this.originalCheckpoint, layer: model.layer, tokenizer: this.tokenizer, probe, decoder, backend: await this.matrixBackend(), checkpointHook: () => this.tick(), onProgress });
+    const preloaded = { own: model.storedMatrix, original: this.originalMatrix };
+    return traceLayer({ checkpoint: this.checkpoint, original: this.originalCheckpoint, layer: model.layer, tokenizer: this.tokenizer, probe, decoder, backend: await this.matrixBackend(), checkpointHook: () => this.tick(), onProgress, preloaded });
   }
 
   /** The repaired checkpoint file (W~(r, k) at this layer, or the original's matrix when given and `exact`). */

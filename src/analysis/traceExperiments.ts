@@ -3,7 +3,8 @@ import type { EditBundle, EditRecordMeta } from '../edit/editBundle';
 import type { Gpt2Config, Gpt2Params } from '../edit/gpt2Model';
 import type { TextTokenizer } from '../lm/tokenizer';
 import { type DecoderExample, decodeUpdates, type ObjectDecoder, PAPER_DECODER, trainObjectDecoder } from './objectDecoder';
-import { inferFromReadings, madeUpSubject, readObject, readoutContext, topK } from './objectReadout';
+import { topIndices } from '../core/ranking';
+import { inferFromReadings, madeUpSubject, readObject, readoutContext } from './objectReadout';
 import { objectFirstToken } from './reversal';
 
 /** The paper's split for object inference (Sec. 6.2): 20 relations in distribution, 11 out of it. */
@@ -20,7 +21,11 @@ export const PAPER_SPLITS = { idRelations: 20, trainPer: 30, validationPer: 5, t
 
 export function objectSplits(edits: readonly EditRecordMeta[], seed: number, sizes = PAPER_SPLITS): ObjectSplits {
   const byRelation = new Map<string, EditRecordMeta[]>();
-  for (const e of edits) byRelation.set(e.relation, [...(byRelation.get(e.relation) ?? []), e]);
+  for (const e of edits) {
+    const list = byRelation.get(e.relation);
+    if (list) list.push(e);
+    else byRelation.set(e.relation, [e]);
+  }
   const rng = new SeededRandom(seed);
   const relations = rng.shuffle([...byRelation.keys()].sort());
   const idRelations = relations.slice(0, sizes.idRelations).sort();
@@ -48,7 +53,7 @@ function accuracy(logits: readonly ArrayLike<number>[], targets: readonly number
   let top1 = 0;
   let top5 = 0;
   logits.forEach((l, i) => {
-    const ranked = topK(l, 5);
+    const ranked = topIndices(l, 5);
     if (ranked[0] === targets[i]) top1++;
     if (ranked.includes(targets[i] as number)) top5++;
   });

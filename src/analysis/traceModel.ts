@@ -1,14 +1,15 @@
 import type { MatrixBackend } from '../core/matrixBackend';
-import { rowMatrix } from '../core/matrix';
+import { rowMatrix, subtract } from '../core/matrix';
 import type { ByteSource } from '../formats/byteSource';
 import type { Checkpoint } from '../formats/checkpoint';
 import { FormatError } from '../formats/formatError';
 import type { TextTokenizer } from '../lm/tokenizer';
 import { loadEngineParams } from './engineModel';
-import { readLayerRows } from './layerMatrix';
+import { locateLayer, readLayerRows } from './layerMatrix';
 import { decodeModel } from './objectDecoder';
 import { readObjectDecoder } from './objectDecoderFile';
-import { inferObject, readoutContext, topK } from './objectReadout';
+import { topIndices } from '../core/ranking';
+import { inferObject, readoutContext } from './objectReadout';
 import { classifyFeatures, pcaOfMatrix } from './relationProbe';
 import type { RelationProbeFile } from './relationProbeFile';
 import { accurateTopTriplets } from './reversal';
@@ -25,6 +26,8 @@ export interface TraceRequest {
   backend: MatrixBackend;
   checkpointHook?: () => void;
   onProgress?: (message: string) => void;
+  /** The layer's matrices ([d_ff x d_model]) when the caller holds them already (the page's session). */
+  preloaded?: { own: Float32Array; original: Float32Array | null };
 }
 
 export interface Candidate {
@@ -47,12 +50,19 @@ export interface TraceResult {
 /** Templates per relation used by the training-free readout in the app (the experiments measured 2). */
 export const READOUT_TEMPLATES_PER_RELATION = 2;
 
+/** Rows and columns of a layer's matrix in the analyses' [d_ff, d_model] orientation, from its tensor's shape. */
+function locatedShape(checkpoint: Checkpoint, layer: number): { rows: number; cols: number } {
+  const { family, info } = locateLayer(checkpoint, layer);
+  const [a, b] = info.shape as [number, number];
+  return family.rowsAxis === 0 ? { rows: a, cols: b } : { rows: b, cols: a };
+}
+
 export async function traceLayer(request: TraceRequest): Promise<TraceResult> {
   const { checkpoint, layer, probe, backend } = request;
   const progress = request.onProgress ?? (() => undefined);
   const notes: string[] = [];
   progress(`reading layer ${layer}`);
-  const own = await readLayerRows(checkpoint, layer, { checkpoint: request.checkpointHook });
+  const own = request.preloaded ? { ...locatedShape(checkpoint, layer), data: request.preloaded.own } : await readLayerRows(checkpoint, layer, { checkpoint: request.checkpointHook });
   const m = rowMatrix(own.rows, own.cols, own.data);
 
   let relation: TraceResult['relation'] = null;
@@ -72,12 +82,10 @@ export async function traceLayer(request: TraceRequest): Promise<TraceResult> {
   progress('the update');
   let updateFrom: TraceResult['updateFrom'] = 'matrix';
   let target = m;
-  if (request.original) {
-    const base = await readLayerRows(request.original, layer, { checkpoint: request.checkpointHook });
-    if (base.rows !== own.rows || base.cols !== own.cols) throw new FormatError(request.original.label, `layer ${layer}'s matrix has another shape than the model's: not its original`);
-    const diff = new Float32Array(own.data.length);
-    for (let i = 0; i < diff.length; i++) diff[i] = (own.data[i] as number) - (base.data[i] as number);
-    target = rowMatrix(own.rows, own.cols, diff);
+  const base = request.preloaded ? request.preloaded.original : request.original ? (await readLayerRows(request.original, layer, { checkpoint: request.checkpointHook })).data : null;
+  if (base) {
+    if (base.length !== own.data.length) throw new FormatError(request.original?.label ?? '(original)', `layer ${layer}'s matrix has another shape than the model's: not its original`);
+    target = subtract(m, rowMatrix(own.rows, own.cols, base));
     updateFrom = 'diff';
   } else notes.push("No original model: the update is taken as W''s top singular pair, which mixes in W's own top direction (measured: weaker readout).");
   const svd = await accurateTopTriplets(backend, target, 1, request.checkpointHook);
@@ -122,7 +130,7 @@ async function readObjects(request: TraceRequest, tokenizer: TextTokenizer, u: F
     const d = await readObjectDecoder(request.decoder, config);
     if (d.editLayer !== layer) notes.push(`The decoder was trained for edits at layer ${d.editLayer}; this is layer ${layer}.`);
     const logp = decodeModel(config, params, d);
-    decoder = { candidates: topK(logp, 5).map((t) => ({ token: t, text: text(t), score: Math.exp(logp[t] as number) })), tunedLayer: d.tunedLayer };
+    decoder = { candidates: topIndices(logp, 5).map((t) => ({ token: t, text: text(t), score: Math.exp(logp[t] as number) })), tunedLayer: d.tunedLayer };
   }
   return { trainingFree, decoder };
 }

@@ -77,9 +77,3 @@ export function predictProbabilities(model: LogisticModel, features: ArrayLike<n
   for (let j = 0; j < k; j++) z[j] = (z[j] as number) / sum;
   return z;
 }
-
-export function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i;
-  return best;
-}

@@ -1,6 +1,7 @@
 import type * as Ort from 'onnxruntime-web';
 import type { BuiltGraph } from './graphs/graphTypes';
 import { encodeModel } from './onnx/onnxModel';
+import { argmax, topIndices } from '../core/ranking';
 
 export type OrtModule = typeof Ort;
 
@@ -129,22 +130,9 @@ export function logSoftmax(x: Float32Array): Float32Array {
   return Float32Array.from(x, (v) => v - lse);
 }
 
-export function argmax(x: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < x.length; i++) if ((x[i] as number) > (x[best] as number)) best = i;
-  return best;
-}
+export { argmax };
 
 /** The k most likely tokens with their probabilities, most likely first. */
 export function topK(logProbs: Float32Array, k: number): TopToken[] {
-  const best: TopToken[] = [];
-  for (let i = 0; i < logProbs.length; i++) {
-    const p = logProbs[i] as number;
-    if (best.length < k || p > Math.log((best[best.length - 1] as TopToken).probability)) {
-      best.push({ id: i, probability: Math.exp(p) });
-      best.sort((a, b) => b.probability - a.probability);
-      if (best.length > k) best.pop();
-    }
-  }
-  return best;
+  return topIndices(logProbs, k).map((id) => ({ id, probability: Math.exp(logProbs[id] as number) }));
 }

@@ -5,7 +5,7 @@ import type { ReversalResult } from '../analysis/reversal';
 import type { UniquePredictions } from '../analysis/uniquePredictions';
 import { isDemoLoaded, pageUrl, useAppStore } from './store';
 import { textWorker } from './textClient';
-import { type JobFields, workerJob } from './workerJob';
+import { IDLE_JOB, type JobFields, workerJob } from './workerJob';
 
 export interface ReversalState extends JobFields {
   bundleFile: File | null;
@@ -49,9 +49,7 @@ export const useReversalStore = create<ReversalState>((set, get) => {
     samplesFile: null,
     perRelation: 10,
     repairK: 1,
-    status: 'idle',
-    progress: null,
-    error: null,
+    ...IDLE_JOB,
     result: null,
     unique: null,
     repairMessage: null,

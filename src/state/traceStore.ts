@@ -7,7 +7,7 @@ import type { TraceResult } from '../analysis/traceModel';
 import { saveBlob } from './reversalStore';
 import { isDemoLoaded, pageUrl, useAppStore } from './store';
 import { textWorker } from './textClient';
-import { type JobFields, messageOf, workerJob } from './workerJob';
+import { IDLE_JOB, type JobFields, messageOf, workerJob } from './workerJob';
 
 export interface LoadedProbe {
   name: string;
@@ -61,9 +61,7 @@ export const useTraceStore = create<TraceState>((set, get) => {
     decoderFile: null,
     probe: null,
     repeats: PAPER_TABLE_1.repeats,
-    status: 'idle',
-    progress: null,
-    error: null,
+    ...IDLE_JOB,
     table: null,
     trace: null,
     setBundleFile: (bundleFile) => set({ bundleFile }),

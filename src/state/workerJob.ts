@@ -7,6 +7,9 @@ export interface JobFields {
   error: string | null;
 }
 
+/** A panel store's job fields before any work. */
+export const IDLE_JOB: JobFields = { status: 'idle', progress: null, error: null };
+
 export const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
