@@ -1,5 +1,7 @@
 import { SeededRandom } from '../src/core/random';
-import { gemmNT } from '../src/edit/engine/gemm';
+import { gemmNTReference } from '../src/core/gemm';
+import { useGemmKernel } from '../src/edit/engine/gemm';
+import { nativeGemmNT } from '../src/native/nativeGemm';
 import { flatten, paramLayout } from '../src/edit/flatParams';
 import { FULL_FORGE } from '../src/edit/forgeConfig';
 import { countParams, gpt2ParamShapes, initGpt2 } from '../src/edit/gpt2Model';
@@ -33,10 +35,12 @@ export async function benchEngine(): Promise<void> {
   const b = rng.gaussianArray(n * k);
   const c = new Float32Array(m * n);
   const flops = 2 * m * n * k;
-  const blocked = await medianSeconds(async () => gemmNT(a, m, k, b, n, c), 5);
+  const blocked = await medianSeconds(async () => gemmNTReference(a, m, k, b, n, c), 5);
   const plain = await medianSeconds(async () => dotProducts(a, m, k, b, n, c), 5);
+  const native = nativeGemmNT(1);
+  const nativeTime = native ? await medianSeconds(async () => native(a, m, k, b, n, c), 20) : NaN;
   console.log(`\nForge engine (${m} x ${k} times ${n} x ${k}^T):`);
-  console.log(`  plain dot products ${(flops / plain / 1e9).toFixed(2)} GFLOP/s; 4x2-blocked gemmNT ${(flops / blocked / 1e9).toFixed(2)} GFLOP/s (${(plain / blocked).toFixed(2)}x)`);
+  console.log(`  plain dot products ${(flops / plain / 1e9).toFixed(2)} GFLOP/s; 4x2-blocked TypeScript ${(flops / blocked / 1e9).toFixed(2)} GFLOP/s (${(plain / blocked).toFixed(2)}x); native (onnxruntime-node, 1 thread) ${(flops / nativeTime / 1e9).toFixed(2)} GFLOP/s (${(blocked / nativeTime).toFixed(2)}x the TypeScript kernel)`);
 
   const config = { ...FULL_FORGE.model, vocab_size: 623 };
   const layout = paramLayout(gpt2ParamShapes(config));
@@ -56,8 +60,13 @@ export async function benchEngine(): Promise<void> {
     await Promise.all(runs);
   };
   const stepFlops = 6 * countParams(config) * rows * seq;
+  useGemmKernel(null);
+  const typescript = await medianSeconds(() => step([local]), 3);
+  useGemmKernel(native);
   const one = await medianSeconds(() => step([local]), 3);
+  // The worker thread installs the native kernel for itself.
   const two = await medianSeconds(() => step([local, worker]), 3);
   await worker.close();
-  console.log(`  training step of the demo model (${rows * seq} tokens, 6N FLOPs per token): 1 thread ${(stepFlops / one / 1e9).toFixed(2)} GFLOP/s, 2 threads ${(stepFlops / two / 1e9).toFixed(2)} GFLOP/s (${(one / two).toFixed(2)}x)`);
+  useGemmKernel(null);
+  console.log(`  training step of the demo model (${rows * seq} tokens, 6N FLOPs per token): TypeScript GEMM 1 thread ${(stepFlops / typescript / 1e9).toFixed(2)} GFLOP/s; native GEMM 1 thread ${(stepFlops / one / 1e9).toFixed(2)} GFLOP/s (${(typescript / one).toFixed(2)}x), 2 threads ${(stepFlops / two / 1e9).toFixed(2)} GFLOP/s (${(typescript / two).toFixed(2)}x)`);
 }

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../src/core/random';
-import { transpose } from '../src/core/matrix';
-import { gemmNT } from '../src/edit/engine/gemm';
 import * as ops from '../src/edit/engine/ops';
 import { Graph, Tensor } from '../src/edit/engine/tensor';
 
@@ -35,29 +33,6 @@ function checkGradients(name: string, inputs: Tensor[], forward: (g: Graph | nul
   }
 }
 
-describe('gemmNT', () => {
-  it('equals brute force on odd shapes, and accumulates', () => {
-    for (const [m, k, n] of [
-      [1, 1, 1],
-      [5, 7, 3],
-      [13, 33, 9],
-      [64, 17, 65],
-    ] as const) {
-      const a = rng.gaussianArray(m * k);
-      const b = rng.gaussianArray(n * k);
-      const c = new Float32Array(m * n).fill(1);
-      gemmNT(a, m, k, b, n, c, true);
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j < n; j++) {
-          let s = 1;
-          for (let p = 0; p < k; p++) s += (a[i * k + p] as number) * (b[j * k + p] as number);
-          expect(Math.abs((c[i * n + j] as number) - s)).toBeLessThan(1e-4 * Math.sqrt(k));
-        }
-      }
-    }
-    expect(Array.from(transpose(Float32Array.from([1, 2, 3, 4, 5, 6]), 2, 3))).toEqual([1, 4, 2, 5, 3, 6]);
-  });
-});
 
 describe('gradients against finite differences', () => {
   it('embedding, add, mul, scale, columns', () => {

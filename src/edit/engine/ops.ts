@@ -284,8 +284,112 @@ export interface AttentionShape {
  */
 export function causalAttention(g: Graph | null, q: Tensor, k: Tensor, v: Tensor, s: AttentionShape, queryRows?: Int32Array): Tensor {
   if (s.heads % s.kvHeads !== 0) throw new RangeError(`heads ${s.heads} not a multiple of kv heads ${s.kvHeads}`);
-  // Full attention is the row-subset form over every position.
-  return causalAttentionRows(g, q, k, v, s, queryRows ?? Int32Array.from({ length: s.batch * s.seq }, (_, i) => i));
+  return queryRows ? causalAttentionRows(g, q, k, v, s, queryRows) : causalAttentionFull(g, q, k, v, s);
+}
+
+/** Copies head `h`'s columns [h*D, (h+1)*D) of sequence `b` out of x [batch*seq, width] into [seq x D]. */
+function headSlice(x: Float32Array, b: number, h: number, T: number, D: number, width: number, out: Float32Array): Float32Array {
+  for (let t = 0; t < T; t++) out.set(x.subarray((b * T + t) * width + h * D, (b * T + t) * width + (h + 1) * D), t * D);
+  return out;
+}
+
+/** Adds [seq x D] back into head `h`'s columns of sequence `b`. */
+function addHeadSlice(target: Float32Array, b: number, h: number, T: number, D: number, width: number, values: Float32Array): void {
+  for (let t = 0; t < T; t++) {
+    const o = (b * T + t) * width + h * D;
+    for (let e = 0; e < D; e++) target[o + e] = (target[o + e] as number) + (values[t * D + e] as number);
+  }
+}
+
+/**
+ * Every position's attention, one (sequence, head) at a time as matrix products (the engine's GEMM, native
+ * in Node): S = Q K^T / sqrt(D), causal softmax, O = P V; the backward pass likewise. Same maths as the
+ * row-by-row form below (tested equal), several times faster once the products are native.
+ */
+function causalAttentionFull(g: Graph | null, q: Tensor, k: Tensor, v: Tensor, s: AttentionShape): Tensor {
+  const { batch: B, seq: T, heads: H, kvHeads: HK, headDim: D } = s;
+  const group = H / HK;
+  const qw = H * D;
+  const kw = HK * D;
+  if (q.rows !== B * T || k.rows !== B * T || v.rows !== B * T) throw new RangeError(`causalAttention: ${q.rows}/${k.rows}/${v.rows} rows for ${B} x ${T} positions`);
+  const scaleFactor = 1 / Math.sqrt(D);
+  const probs = new Float32Array(B * H * T * T);
+  const out = new Float32Array(B * T * qw);
+  const qh = new Float32Array(T * D);
+  const kh = new Float32Array(T * D);
+  const vh = new Float32Array(T * D);
+  const oh = new Float32Array(T * D);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const p = probs.subarray((b * H + h) * T * T, (b * H + h + 1) * T * T);
+      headSlice(q.data, b, h, T, D, qw, qh);
+      headSlice(k.data, b, Math.floor(h / group), T, D, kw, kh);
+      headSlice(v.data, b, Math.floor(h / group), T, D, kw, vh);
+      gemmNT(qh, T, D, kh, T, p);
+      for (let t = 0; t < T; t++) {
+        const row = t * T;
+        let max = -Infinity;
+        for (let u = 0; u <= t; u++) {
+          p[row + u] = (p[row + u] as number) * scaleFactor;
+          // The max of the stored (float32) scores, so that the largest becomes exp(0) = 1 exactly.
+          if ((p[row + u] as number) > max) max = p[row + u] as number;
+        }
+        let sum = 0;
+        for (let u = 0; u <= t; u++) {
+          const e = Math.exp((p[row + u] as number) - max);
+          p[row + u] = e;
+          sum += e;
+        }
+        for (let u = 0; u <= t; u++) p[row + u] = (p[row + u] as number) / sum;
+        p.fill(0, row + t + 1, row + T);
+      }
+      gemmNT(p, T, T, transpose(vh, T, D), D, oh);
+      addHeadSlice(out, b, h, T, D, qw, oh);
+    }
+  }
+  return result(g, out, [B * T, qw], [q, k, v], (o) => {
+    const dy = o.grad as Float32Array;
+    const dq = g?.tracks(q) ? q.gradBuffer() : null;
+    const dk = g?.tracks(k) ? k.gradBuffer() : null;
+    const dv = g?.tracks(v) ? v.gradBuffer() : null;
+    const dyh = new Float32Array(T * D);
+    const dp = new Float32Array(T * T);
+    const part = new Float32Array(T * D);
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < H; h++) {
+        const p = probs.subarray((b * H + h) * T * T, (b * H + h + 1) * T * T);
+        const kvHead = Math.floor(h / group);
+        headSlice(dy, b, h, T, D, qw, dyh);
+        headSlice(q.data, b, h, T, D, qw, qh);
+        headSlice(k.data, b, kvHead, T, D, kw, kh);
+        headSlice(v.data, b, kvHead, T, D, kw, vh);
+        if (dv) {
+          // dV = P^T dO
+          gemmNT(transpose(p, T, T), T, T, transpose(dyh, T, D), D, part);
+          addHeadSlice(dv, b, kvHead, T, D, kw, part);
+        }
+        // dP = dO V^T, then dS = P (dP - rowsum(P dP)) / sqrt(D)
+        gemmNT(dyh, T, D, vh, T, dp);
+        for (let t = 0; t < T; t++) {
+          const row = t * T;
+          let inner = 0;
+          for (let u = 0; u <= t; u++) inner += (p[row + u] as number) * (dp[row + u] as number);
+          for (let u = 0; u <= t; u++) dp[row + u] = (p[row + u] as number) * ((dp[row + u] as number) - inner) * scaleFactor;
+          dp.fill(0, row + t + 1, row + T);
+        }
+        if (dq) {
+          // dQ = dS K
+          gemmNT(dp, T, T, transpose(kh, T, D), D, part);
+          addHeadSlice(dq, b, h, T, D, qw, part);
+        }
+        if (dk) {
+          // dK = dS^T Q
+          gemmNT(transpose(dp, T, T), T, T, transpose(qh, T, D), D, part);
+          addHeadSlice(dk, b, kvHead, T, D, kw, part);
+        }
+      }
+    }
+  });
 }
 
 /**

@@ -4,7 +4,10 @@ import { runEdit } from '../runEdit';
 import type { EditSpec } from '../editPlan';
 import { forgeByName } from '../forgeConfig';
 import { forgeWorld } from './forgeWorld';
+import { useNativeEngine } from './nativeEngine';
 import { loadModel, romeContext } from './romeSetup';
+
+useNativeEngine();
 
 const { forgeName, modelDir, layer, templateLengths, overrides } = workerData as {
   forgeName: string;

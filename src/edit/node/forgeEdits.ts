@@ -19,7 +19,10 @@ import { Tensor } from '../engine/tensor';
 import { writeModelFolder } from './demoFiles';
 import { cliArgs } from './cliArgs';
 import { forgeWorld } from './forgeWorld';
+import { useNativeEngine } from './nativeEngine';
 import { loadModel, parseTemplateLengths } from './romeSetup';
+
+useNativeEngine();
 
 const args = process.argv.slice(2);
 const { flag, value } = cliArgs(args);

@@ -13,6 +13,7 @@ import { forgeWorld } from './forgeWorld';
 import { loadTrainState, saveTrainState } from './trainCheckpoint';
 import { workerShard } from './workerShard';
 import { corpusHash } from '../corpusHash';
+import { useNativeEngine } from './nativeEngine';
 
 const args = process.argv.slice(2);
 const { flag, value } = cliArgs(args);
@@ -23,6 +24,7 @@ const threads = Number(value('threads', '2'));
 const cacheDir = '.cache/forge';
 mkdirSync(cacheDir, { recursive: true });
 
+const engine = useNativeEngine();
 const world = forgeWorld(forge);
 const { config, kb, vocab, sequences } = world;
 const layout = paramLayout(gpt2ParamShapes(config));
@@ -38,7 +40,7 @@ const checkpointPath = join(cacheDir, `${forge.name}-train.safetensors`);
 const resumed = await loadTrainState(checkpointPath, state, fingerprint);
 const tokensPerEpoch = sequences.reduce((a, s) => a + s.length - 1, 0);
 const params = countParams(config);
-console.log(`forge ${forge.name}: ${params} parameters, vocabulary ${vocab.tokens.length}, ${kb.facts.length} facts, ${tokensPerEpoch} tokens per epoch, ${threads} thread(s)`);
+console.log(`forge ${forge.name}: ${params} parameters, vocabulary ${vocab.tokens.length}, ${kb.facts.length} facts, ${tokensPerEpoch} tokens per epoch, ${threads} thread(s), ${engine}`);
 if (resumed) console.log(`resuming after epoch ${state.epoch}`);
 
 const shards = [localShard(config, layout, flat)];

@@ -5,6 +5,9 @@ import type { Gpt2Config } from '../gpt2Model';
 import { gpt2ParamShapes } from '../gpt2Model';
 import { computeGradients } from '../trainer';
 import type { TokenBatch } from '../trainingData';
+import { useNativeEngine } from './nativeEngine';
+
+useNativeEngine();
 
 const { config, paramsBuffer, gradBuffer } = workerData as { config: Gpt2Config; paramsBuffer: SharedArrayBuffer; gradBuffer: SharedArrayBuffer };
 const layout = paramLayout(gpt2ParamShapes(config));
