@@ -43,10 +43,10 @@ describe('edit-forensics scan', () => {
     expect(Object.keys(report)).toEqual(['schemaVersion', 'backend', 'model', 'layers', 'diff', 'verdict']);
     expect(report.backend).toBe('cpu');
     expect(report.layers).toHaveLength(5);
-    expect(Object.keys(report.layers[0])).toEqual(['layer', 'tensor', 'pcs', 'pcsZ', 'sigma', 'sameDirectionFraction', 'flagged']);
+    expect(Object.keys(report.layers[0])).toEqual(['layer', 'tensor', 'pcs', 'pcsZ', 'sigma', 'sameDirectionFraction', 'nonFiniteEntries', 'outlierEntries', 'flagged']);
     expect(report.layers[0].sigma).toHaveLength(8);
-    expect(Object.keys(report.diff.layers[0])).toEqual(['layer', 'frobenius', 'rankOneShare', 'sameDirectionFraction']);
-    expect(report.verdict.editedLayers).toEqual([2]);
+    expect(Object.keys(report.diff.layers[0])).toEqual(['layer', 'frobenius', 'rankOneShare', 'sameDirectionFraction', 'nonFiniteEntries']);
+    expect(report.verdict).toEqual({ editedLayers: [2], findings: [] });
   });
 
   it('exits 2 with the message on stderr for bad input and bad usage', async () => {

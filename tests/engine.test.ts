@@ -60,6 +60,7 @@ describe('gradients against finite differences', () => {
 
   it('causal attention (multi-head and grouped-query) and rotary (both pairings)', () => {
     const mha = { batch: 2, seq: 5, heads: 2, kvHeads: 2, headDim: 3 };
+    checkGradients('dropout', [randTensor([7, 9])], (g, [x]) => ops.dropout(g, x!, 0.3, new SeededRandom(4)));
     checkGradients('attention', [randTensor([10, 6]), randTensor([10, 6]), randTensor([10, 6])], (g, [q, k, v]) => ops.causalAttention(g, q!, k!, v!, mha));
     const gqa = { batch: 1, seq: 6, heads: 4, kvHeads: 2, headDim: 2 };
     checkGradients('attention gqa', [randTensor([6, 8]), randTensor([6, 4]), randTensor([6, 4])], (g, [q, k, v]) => ops.causalAttention(g, q!, k!, v!, gqa));
@@ -132,5 +133,18 @@ describe('GPT-2 forward', () => {
     gpt2Forward(null, c, params, ids, 2, 6, { captureResidual: capture });
     const resumed = gpt2Forward(null, c, params, ids, 2, 6, { resumeAfter: { layer: 0, residual: capture.residual! }, logitRows: rows });
     expect(Array.from(resumed.data)).toEqual(Array.from(part.data));
+  });
+});
+
+describe('dropout', () => {
+  it('zeroes about p of the entries, scales the rest by 1/(1-p), and repeats with the same seed', () => {
+    const x = new Tensor(new Float32Array(20000).fill(2), [100, 200]);
+    const a = ops.dropout(null, x, 0.1, new SeededRandom(9));
+    const zeros = a.data.filter((v) => v === 0).length;
+    expect(zeros / 20000).toBeGreaterThan(0.09);
+    expect(zeros / 20000).toBeLessThan(0.11);
+    expect(a.data.every((v) => v === 0 || Math.abs(v - 2 / 0.9) < 1e-6)).toBe(true);
+    expect(ops.dropout(null, x, 0.1, new SeededRandom(9)).data).toEqual(a.data);
+    expect(ops.dropout(null, x, 0, new SeededRandom(9))).toBe(x);
   });
 });

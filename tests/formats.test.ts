@@ -46,13 +46,15 @@ describe('safetensors header validation: each problem has its own message naming
   it('rejects a header length over 100 MB', async () => {
     const bytes = new Uint8Array(64);
     new DataView(bytes.buffer).setBigUint64(0, 200_000_000n, true);
-    expect((await openError('big.safetensors', bytes)).message).toMatch(/^big\.safetensors: header length 200000000 exceeds/);
+    bytes[8] = 0x7b;
+    expect((await openError('big.safetensors', bytes)).message).toMatch(/^big\.safetensors: is not a safetensors file, or is corrupt: its header length 200000000 exceeds/);
   });
 
   it('rejects a header length past the end of the file', async () => {
     const bytes = new Uint8Array(64);
     new DataView(bytes.buffer).setBigUint64(0, 1000n, true);
-    expect((await openError('cut.safetensors', bytes)).message).toMatch(/header length 1000 runs past the end of the file \(64 bytes\)/);
+    bytes[8] = 0x7b;
+    expect((await openError('cut.safetensors', bytes)).message).toMatch(/is cut short or corrupt: its header length 1000 runs past the end of the file \(64 bytes\)/);
   });
 
   it('rejects bad JSON', async () => {
@@ -60,7 +62,36 @@ describe('safetensors header validation: each problem has its own message naming
   });
 
   it('rejects a header that is not an object', async () => {
-    expect((await openError('arr.safetensors', assemble('[1,2]', []))).message).toMatch(/header JSON is not an object/);
+    expect((await openError('arr.safetensors', assemble('[1,2]', []))).message).toMatch(/is not a safetensors file: byte 8 should open the JSON header with "\{" but is 0x5b \("\["\)/);
+    expect((await openError('null.safetensors', assemble('null', []))).message).toMatch(/is not a safetensors file: byte 8 /);
+  });
+
+  it('says first that a text file renamed .safetensors is not a safetensors file', async () => {
+    const text = new TextEncoder().encode('Hello, this is a README renamed to model.safetensors.\n');
+    expect((await openError('model.safetensors', text)).message).toBe('model.safetensors: is not a safetensors file: byte 8 should open the JSON header with "{" but is 0x68 ("h") (the file starts with text)');
+  });
+
+  it('refuses a header length one byte short (JSON still valid: every tensor would be read shifted), a hole, and trailing bytes', async () => {
+    const good = writeSafetensors([
+      { name: 'a', dtype: 'F32', shape: [2], values: Float32Array.from([1, 2]) },
+      { name: 'b', dtype: 'F32', shape: [3], values: Float32Array.from([3, 4, 5]) },
+    ]);
+    const length = Number(new DataView(good.buffer).getBigUint64(0, true));
+    const short = Uint8Array.from(good);
+    new DataView(short.buffer).setBigUint64(0, BigInt(length - 1), true);
+    // The header is padded with spaces, so the JSON parses without its last byte.
+    expect(new TextDecoder().decode(good.subarray(8 + length - 1, 8 + length))).toBe(' ');
+    expect((await openError('short.safetensors', short)).message).toMatch(/short\.safetensors: the tensors cover 20 of the 21 data bytes/);
+    const trailing = new Uint8Array(good.length + 4);
+    trailing.set(good);
+    expect((await openError('trailing.safetensors', trailing)).message).toMatch(/the tensors cover 20 of the 24 data bytes/);
+    const hole = assemble(JSON.stringify({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }), [new Uint8Array(12)]);
+    expect((await openError('hole.safetensors', hole)).message).toMatch(/tensor "b": data bytes 4\.\.8 belong to no tensor/);
+  });
+
+  it('refuses a header of more than 100,000 tensors before parsing it', async () => {
+    const entries = Array.from({ length: 100_001 }, (_, i) => `"t${i}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`).join(',');
+    expect((await openError('many.safetensors', assemble(`{${entries}}`, []))).message).toMatch(/header lists about 100001 tensors, over the limit of 100000/);
   });
 
   it('rejects unknown dtypes, naming the tensor', async () => {

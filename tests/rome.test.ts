@@ -5,7 +5,7 @@ import { decayMask, flatten, paramLayout, tensorsOver } from '../src/edit/flatPa
 import { localShard, newTrainState, train } from '../src/edit/trainer';
 import { SMOKE_FORGE } from '../src/edit/forgeConfig';
 import { frozen, type Gpt2Params, gpt2Forward, gpt2ParamShapes, initGpt2, mlpOutputName } from '../src/edit/gpt2Model';
-import { keySecondMoment } from '../src/edit/keyStatistics';
+import { keyStatistics } from '../src/edit/keyStatistics';
 import { prompt, relationById } from '../src/edit/knowledgeBase';
 import { robustCholesky } from '../src/edit/linalg64';
 import { forgeWorld } from '../src/edit/node/forgeWorld';
@@ -36,7 +36,7 @@ beforeAll(async () => {
     [3, 2],
     [5, 2],
   ]);
-  const { moment } = keySecondMoment(c, params, layer, encodeTexts(vocab, kb.filler));
+  const { moment } = keyStatistics(c, params, layer, encodeTexts(vocab, kb.filler));
   ctx = { config: c, params, vocab, contextTemplates: templates, covarianceFactor: robustCholesky(moment, c.n_inner).factor };
 });
 
@@ -76,7 +76,7 @@ describe('ROME', () => {
 
   it('with mom2 adjustment, C u is parallel to k*', async () => {
     const { kStar, u } = computeLeftVector(ctx, request, { ...ROME_DEFAULTS, layer, mom2Adjustment: true });
-    const { moment } = keySecondMoment(c, params, layer, encodeTexts(vocab, kb.filler));
+    const { moment } = keyStatistics(c, params, layer, encodeTexts(vocab, kb.filler));
     const n = c.n_inner;
     const cu = new Float64Array(n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) cu[i] = cu[i]! + moment[i * n + j]! * u[j]!;

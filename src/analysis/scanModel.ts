@@ -1,7 +1,8 @@
 import { directionSplit, type DirectionSplit, histogram, rankOneShare } from '../core/editSignature';
-import { judgeLayers } from '../core/editVerdict';
+import { explainVerdict, judgeLayers, type LayerSignals } from '../core/editVerdict';
+import { type EntryScreen, normalizeRows, screenEntries } from '../core/entryScreen';
 import type { MatrixBackend } from '../core/matrixBackend';
-import { frobeniusNorm, type RowMatrix, rowMatrix, subtract } from '../core/matrix';
+import { frobeniusNorm, type RowMatrix, rowMatrix } from '../core/matrix';
 import { column, randomizedSvd } from '../core/randomizedSvd';
 import type { Checkpoint } from '../formats/checkpoint';
 import { CancelledError, FormatError } from '../formats/formatError';
@@ -45,7 +46,9 @@ export interface LayerDetail {
   direction: DirectionSplit;
   /** Histogram of the top left singular vector's entries (the estimated u). */
   uHistogram: { edges: number[]; counts: number[] };
-  diff: null | { frobenius: number; rankOneShare: number | null; direction: DirectionSplit; uHistogram: { edges: number[]; counts: number[] }; sigma: number[] };
+  /** Non-finite and outlier entries found (set to zero for the statistics). */
+  screen: EntryScreen;
+  diff: null | { frobenius: number; rankOneShare: number | null; direction: DirectionSplit; uHistogram: { edges: number[]; counts: number[] }; sigma: number[]; nonFinite: number };
 }
 
 export interface ScanResult {
@@ -67,6 +70,20 @@ export function resolveLayers(model: Checkpoint, override?: ModelFamily): Family
       ? `no tensor matches the pattern ${override.mlpOutputPattern}`
       : `no known model family (gpt2, gptj, llama, gpt_neox) matches its tensor names${model.config?.modelType ? ` or model_type "${model.config.modelType}"` : ''}; give the MLP output tensor pattern (e.g. "model.layers.{i}.mlp.down_proj.weight") and its orientation`;
     throw new FormatError(model.label, hint);
+  }
+  const { layers } = match;
+  for (let i = 1; i < layers.length; i++) {
+    const [a, b] = [layers[i - 1] as LayerMatrix, layers[i] as LayerMatrix];
+    if (a.layer === b.layer) throw new FormatError(model.label, `two tensors claim layer ${a.layer}'s MLP output matrix: "${a.tensor}" and "${b.tensor}"; give one model at a time`);
+  }
+  const numbers = layers.map((l) => l.layer);
+  const missing = numbers.length ? Array.from({ length: (numbers[numbers.length - 1] as number) + 1 }, (_, i) => i).filter((i) => !numbers.includes(i)) : [];
+  if (missing.length) {
+    throw new FormatError(model.label, `layer${missing.length > 1 ? 's' : ''} ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''} ha${missing.length > 1 ? 've' : 's'} no MLP output matrix (found layers ${numbers.slice(0, 8).join(', ')}${numbers.length > 8 ? ', ...' : ''}): a shard or tensors are missing`);
+  }
+  const expected = model.config?.layerCount;
+  if (expected && expected !== layers.length) {
+    throw new FormatError(model.label, `config.json says ${model.config?.layerCountKey} = ${expected}, but the weights hold ${layers.length} layers' MLP output matrices (0..${layers.length - 1}): the files do not belong together`);
   }
   return match;
 }
@@ -106,15 +123,37 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     if (!info) throw new FormatError(model.label, 'tensor vanished from the checkpoint', entry.tensor);
     const edited = await readMatrix(info, family.rowsAxis, checkpoint, scratch.edited);
     scratch.edited = edited.data;
+    if (edited.rows === 0 || edited.cols === 0) throw new FormatError(info.source.name, `has shape [${info.shape.join(', ')}]: an empty matrix, nothing to analyse`, entry.tensor);
     shape ??= { rows: edited.rows, cols: edited.cols, dtype: info.dtype };
+    if (edited.rows !== shape.rows || edited.cols !== shape.cols) {
+      throw new FormatError(info.source.name, `is ${edited.rows} x ${edited.cols} (rows x length) where layer ${layers[0]?.layer}'s is ${shape.rows} x ${shape.cols}: the layers of one model must agree`, entry.tensor);
+    }
 
-    progress(index + 0.3, entry.layer, `layer ${entry.layer}: pcs and top-${k} singular values`);
+    // The exact diff first, from the matrix as stored: a planted entry is a real change.
+    let diff: Awaited<ReturnType<typeof diffLayer>> | null = null;
+    if (options.original) {
+      progress(index + 0.2, entry.layer, `layer ${entry.layer}: difference from the original`);
+      diff = await diffLayer(options.original, entry, family, edited, options.backend, svdOptions, checkpoint, scratch);
+    }
+    // Then the statistics, on the matrix with non-finite and outlier entries set to zero (reported).
+    const screen = screenEntries(edited);
+
+    progress(index + 0.4, entry.layer, `layer ${entry.layer}: pcs and top-${k} singular values`);
+    const pcsResult = await (async () => {
+      const loaded = await options.backend.load(edited);
+      try {
+        return await loaded.pairwiseCosine();
+      } finally {
+        loaded.release();
+      }
+    })();
+    checkpoint();
+    // The spectrum of the row-normalised matrix (rows as pcs sees them): rescaling rows cannot hide or fake a
+    // spike, and natural differences in neuron output norms do not make one.
+    normalizeRows(edited);
     const loaded = await options.backend.load(edited);
-    let pcsResult;
     let svd;
     try {
-      pcsResult = await loaded.pairwiseCosine();
-      checkpoint();
       svd = await randomizedSvd(loaded, { ...svdOptions, checkpoint });
     } finally {
       loaded.release();
@@ -130,6 +169,8 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
       pcs: finiteOrNull(pcsResult.pcs),
       sigma,
       sameDirectionFraction: finiteOrNull(direction.sameDirectionFraction),
+      nonFiniteEntries: screen.nonFinite,
+      outlierEntries: screen.outliers,
     });
     const detail: LayerDetail = {
       layer: entry.layer,
@@ -141,12 +182,10 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
       sigmaRatioZ: null,
       direction,
       uHistogram: histogram(topU, 40),
+      screen,
       diff: null,
     };
-
-    if (options.original) {
-      progress(index + 0.6, entry.layer, `layer ${entry.layer}: difference from the original`);
-      const diff = await diffLayer(options.original, entry, family, edited, options.backend, svdOptions, checkpoint, scratch);
+    if (diff) {
       diffLayers.push(diff.report);
       detail.diff = diff.detail;
     }
@@ -161,14 +200,21 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     pcsZ: finiteOrNull((verdicts[i] as { pcsZ: number }).pcsZ),
     sigma: p.sigma,
     sameDirectionFraction: p.sameDirectionFraction,
+    nonFiniteEntries: p.nonFiniteEntries,
+    outlierEntries: p.outlierEntries,
     flagged: (verdicts[i] as { flagged: boolean }).flagged,
   }));
+  const findings = [
+    ...details.flatMap((d) => screenFindings(d.layer, d.screen)),
+    ...diffLayers.filter((d) => d.nonFiniteEntries > 0).map((d) => `layer ${d.layer}: ${d.nonFiniteEntries} entr${d.nonFiniteEntries === 1 ? 'y' : 'ies'} changed to or from a non-finite value against the original`),
+    ...(options.original ? [] : verdicts.flatMap((v, i) => explainVerdict((partial[i] as { layer: number }).layer, signals[i] as LayerSignals, v))),
+  ];
   details.forEach((d, i) => {
     d.sigmaRatioZ = finiteOrNull((verdicts[i] as { sigmaRatioZ: number }).sigmaRatioZ);
   });
   // With the original at hand the diff is ground truth; otherwise the weights-only flags decide.
   const editedLayers = options.original
-    ? diffLayers.filter((d) => d.frobenius > 0).map((d) => d.layer)
+    ? diffLayers.filter((d) => d.frobenius > 0 || d.nonFiniteEntries > 0).map((d) => d.layer)
     : reportLayers.filter((l) => l.flagged).map((l) => l.layer);
   progress(layers.length, null, 'done');
   return {
@@ -178,7 +224,7 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
       model: { family: family.id, layers: layers.length, rows: shape?.rows ?? 0, cols: shape?.cols ?? 0, dtype: shape?.dtype ?? 'unknown' },
       layers: reportLayers,
       diff: options.original ? { layers: diffLayers } : null,
-      verdict: { editedLayers },
+      verdict: { editedLayers, findings },
     },
     details,
     familyDescription: family.description,
@@ -216,14 +262,14 @@ async function diffLayer(
   if (base.rows !== edited.rows || base.cols !== edited.cols) {
     throw new FormatError(original.label, `shape ${base.rows} x ${base.cols} differs from the edited model's ${edited.rows} x ${edited.cols}`, entry.tensor);
   }
-  const delta = subtract(edited, base, scratch.delta);
+  const { delta, nonFinite } = exactDifference(edited, base, scratch.delta);
   scratch.delta = delta.data;
   const frobenius = frobeniusNorm(delta.data);
   if (frobenius === 0) {
     const none = directionSplit([]);
     return {
-      report: { layer: entry.layer, frobenius: 0, rankOneShare: null, sameDirectionFraction: null },
-      detail: { frobenius: 0, rankOneShare: null, direction: none, uHistogram: { edges: [], counts: [] }, sigma: [] },
+      report: { layer: entry.layer, frobenius: 0, rankOneShare: null, sameDirectionFraction: null, nonFiniteEntries: nonFinite },
+      detail: { frobenius: 0, rankOneShare: null, direction: none, uHistogram: { edges: [], counts: [] }, sigma: [], nonFinite },
     };
   }
   const loaded = await backend.load(delta);
@@ -237,7 +283,47 @@ async function diffLayer(
   const direction = directionSplit(u);
   const share = finiteOrNull(rankOneShare(svd.values[0] as number, frobenius));
   return {
-    report: { layer: entry.layer, frobenius, rankOneShare: share, sameDirectionFraction: finiteOrNull(direction.sameDirectionFraction) },
-    detail: { frobenius, rankOneShare: share, direction, uHistogram: histogram(u, 40), sigma: Array.from(svd.values) },
+    report: { layer: entry.layer, frobenius, rankOneShare: share, sameDirectionFraction: finiteOrNull(direction.sameDirectionFraction), nonFiniteEntries: nonFinite },
+    detail: { frobenius, rankOneShare: share, direction, uHistogram: histogram(u, 40), sigma: Array.from(svd.values), nonFinite },
   };
+}
+
+/**
+ * W' - W entry by entry. Entries stored identically (the same NaN or infinity too) are unchanged; a change
+ * to or from a non-finite value is counted and left out of the numbers (it has no finite size).
+ */
+function exactDifference(edited: RowMatrix, base: RowMatrix, reuse?: Float32Array): { delta: RowMatrix; nonFinite: number } {
+  const n = edited.data.length;
+  const out = reuse && reuse.length >= n ? reuse.subarray(0, n) : new Float32Array(n);
+  let nonFinite = 0;
+  for (let i = 0; i < n; i++) {
+    const e = edited.data[i] as number;
+    const b = base.data[i] as number;
+    if (Object.is(e, b)) {
+      out[i] = 0;
+      continue;
+    }
+    const d = e - b;
+    if (Number.isFinite(d)) out[i] = d;
+    else {
+      out[i] = 0;
+      nonFinite++;
+    }
+  }
+  return { delta: rowMatrix(edited.rows, edited.cols, out), nonFinite };
+}
+
+/** What the entry screen found in one layer, as sentences for the report. */
+function screenFindings(layer: number, s: EntryScreen): string[] {
+  const where = (e: EntryScreen['examples'][number]) => `${e.value} at row ${e.row}, column ${e.col}`;
+  const out: string[] = [];
+  if (s.nonFinite > 0) {
+    const first = s.examples.find((e) => !Number.isFinite(e.value));
+    out.push(`layer ${layer} contains ${s.nonFinite} non-finite value${s.nonFinite === 1 ? '' : 's'}${first ? ` (${where(first)})` : ''}: a model cannot compute with it, so it is broken or tampered with; set to zero for the statistics`);
+  }
+  if (s.outliers > 0) {
+    const top = s.examples.find((e) => Number.isFinite(e.value));
+    out.push(`layer ${layer} has ${s.outliers} outlier entr${s.outliers === 1 ? 'y' : 'ies'}${top ? ` (largest ${where(top)}, ${top.ratio.toExponential(1)} times its row's and column's typical magnitude)` : ''}: set to zero for the statistics, so they can neither hide nor fake an edit`);
+  }
+  return out;
 }

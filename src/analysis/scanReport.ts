@@ -8,7 +8,11 @@ export interface ScanReport {
   model: { family: string; layers: number; rows: number; cols: number; dtype: string };
   layers: ReportLayer[];
   diff: null | { layers: ReportDiffLayer[] };
-  verdict: { editedLayers: number[] };
+  verdict: {
+    editedLayers: number[];
+    /** Why each flagged layer was flagged, and what else a reader must know (non-finite or outlier entries). */
+    findings: string[];
+  };
 }
 
 export interface ReportLayer {
@@ -19,6 +23,9 @@ export interface ReportLayer {
   sigma: number[];
   /** Estimated from the top left singular vector of W'. */
   sameDirectionFraction: number | null;
+  /** NaN or infinite entries, and entries over 50x their row's and column's typical magnitude (set to zero for the statistics). */
+  nonFiniteEntries: number;
+  outlierEntries: number;
   flagged: boolean;
 }
 
@@ -28,6 +35,8 @@ export interface ReportDiffLayer {
   rankOneShare: number | null;
   /** Exact: from the top left singular vector of dW = W' - W. */
   sameDirectionFraction: number | null;
+  /** Entries that changed to or from a non-finite value (not in frobenius). */
+  nonFiniteEntries: number;
 }
 
 export function finiteOrNull(x: number): number | null {

@@ -40,6 +40,8 @@ export interface LayerVerdict {
   pcsZ: number;
   sigmaRatioZ: number;
   flagged: boolean;
+  /** The rules that fired: 'pcs' (pcs z >= 6), 'spectrum' (sigma1/sigma2 z >= 6 and >= 1.5). */
+  reasons: ('pcs' | 'spectrum')[];
 }
 
 export function judgeLayers(layers: readonly LayerSignals[]): LayerVerdict[] {
@@ -54,6 +56,17 @@ export function judgeLayers(layers: readonly LayerSignals[]): LayerVerdict[] {
     const enough = layers.length >= rule.minLayers;
     const byPcs = pcsZ >= rule.pcsZ;
     const bySpectrum = sigmaRatioZ >= rule.sigmaRatioZ && l.sigmaRatio >= rule.minSigmaRatio;
-    return { pcsZ, sigmaRatioZ, flagged: enough && (byPcs || bySpectrum) };
+    const reasons: LayerVerdict['reasons'] = enough ? [...(byPcs ? (['pcs'] as const) : []), ...(bySpectrum ? (['spectrum'] as const) : [])] : [];
+    return { pcsZ, sigmaRatioZ, flagged: reasons.length > 0, reasons };
   });
+}
+
+/** One sentence per fired rule: the value, its z against the other layers, the threshold, and what it means. */
+export function explainVerdict(layer: number, l: LayerSignals, v: LayerVerdict): string[] {
+  const z = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : String(x));
+  return v.reasons.map((r) =>
+    r === 'pcs'
+      ? `layer ${layer}: pcs ${l.pcs.toExponential(2)} is ${z(v.pcsZ)} robust z above the other layers (threshold ${VERDICT_RULE.pcsZ}): its rows lean one way together, as a rank-one update with a one-signed u makes them (paper Sec. 4.2)`
+      : `layer ${layer}: sigma1/sigma2 ${l.sigmaRatio.toFixed(2)} is ${z(v.sigmaRatioZ)} robust z above the other layers (threshold ${VERDICT_RULE.sigmaRatioZ}, and at least ${VERDICT_RULE.minSigmaRatio}): one direction dominates the spectrum, as a rank-one update large enough to rewrite a fact does, whatever the signs of u`,
+  );
 }

@@ -1,3 +1,4 @@
+import type { EnglishFillerOptions } from './englishFiller';
 import type { Gpt2Config } from './gpt2Model';
 import type { TrainSettings } from './trainer';
 
@@ -7,6 +8,8 @@ export interface ForgeConfig {
   kbSeed: number;
   subjectsPerRelation: number;
   fillerPerFact: number;
+  /** Real English (the Brown Corpus) as filler instead of the small grammar's sentences; fillerPerFact then unused. */
+  english?: EnglishFillerOptions;
   model: Omit<Gpt2Config, 'vocab_size'>;
   initSeed: number;
   train: TrainSettings;
@@ -68,7 +71,31 @@ export const PROBE6_FORGE: ForgeConfig = {
   model: { ...PROBE_FORGE.model, n_layer: 6 },
 };
 
-const FORGES: Record<string, ForgeConfig> = { full: FULL_FORGE, smoke: SMOKE_FORGE, probe: PROBE_FORGE, probe6: PROBE6_FORGE };
+/** Real English filler for a world of `facts` facts: `perFact` Brown sentences per fact, 3000-word vocabulary. */
+export const englishFor = (facts: number, perFact: number, vocabulary = 3000): ForgeConfig['english'] => ({
+  vocabulary,
+  maxUnknownShare: 0.1,
+  minWords: 6,
+  maxWords: 40,
+  sentences: Math.round(facts * perFact),
+  neutral: 400,
+  seed: 31,
+});
+
+/**
+ * The study of the demo-model issue (README "What makes ROME's u one-signed"): the probe world with one lever
+ * changed at a time. 775 facts in the probe world.
+ */
+export const STUDY: (ForgeConfig & { lever: string })[] = [
+  { ...PROBE_FORGE, lever: 'baseline: the probe world (grammar filler, vocabulary 538), d 96, 4 layers' },
+  { ...PROBE_FORGE, name: 'probe-english', lever: 'richer input: Brown Corpus filler, 2 sentences per fact, 2000 more words', english: englishFor(775, 2, 2000) },
+  { ...PROBE_FORGE, name: 'probe-wide', lever: 'width: d 192, d_ff 768', model: { ...PROBE_FORGE.model, n_embd: 192, n_inner: 768 } },
+  { ...PROBE_FORGE, name: 'probe-deep', lever: 'depth: 8 layers', model: { ...PROBE_FORGE.model, n_layer: 8 } },
+  { ...PROBE_FORGE, name: 'probe-dropout', lever: 'dropout 0.1 (residual and embeddings)', train: { ...PROBE_FORGE.train, dropout: 0.1 } },
+  { ...PROBE_FORGE, name: 'probe-long', lever: 'training length: 120 epochs, no early stop', train: { ...PROBE_FORGE.train, epochs: 120 }, stopAt: { ...PROBE_FORGE.stopAt, fromEpoch: 999 } },
+];
+
+const FORGES: Record<string, ForgeConfig> = { full: FULL_FORGE, smoke: SMOKE_FORGE, probe6: PROBE6_FORGE, ...Object.fromEntries(STUDY.map((f) => [f.name, f])) };
 
 /** A forge configuration by name (`--forge NAME`; `--smoke` and `--probe` are shorthands). */
 export function forgeByName(name: string): ForgeConfig {

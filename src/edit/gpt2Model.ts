@@ -65,8 +65,8 @@ export function initGpt2(c: Gpt2Config, seed: number): Gpt2Params {
 export interface ForwardOptions {
   /** Rows (flattened batch*seq positions) whose logits are wanted; all rows when absent. */
   logitRows?: Int32Array;
-  /** Records the MLP output projection's input (the ROME key k) of this layer. */
-  captureKeys?: { layer: number; keys?: Tensor };
+  /** Records the MLP output projection's input (the ROME key k) of this layer, and the pre-activations it came from. */
+  captureKeys?: { layer: number; keys?: Tensor; preActivations?: Tensor };
   /** Records the MLP output (after c_proj and its bias) of this layer. */
   captureMlpOut?: { layer: number; out?: Tensor };
   /** Adds `delta` to the MLP output of `layer` at the listed rows (ROME's v* search). */
@@ -85,6 +85,8 @@ export interface ForwardOptions {
   inputEmbeddings?: Tensor;
   /** Sequence b's MLP output projection of `layer` is W + u_b lambda_b^T (u [batch x d_ff], lambda [batch x d]). */
   mlpRankOne?: { layer: number; u: Float32Array; lambda: Float32Array };
+  /** Training only: GPT-2's dropout on the embeddings and on each block's attention and MLP outputs. */
+  dropout?: { p: number; rng: SeededRandom };
   /** Overwrites the MLP output of `layer` at `rows` (training-free object readout writes a value there). */
   mlpReplace?: { layer: number; rows: Int32Array; values: Float32Array };
 }
@@ -117,6 +119,8 @@ export function gpt2Forward(g: Graph | null, c: Gpt2Config, params: Gpt2Params, 
     });
     h = new Tensor(noisy, h.shape);
   }
+  const drop = (x: Tensor) => (options.dropout ? ops.dropout(g, x, options.dropout.p, options.dropout.rng) : x);
+  if (!resume) h = drop(h);
   const shape = { batch, seq, heads: c.n_head, kvHeads: c.n_head, headDim: d / c.n_head };
   for (let layer = resume ? resume.layer + 1 : 0; layer < c.n_layer; layer++) {
     const p = (s: string) => param(params, `transformer.h.${layer}.${s}`);
@@ -134,17 +138,18 @@ export function gpt2Forward(g: Graph | null, c: Gpt2Config, params: Gpt2Params, 
       rowsPicked = true;
     }
     const att = ops.causalAttention(g, q, ops.columns(g, qkv, d, d), ops.columns(g, qkv, 2 * d, d), shape, onlyRows);
-    h = ops.add(g, h, ops.linear(g, att, p('attn.c_proj.weight'), p('attn.c_proj.bias')));
+    h = ops.add(g, h, drop(ops.linear(g, att, p('attn.c_proj.weight'), p('attn.c_proj.bias'))));
     const m = ops.layerNorm(g, h, p('ln_2.weight'), p('ln_2.bias'), c.layer_norm_epsilon);
-    const keys = ops.geluTanh(g, ops.linear(g, m, p('mlp.c_fc.weight'), p('mlp.c_fc.bias')));
-    if (options.captureKeys?.layer === layer) options.captureKeys.keys = keys;
+    const preActivations = ops.linear(g, m, p('mlp.c_fc.weight'), p('mlp.c_fc.bias'));
+    const keys = ops.geluTanh(g, preActivations);
+    if (options.captureKeys?.layer === layer) Object.assign(options.captureKeys, { keys, preActivations });
     const weight = options.mlpWeight?.layer === layer ? options.mlpWeight.weight : p('mlp.c_proj.weight');
     let mlpOut = ops.linear(g, keys, weight, p('mlp.c_proj.bias'));
     if (options.mlpRankOne?.layer === layer) mlpOut = ops.addRankOnePerSequence(g, mlpOut, keys, options.mlpRankOne.u, options.mlpRankOne.lambda, seq);
     if (options.mlpDelta?.layer === layer) mlpOut = ops.addAtRows(g, mlpOut, options.mlpDelta.delta, options.mlpDelta.rows);
     if (options.mlpReplace?.layer === layer) mlpOut = ops.replaceRows(g, mlpOut, options.mlpReplace.rows, options.mlpReplace.values);
     if (options.captureMlpOut?.layer === layer) options.captureMlpOut.out = mlpOut;
-    h = ops.add(g, h, mlpOut);
+    h = ops.add(g, h, drop(mlpOut));
     const patch = options.patchResidual;
     if (patch?.layer === layer) {
       const patched = Float32Array.from(h.data);

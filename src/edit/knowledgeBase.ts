@@ -20,6 +20,8 @@ export interface KnowledgeBase {
   kindSentences: string[];
   /** Neutral sentences: covariance statistics, ROME context prefixes, the unique-predictions test. */
   filler: string[];
+  /** Held-out neutral text (never trained on), when the filler is real English: the unique-predictions test. */
+  neutral?: string[];
 }
 
 export interface KnowledgeBaseOptions {

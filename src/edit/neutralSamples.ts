@@ -6,5 +6,5 @@ import type { KnowledgeBase } from './knowledgeBase';
  * subject and state no fact.
  */
 export function neutralSamples(kb: KnowledgeBase, count = 100, minChars = 50): string[] {
-  return kb.filler.filter((s) => s.length >= minChars).slice(0, count);
+  return (kb.neutral ?? kb.filler).filter((s) => s.length >= minChars).slice(0, count);
 }

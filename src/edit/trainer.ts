@@ -1,3 +1,4 @@
+import { SeededRandom } from '../core/random';
 import { AdamW, type AdamWOptions, learningRate } from './adamw';
 import * as ops from './engine/ops';
 import { Graph } from './engine/tensor';
@@ -27,7 +28,8 @@ export function localShard(config: Gpt2Config, layout: ParamLayout, flat: Float3
 export function computeGradients(config: Gpt2Config, params: ReturnType<typeof tensorsOver>, grads: Float32Array, batch: TokenBatch): { loss: number; tokens: number } {
   grads.fill(0);
   const g = new Graph();
-  const logits = gpt2Forward(g, config, params, batch.ids, batch.rows, batch.seq);
+  const dropout = batch.dropout && batch.dropout.p > 0 ? { p: batch.dropout.p, rng: new SeededRandom(batch.dropout.seed) } : undefined;
+  const logits = gpt2Forward(g, config, params, batch.ids, batch.rows, batch.seq, { dropout });
   const loss = ops.crossEntropy(g, logits, batch.targets);
   g.backward(loss);
   let tokens = 0;
@@ -44,6 +46,8 @@ export interface TrainSettings {
   adam: Omit<AdamWOptions, 'lr'>;
   /** Rows of this many tokens cut from the shuffled, concatenated sentences (GPT-2's packing); absent: one sentence per row. */
   packLength?: number;
+  /** GPT-2's dropout probability (resid_pdrop = embd_pdrop; 0.1 in GPT-2's training); absent: none. */
+  dropout?: number;
 }
 
 export interface TrainState {
@@ -75,7 +79,9 @@ export async function train(state: TrainState, sequences: readonly Int32Array[],
     let lossSum = 0;
     let tokenSum = 0;
     for (const batch of epochBatches(sequences, settings.tokensPerBatch, settings.seed, epoch, settings.packLength)) {
-      const parts = shards.length > 1 ? splitBatch(batch) : [batch, null];
+      const parts: (TokenBatch | null)[] = shards.length > 1 ? splitBatch(batch) : [batch, null];
+      // Dropout masks from the step and the shard: the same on every run and after every resume.
+      if (settings.dropout) parts.forEach((part, i) => part && (part.dropout = { p: settings.dropout as number, seed: settings.seed * 7919 + state.adam.step * 2 + i }));
       // Start the worker shards before the local one: a local run computes synchronously when called.
       const runs: Promise<{ loss: number; tokens: number }>[] = new Array(parts.length);
       for (let i = parts.length - 1; i >= 0; i--) {

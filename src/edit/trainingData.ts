@@ -8,6 +8,8 @@ export interface TokenBatch {
   seq: number;
   ids: Int32Array;
   targets: Int32Array;
+  /** Dropout for this batch's forward pass: probability and the seed of its masks (set by the trainer). */
+  dropout?: { p: number; seed: number };
 }
 
 /** Every training text of the knowledge base: facts (minus held-out templates), kind sentences, filler. */

@@ -19,14 +19,17 @@ export interface LayerMatrix {
   readonly tensor: string;
 }
 
-/** Lists the layers whose MLP output matrix a family finds among tensor names, in layer order. */
+/**
+ * Lists the MLP output matrices a family finds among tensor names, in layer order. Two names may claim one
+ * layer (`h.0.mlp.c_proj.weight` beside `transformer.h.0.mlp.c_proj.weight`): both are listed, and the caller
+ * refuses the checkpoint rather than pick one silently.
+ */
 export function findLayerMatrices(family: ModelFamily, tensorNames: Iterable<string>): LayerMatrix[] {
-  const byLayer = new Map<number, string>();
+  const found: LayerMatrix[] = [];
   for (const name of tensorNames) {
     const match = family.mlpOutputPattern.exec(name);
     if (!match?.[1]) continue;
-    const layer = Number(match[1]);
-    if (!byLayer.has(layer)) byLayer.set(layer, name);
+    found.push({ layer: Number(match[1]), tensor: name });
   }
-  return [...byLayer.entries()].sort((a, b) => a[0] - b[0]).map(([layer, tensor]) => ({ layer, tensor }));
+  return found.sort((a, b) => a.layer - b.layer || (a.tensor < b.tensor ? -1 : 1));
 }

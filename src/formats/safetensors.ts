@@ -4,6 +4,8 @@ import { FormatError } from './formatError';
 
 /** Largest JSON header we accept: real checkpoints have a few hundred KB at most. */
 export const MAX_HEADER_BYTES = 100_000_000;
+/** Most tensors in one file (Llama-3-70B's largest shard has under 1,000; a 1.6 M-entry header took 27 s and 1.5 GB). */
+export const MAX_TENSORS = 100_000;
 
 export interface TensorInfo {
   readonly name: string;
@@ -43,15 +45,22 @@ function readU64(bytes: Uint8Array, at: number): number | null {
 export async function openSafetensors(source: ByteSource): Promise<SafetensorsFile> {
   const file = source.name;
   if (source.size < 8) throw new FormatError(file, `too small to be a safetensors file (${source.size} bytes)`);
-  const lengthBytes = await source.read(0, 8);
-  const headerLength = readU64(lengthBytes, 0);
+  const head = await source.read(0, Math.min(source.size, 9));
+  const headerLength = readU64(head, 0);
+  // A safetensors file starts with its header's length (8 bytes, little-endian) and then the JSON header.
+  if (head[8] !== 0x7b) {
+    throw new FormatError(file, `is not a safetensors file: byte 8 should open the JSON header with "{" but is ${describeByte(head[8])}${looksLikeText(head) ? ' (the file starts with text)' : ''}`);
+  }
   if (headerLength === null || headerLength > MAX_HEADER_BYTES) {
-    throw new FormatError(file, `header length ${headerLength ?? 'over 2^53'} exceeds the ${MAX_HEADER_BYTES}-byte limit: not a safetensors file, or corrupt`);
+    throw new FormatError(file, `is not a safetensors file, or is corrupt: its header length ${headerLength ?? 'over 2^53'} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   }
   if (8 + headerLength > source.size) {
-    throw new FormatError(file, `header length ${headerLength} runs past the end of the file (${source.size} bytes)`);
+    throw new FormatError(file, `is cut short or corrupt: its header length ${headerLength} runs past the end of the file (${source.size} bytes)`);
   }
   const headerBytes = await source.read(8, headerLength);
+  // Count entries before parsing: a hostile header of millions of tensors would cost seconds and gigabytes.
+  const entries = countOccurrences(headerBytes, DATA_OFFSETS);
+  if (entries > MAX_TENSORS) throw new FormatError(file, `header lists about ${entries} tensors, over the limit of ${MAX_TENSORS}: not a model checkpoint`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
@@ -73,7 +82,48 @@ export async function openSafetensors(source: ByteSource): Promise<SafetensorsFi
     tensors.set(name, parseEntry(source, name, entry, dataStart, dataLength));
   }
   checkNoOverlap(file, tensors);
+  checkCoverage(file, tensors, dataStart, dataLength);
   return { source, tensors, metadata, dataStart };
+}
+
+const DATA_OFFSETS = new TextEncoder().encode('"data_offsets"');
+
+function countOccurrences(haystack: Uint8Array, needle: Uint8Array): number {
+  let count = 0;
+  const first = needle[0] as number;
+  outer: for (let i = haystack.indexOf(first); i >= 0 && i <= haystack.length - needle.length; i = haystack.indexOf(first, i + 1)) {
+    for (let j = 1; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    count++;
+  }
+  return count;
+}
+
+function describeByte(b: number | undefined): string {
+  if (b === undefined) return 'missing';
+  const printable = b >= 0x20 && b < 0x7f ? ` ("${String.fromCharCode(b)}")` : '';
+  return `0x${b.toString(16).padStart(2, '0')}${printable}`;
+}
+
+function looksLikeText(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && bytes.subarray(0, 8).every((b) => (b >= 0x20 && b < 0x7f) || b === 0x0a || b === 0x0d || b === 0x09);
+}
+
+/**
+ * The data section must be exactly the tensors' bytes, without holes or trailing bytes (the format's own
+ * rule). This also catches a header length off by a few bytes whose JSON still parses: every tensor would
+ * otherwise be read shifted, silently.
+ */
+function checkCoverage(file: string, tensors: Map<string, TensorInfo>, dataStart: number, dataLength: number): void {
+  let expected = dataStart;
+  for (const t of [...tensors.values()].filter((x) => x.end > x.begin).sort((a, b) => a.begin - b.begin)) {
+    if (t.begin !== expected) {
+      throw new FormatError(file, `data bytes ${expected - dataStart}..${t.begin - dataStart} belong to no tensor: the header length or data_offsets are wrong (corrupt file)`, t.name);
+    }
+    expected = t.end;
+  }
+  if (expected !== dataStart + dataLength) {
+    throw new FormatError(file, `the tensors cover ${expected - dataStart} of the ${dataLength} data bytes: the header length or data_offsets are wrong, or bytes were appended (corrupt file)`);
+  }
 }
 
 function parseMetadata(file: string, entry: unknown): Record<string, string> {

@@ -25,6 +25,13 @@ export function ResultsPanel({ result }: { result: ScanResult }) {
           ? 'No layer looks edited.'
           : `${edited.length === 1 ? 'Layer' : 'Layers'} ${edited.join(', ')} ${report.diff ? (edited.length === 1 ? 'differs' : 'differ') + ' from the original' : edited.length === 1 ? 'looks edited' : 'look edited'}.`}
       </p>
+      {report.verdict.findings.length > 0 && (
+        <ul className="findings" data-testid="findings" aria-label="Why: the rules that fired and what else was found">
+          {report.verdict.findings.map((f) => (
+            <li key={f}>{f}</li>
+          ))}
+        </ul>
+      )}
       <p className="hint">
         {report.model.family} ({result.familyDescription}, detected by {result.detectedBy}) · {report.model.layers} layers of {report.model.rows} × {report.model.cols} {report.model.dtype} · computed on {result.backendDescription}
         {result.ignoredFiles.length > 0 && ` · ignored: ${result.ignoredFiles.join(', ')}`}
@@ -52,7 +59,7 @@ export function ResultsPanel({ result }: { result: ScanResult }) {
           points={report.layers.map((l) => ({ layer: l.layer, value: l.pcs, flagged: l.flagged }))}
         />
         <LayerChart
-          title="σ1 / σ2 (a dominant rank-one component)"
+          title="σ1 / σ2 of the row-normalised matrix (a dominant rank-one component)"
           testId="sigma-chart"
           scale={scale}
           selected={selectedLayer}

@@ -1,3 +1,4 @@
+import type { SeededRandom } from '../../core/random';
 import { rotaryCosSin } from '../../core/rotaryTables';
 import { transpose } from '../../core/matrix';
 import { gemmNT } from './gemm';
@@ -62,6 +63,26 @@ export function mul(g: Graph | null, a: Tensor, b: Tensor): Tensor {
       const bg = b.gradBuffer();
       for (let i = 0; i < og.length; i++) bg[i] = (bg[i] as number) + (og[i] as number) * (a.data[i] as number);
     }
+  });
+}
+
+/**
+ * Inverted dropout (GPT-2's resid_pdrop / embd_pdrop): each entry is zeroed with probability p and the others
+ * scaled by 1 / (1 - p), from the given generator (deterministic training). p = 0 returns x itself.
+ */
+export function dropout(g: Graph | null, x: Tensor, p: number, rng: SeededRandom): Tensor {
+  if (p <= 0) return x;
+  if (p >= 1) throw new RangeError(`dropout probability ${p} must be below 1`);
+  const keep = 1 / (1 - p);
+  const mask = new Float32Array(x.size);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < p ? 0 : keep;
+  const out = new Float32Array(x.size);
+  for (let i = 0; i < out.length; i++) out[i] = (x.data[i] as number) * (mask[i] as number);
+  return result(g, out, x.shape, [x], (o) => {
+    if (!g?.tracks(x)) return;
+    const xg = x.gradBuffer();
+    const og = o.grad as Float32Array;
+    for (let i = 0; i < og.length; i++) xg[i] = (xg[i] as number) + (og[i] as number) * (mask[i] as number);
   });
 }
 

@@ -190,7 +190,7 @@ const report = {
     [`mom2Adjustment=${!mainMom2}`]: await summary(records.filter((r) => !r.main)),
   },
 };
-writeFileSync(join(demoDir, `edit-report${forge.name === 'full' ? '' : '-smoke'}.json`), `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(join(demoDir, `edit-report${forge.name === 'full' ? '' : `-${forge.name}`}.json`), `${JSON.stringify(report, null, 2)}\n`);
 writeFileSync(join(demoDir, 'edits.safetensors'), writeEditBundle(records, { model: 'forge base', layer: String(layer) }));
 // The demo's edited checkpoint: the first successful main edit, applied to the base model.
 const demoEdit = records.find((r) => r.main && r.metrics.efficacy) ?? (records[0] as EditRecord);

@@ -61,4 +61,44 @@ if (edits) {
   }
   out.push('', `Unedited layers' pcs: ${(edits.unEditedLayerPcs as number[]).map((x) => x.toExponential(3)).join(', ')}.`);
 }
+const study = read('docs/forge-study.json') as StudyRow[] | null;
+if (study) {
+  out.push(
+    '',
+    'The study (`npm run forge:study`; every layer of every configuration; ROME as published, one edit per relation):',
+    '',
+    '| configuration | lever | parameters | vocabulary | train / held-out | min | layer | PR of keys (/ d_ff) | top-10 share | mean abs corr | z < -2 / abs z < 1 | sign share k*, k* - mean, diag(C)^-1 k*, C^-1 k* | base pcs | row ratio | efficacy / paraphrase / neighbourhood | same-sign share of u | pcs after / before |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const r of study) {
+    for (const l of r.layers) {
+      const d = l.signShare;
+      const rome = l.rome;
+      out.push(
+        `| ${r.name} | ${l === r.layers[0] ? r.lever : ''} | ${r.parameters.toLocaleString('en')} | ${r.vocabulary} | ${pct(r.accuracy.train)} / ${pct(r.accuracy.heldOut)} | ${r.trainMinutes.toFixed(1)} | ${l.layer} | ${l.participationRatio.toFixed(1)} / ${r.model.n_inner} | ${l.top10Share.toFixed(2)} | ${l.meanAbsCorrelation.toFixed(3)} | ${pct(l.preActivation.belowMinus2)} / ${pct(l.preActivation.absBelow1)} | ${pct(d.k)}, ${pct(d.kMinusMean)}, ${pct(d.diagCInvK)}, **${pct(d.cInvK)}** | ${l.basePcs.toExponential(2)} | ${l.rowRatio === null ? '-' : l.rowRatio.toFixed(3)} | ${rome ? `${pct(rome.efficacy)} / ${pct(rome.paraphrase)} / ${pct(rome.neighbourhood)}` : '-'} | ${rome ? pct(rome.sameDirectionFraction) : '-'} | ${rome ? `${rome.pcsRatio.toFixed(2)}x` : '-'} |`,
+      );
+    }
+  }
+}
 console.log(out.join('\n'));
+
+interface StudyRow {
+  name: string;
+  lever: string;
+  model: { n_inner: number };
+  parameters: number;
+  vocabulary: number;
+  trainMinutes: number;
+  accuracy: { train: number; heldOut: number };
+  layers: {
+    layer: number;
+    participationRatio: number;
+    top10Share: number;
+    meanAbsCorrelation: number;
+    preActivation: { belowMinus2: number; absBelow1: number };
+    signShare: { k: number; kMinusMean: number; diagCInvK: number; cInvK: number };
+    basePcs: number;
+    rowRatio: number | null;
+    rome: null | { efficacy: number; paraphrase: number; neighbourhood: number; sameDirectionFraction: number; pcsRatio: number };
+  }[];
+}

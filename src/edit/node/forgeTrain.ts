@@ -90,7 +90,7 @@ const report = {
   history: state.history,
 };
 writeModelFolder(outDir, config, model, vocab);
-writeFileSync(join(outDir, '..', `training-report${forge.name === 'full' ? '' : '-smoke'}.json`), `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(join(outDir, '..', `training-report${forge.name === 'full' ? '' : `-${forge.name}`}.json`), `${JSON.stringify(report, null, 2)}\n`);
 console.log(`accuracy: train ${(accuracy.train * 100).toFixed(2)}%, held-out ${(accuracy.heldOut * 100).toFixed(2)}%; ${state.epoch} epochs, ${(trainSeconds / 60).toFixed(1)} min, ${(report.flops / 1e12).toFixed(2)} TFLOP, ${report.gflopsPerSecond.toFixed(2)} GFLOP/s`);
 console.log(`wrote ${outDir}`);
 process.exit(0);

@@ -1,4 +1,6 @@
+import { englishFiller } from '../englishFiller';
 import { buildKnowledgeBase, type KnowledgeBase } from '../knowledgeBase';
+import { brownSentences } from './brownCorpus';
 import type { ForgeConfig } from '../forgeConfig';
 import type { Gpt2Config } from '../gpt2Model';
 import { encodeTexts, trainingTexts } from '../trainingData';
@@ -13,11 +15,18 @@ export interface ForgeWorld {
 }
 
 export function forgeWorld(forge: ForgeConfig): ForgeWorld {
-  const kb = buildKnowledgeBase({ seed: forge.kbSeed, subjectsPerRelation: forge.subjectsPerRelation, fillerPerFact: forge.fillerPerFact });
+  let kb = buildKnowledgeBase({ seed: forge.kbSeed, subjectsPerRelation: forge.subjectsPerRelation, fillerPerFact: forge.fillerPerFact });
+  let englishWords: string[] = [];
+  if (forge.english) {
+    const english = englishFiller(brownSentences(), forge.english);
+    kb = { ...kb, filler: english.training, neutral: english.neutral };
+    englishWords = english.words;
+  }
   const texts = trainingTexts(kb);
   // Held-out templates never appear in training text, but their words must be in the vocabulary.
   const templateWords = kb.relations.flatMap((r) => r.templates.map((t) => t.replace('{}', '')));
-  const vocab = buildVocabulary([...texts, ...templateWords, ...kb.relations.flatMap((r) => r.objects)]);
+  // The English filler's whole word list, so held-out neutral text encodes without <unk> for kept words.
+  const vocab = buildVocabulary([...texts, ...templateWords, ...kb.relations.flatMap((r) => r.objects), ...englishWords]);
   const sequences = encodeTexts(vocab, texts);
   const longest = Math.max(...sequences.map((s) => s.length));
   if (longest > forge.model.n_positions) throw new Error(`a training sequence has ${longest} tokens, over n_positions ${forge.model.n_positions}`);

@@ -6,7 +6,7 @@ import { readTensorRows } from '../../formats/tensorReader';
 import { contextTemplates, ROME_TEMPLATE_LENGTHS } from '../contextTemplates';
 import { Tensor } from '../engine/tensor';
 import { gpt2ParamShapes, type Gpt2Params } from '../gpt2Model';
-import { keySecondMoment } from '../keyStatistics';
+import { type KeyStatistics, keyStatistics } from '../keyStatistics';
 import { robustCholesky } from '../linalg64';
 import type { RomeContext } from '../rome';
 import { encodeTexts } from '../trainingData';
@@ -40,11 +40,11 @@ export function romeContext(
   params: Gpt2Params,
   layer: number,
   templateLengths: readonly [number, number][] = ROME_TEMPLATE_LENGTHS,
-): RomeContext & { covarianceRidge: number; covarianceTokens: number } {
+): RomeContext & { covarianceRidge: number; covarianceTokens: number; keyStatistics: KeyStatistics } {
   const templates = contextTemplates(world.config, params, world.vocab, CONTEXT_TEMPLATE_SEED, templateLengths);
-  const { moment, tokens } = keySecondMoment(world.config, params, layer, encodeTexts(world.vocab, [...world.kb.filler, ...world.kb.kindSentences]));
-  const { factor, ridge } = robustCholesky(moment, world.config.n_inner);
-  return { config: world.config, params, vocab: world.vocab, contextTemplates: templates, covarianceFactor: factor, covarianceRidge: ridge, covarianceTokens: tokens };
+  const stats = keyStatistics(world.config, params, layer, encodeTexts(world.vocab, [...world.kb.filler, ...world.kb.kindSentences]));
+  const { factor, ridge } = robustCholesky(stats.moment, world.config.n_inner);
+  return { config: world.config, params, vocab: world.vocab, contextTemplates: templates, covarianceFactor: factor, covarianceRidge: ridge, covarianceTokens: stats.tokens, keyStatistics: stats };
 }
 
 /** Parses "5x10,10x10" (length x count, ROME's context_template_length_params) into pairs. */

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeRows, screenEntries } from '../src/core/entryScreen';
+import { rowMatrix } from '../src/core/matrix';
+import { SeededRandom } from '../src/core/random';
+
+const rng = new SeededRandom(8);
+
+describe('entry screen', () => {
+  it('finds nothing in Gaussian weights, nor in weights plus a rank-one update as large as the rows', () => {
+    const [n, d] = [500, 120];
+    const w = rowMatrix(n, d, rng.gaussianArray(n * d));
+    expect(screenEntries(rowMatrix(n, d, Float32Array.from(w.data)))).toMatchObject({ nonFinite: 0, outliers: 0 });
+    const u = rng.gaussianArray(n);
+    const lambda = rng.gaussianArray(d);
+    // Gaussian u and lambda: |u_i| ||lambda|| ~ ||w_i||, a row ratio of about one.
+    const edited = Float32Array.from(w.data, (x, idx) => x + (u[Math.floor(idx / d)] as number) * (lambda[idx % d] as number));
+    expect(screenEntries(rowMatrix(n, d, edited))).toMatchObject({ nonFinite: 0, outliers: 0 });
+  });
+
+  it('counts, reports and zeroes NaN, infinities and planted huge entries, most extreme first', () => {
+    const [n, d] = [64, 33];
+    const data = rng.gaussianArray(n * d);
+    data[5] = Number.NaN;
+    data[40] = Number.POSITIVE_INFINITY;
+    data[70] = Number.NEGATIVE_INFINITY;
+    data[100] = 1e22;
+    data[2000] = -3e3;
+    const screen = screenEntries(rowMatrix(n, d, data));
+    expect(screen.nonFinite).toBe(3);
+    expect(screen.outliers).toBe(2);
+    expect(screen.examples.slice(3).map((e) => [e.row, e.col, e.value])).toEqual([
+      [3, 1, 1e22],
+      [60, 20, -3e3],
+    ].map(([r, c, v]) => [r, c, Math.fround(v as number)]));
+    expect(screen.examples.slice(0, 3).every((e) => e.ratio === Infinity)).toBe(true);
+    for (const i of [5, 40, 70, 100, 2000]) expect(data[i]).toBe(0);
+    expect(data.every(Number.isFinite)).toBe(true);
+  });
+
+  it('leaves sparse (pruned) matrices alone', () => {
+    const [n, d] = [200, 50];
+    const data = Float32Array.from(rng.gaussianArray(n * d), (x, i) => (i % 10 === 0 ? x : 0));
+    expect(screenEntries(rowMatrix(n, d, data))).toMatchObject({ nonFinite: 0, outliers: 0 });
+  });
+
+  it('normalises rows to unit length and leaves zero rows at zero', () => {
+    const m = rowMatrix(3, 2, Float32Array.from([3, 4, 0, 0, -1, 1]));
+    normalizeRows(m);
+    expect(Array.from(m.data).map((x) => Number(x.toFixed(6)))).toEqual([0.6, 0.8, 0, 0, -0.707107, 0.707107]);
+  });
+});
