@@ -30,7 +30,8 @@ describe('edit-forensics scan', () => {
   it('prints the per-layer table for a folder and flags the edited layer', async () => {
     const r = await run(['scan', join(dir, 'edited'), '--backend', 'cpu', '--k', '8']);
     expect(r.code).toBe(0);
-    expect(r.err).toBe('');
+    // One line says where it computes: the native CPU kernels (never a software GPU, no driver warnings).
+    expect(r.err).toMatch(/^edit-forensics: computing on CPU \(native kernels, onnxruntime-node, \d+ threads?\)\n$/);
     expect(r.out).toMatch(/model: gptj .* 5 layers, 160 x 40 F32/);
     expect(r.out).toMatch(/^\s+2 .*EDITED\?/m);
     expect(r.out).toContain('verdict: layer 2 looks edited');
@@ -148,5 +149,24 @@ describe.skipIf(!existsSync('public/demo/relation-probe.json'))('edit-forensics 
     const other = await run(['trace', join(dir, 'edited'), '--layer', '2', '--json']);
     expect(other.code, other.err).toBe(0);
     expect(JSON.parse(other.out).notes.join(' ')).toMatch(/tokenizer|GPT-2/);
+  });
+});
+
+describe('auto backend', () => {
+  it('with no Vulkan driver, auto computes on the native CPU kernels without asking Dawn (no driver warning)', async () => {
+    const saved = { icd: process.env['VK_ICD_FILENAMES'], driver: process.env['VK_DRIVER_FILES'] };
+    delete process.env['VK_ICD_FILENAMES'];
+    delete process.env['VK_DRIVER_FILES'];
+    try {
+      const { backendForNode } = await import('../src/cli/backendForNode');
+      const { existsSync: exists } = await import('node:fs');
+      const systemDriver = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'].some((d) => exists(d));
+      const backend = await backendForNode('auto');
+      if (!systemDriver) expect(backend.description).toMatch(/^CPU \(native kernels/);
+      expect(backend.description).not.toMatch(/swiftshader/i);
+    } finally {
+      if (saved.icd !== undefined) process.env['VK_ICD_FILENAMES'] = saved.icd;
+      if (saved.driver !== undefined) process.env['VK_DRIVER_FILES'] = saved.driver;
+    }
   });
 });

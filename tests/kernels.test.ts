@@ -5,6 +5,7 @@ import { multiply, multiplyTransposed } from '../src/core/matmul';
 import { cosineBlock as referenceCosineBlock, pairwiseCosine } from '../src/core/pairwiseCosine';
 import { SeededRandom } from '../src/core/random';
 import { gpuBackend } from '../src/gpu/gpuMatrix';
+import { nativeBackend } from '../src/native/nativeMatrixBackend';
 import { bruteCosine, bruteForcePcs, bruteMatmul, maxAbsDiff } from './helpers/independentMath';
 import { requireOrSkip } from './helpers/gpu';
 import { KERNEL_CASES } from './kernelCases';
@@ -14,6 +15,7 @@ const gpu = await requireOrSkip();
 /** Every backend runs the same case table (the tfjs habit). The tiled GPU variant forces several row tiles. */
 const BACKENDS: { name: string; backend: MatrixBackend | null }[] = [
   { name: 'cpu', backend: cpuBackend },
+  { name: 'cpu with native products (onnxruntime-node)', backend: nativeBackend(1) },
   { name: 'webgpu', backend: gpu ? gpuBackend(gpu) : null },
   { name: 'webgpu tiled (97 rows per tile)', backend: gpu ? gpuBackend(gpu, { maxRowsPerTile: 97 }) : null },
 ];

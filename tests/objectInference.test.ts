@@ -83,6 +83,7 @@ const letters: TextTokenizer = {
   encode: (text) => text.split(/\s+/).filter(Boolean).map((w) => (w.charCodeAt(0) - 97 + config.vocab_size * 10) % config.vocab_size),
   decode: (ids) => ids.map((i) => String.fromCharCode(97 + i)).join(' '),
   tokenText: (id) => String.fromCharCode(97 + id),
+  idLimit: config.vocab_size,
 };
 
 describe('training-free readout', () => {

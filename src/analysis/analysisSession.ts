@@ -44,6 +44,8 @@ export interface AnalysisFailure {
 export class AnalysisSession {
   private backend: Promise<{ backend: MatrixBackend; info: BackendInfo }> | null = null;
   private cancelled = false;
+  /** Aborts the reads of the running scan (a URL that stalls must not outlive Cancel). */
+  private reads = new AbortController();
   private model: Checkpoint | null = null;
   private family: ModelFamily | undefined;
 
@@ -53,14 +55,17 @@ export class AnalysisSession {
 
   cancel(): void {
     this.cancelled = true;
+    this.reads.abort();
   }
 
   async scan(request: ScanRequest, onProgress: (p: ScanProgress) => void): Promise<ScanResult> {
     this.cancelled = false;
+    this.reads = new AbortController();
     const { backend } = await this.acquireBackend();
     onProgress({ fraction: 0, layer: null, message: 'opening files' });
-    const model = await openInput(request.model);
-    const original = request.original ? await openInput(request.original) : null;
+    const signal = this.reads.signal;
+    const model = (await openModelInput(request.model, { signal })).checkpoint;
+    const original = request.original ? (await openModelInput(request.original, { signal })).checkpoint : null;
     this.family = request.tensorPattern ? customFamily(request.tensorPattern, request.rowsAxis ?? 0) : undefined;
     this.model = model;
     return scanModel(model, {
@@ -107,10 +112,6 @@ export class AnalysisSession {
     })();
     return this.backend;
   }
-}
-
-async function openInput(input: ModelInput): Promise<Checkpoint> {
-  return (await openModelInput(input)).checkpoint;
 }
 
 /** Turns any thrown value into something the UI can show. */

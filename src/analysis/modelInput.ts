@@ -1,32 +1,31 @@
 import { BlobSource, type ByteSource, resolverFromSources, type SiblingResolver } from '../formats/byteSource';
 import { type Checkpoint, openCheckpoint } from '../formats/checkpoint';
 import { FormatError } from '../formats/formatError';
-import { UrlSource, urlSiblingResolver } from '../formats/urlSource';
+import { UrlSource, type UrlOptions, urlSiblingResolver } from '../formats/urlSource';
 
 /** Where a model comes from: files the user dropped or picked, or a URL read with HTTP Range. */
 export type ModelInput = { kind: 'files'; files: File[] } | { kind: 'url'; url: string };
 
 /** Opens the checkpoint, and keeps the resolver that finds files next to it (config, tokenizer). */
-export async function openModelInput(input: ModelInput): Promise<{ checkpoint: Checkpoint; resolve: SiblingResolver }> {
+export async function openModelInput(input: ModelInput, url: UrlOptions = {}): Promise<{ checkpoint: Checkpoint; resolve: SiblingResolver }> {
   if (input.kind === 'files') {
     if (input.files.length === 0) throw new FormatError('(no files)', 'drop or pick the files of a checkpoint first');
     const sources = input.files.map((f) => new BlobSource(f, f.name));
     const resolve = resolverFromSources(sources);
     return { checkpoint: await openCheckpoint(sources, resolve, input.files.map((f) => f.name).join(', ')), resolve };
   }
-  const url = httpUrl(input.url);
-  const source = await UrlSource.open(url.toString());
-  const resolve = urlSiblingResolver(url.toString());
-  return { checkpoint: await openCheckpoint([source], resolve, url.toString()), resolve };
+  const address = httpUrl(input.url).toString();
+  const source = await UrlSource.open(address, url);
+  const resolve = urlSiblingResolver(address, url);
+  return { checkpoint: await openCheckpoint([source], resolve, address), resolve };
 }
 
 /** One file (an edit bundle, a text file) from a dropped File or a URL. */
 export type FileInput = { kind: 'file'; file: File } | { kind: 'url'; url: string };
 
-export async function openFileInput(input: FileInput): Promise<ByteSource> {
+export async function openFileInput(input: FileInput, url: UrlOptions = {}): Promise<ByteSource> {
   if (input.kind === 'file') return new BlobSource(input.file, input.file.name);
-  const url = httpUrl(input.url);
-  return UrlSource.open(url.toString());
+  return UrlSource.open(httpUrl(input.url).toString(), url);
 }
 
 function httpUrl(text: string): URL {

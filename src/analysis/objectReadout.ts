@@ -1,3 +1,4 @@
+import { FormatError } from '../formats/formatError';
 import { topIndices } from '../core/ranking';
 import { Tensor } from '../edit/engine/tensor';
 import * as ops from '../edit/engine/ops';
@@ -97,6 +98,9 @@ export function keyNorms(config: Gpt2Config, params: Gpt2Params, layer: number, 
   return norms;
 }
 
+/** How a readout failure names its input: the templates come with the relation probe. */
+export const PROBE_TEMPLATES = 'the relation probe\'s templates';
+
 /**
  * Prompts of every relation around `subject`, and the typical key norm at `layer` over `neutralTexts`
  * (the prompts themselves when none are given: any text the tokenizer knows will do for a norm).
@@ -118,7 +122,7 @@ export function readoutContext(config: Gpt2Config, params: Gpt2Params, layer: nu
       else byLength.set(p.ids.length, [p]);
     }
   }
-  if (prompts.length === 0) throw new RangeError('no prompt template could be tokenized around the made-up subject');
+  if (prompts.length === 0) throw new FormatError(PROBE_TEMPLATES, `none of its ${[...templates.values()].flat().length} prompt templates fits this model (each is longer than its ${config.n_positions} positions, or has no {} for the subject)`);
   return { config, params, layer, typicalKeyNorm: norms[Math.floor(norms.length / 2)] as number, prompts, promptsByLength: byLength, subject };
 }
 

@@ -143,6 +143,9 @@ export async function runReversal(model: RunnableModel, original: RowMatrix, bun
   const maxK = settings.maxK;
   const prompts = edits.map((e) => e.prompt.replace('{}', e.subject));
   const promptIds = prompts.map((p) => Int32Array.from(tokenizer.encode(p)));
+  promptIds.forEach((ids, i) => {
+    if (ids.length > lm.maxPositions) throw new FormatError(bundle.file, `edit ${edits[i]?.id} ("${prompts[i]}") has ${ids.length} tokens; this model reads at most ${lm.maxPositions}: the bundle belongs to another model`);
+  });
   // The original outputs: one swap, every prompt batched.
   await lm.setSwap(original.data);
   const originalTokens = (await lm.nextTokenLogProbs(promptIds)).map((lp) => argmax(lp));
@@ -157,7 +160,7 @@ export async function runReversal(model: RunnableModel, original: RowMatrix, bun
     tick();
     const e = edits[n]!;
     hooks.progress?.(n, edits.length, `edit ${n + 1} of ${edits.length}: ${prompts[n]} -> ${e.newObject}`);
-    const { u, lambda } = await bundle.factors(e.id);
+    const { u, lambda } = await bundle.factors(e.id, original);
     const edited = applyEdit(original, u, lambda);
     const svd = await accurateTopTriplets(backend, edited, maxK + 1, tick);
     maxPower = Math.max(maxPower, svd.powerIterations);

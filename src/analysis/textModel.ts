@@ -31,6 +31,9 @@ export async function loadTokenizerBeside(find: (name: string) => Promise<ByteSo
 export async function openTextModel(ort: OrtModule, checkpoint: Checkpoint, tokenizer: TextTokenizer, layer: number, executionProvider: 'wasm' | 'webgpu' = 'wasm'): Promise<TextModel> {
   const { family } = locateLayer(checkpoint, layer);
   const built = await buildGraph(family.id, checkpoint, layer);
+  if (built.vocabSize !== undefined && tokenizer.idLimit > built.vocabSize) {
+    throw new FormatError('tokenizer.json', `has token ids up to ${tokenizer.idLimit - 1}, but the model's embedding has ${built.vocabSize} rows: the tokenizer belongs to another model`);
+  }
   const lm = await LanguageModel.create(ort, built, executionProvider);
   const storedMatrix = (await readLayerRows(checkpoint, layer)).data;
   await lm.setSwap(storedMatrix);

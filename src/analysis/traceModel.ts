@@ -1,3 +1,4 @@
+import { screenEntries } from '../core/entryScreen';
 import type { MatrixBackend } from '../core/matrixBackend';
 import { rowMatrix, subtract } from '../core/matrix';
 import type { ByteSource } from '../formats/byteSource';
@@ -9,7 +10,7 @@ import { locateLayer, readLayerRows } from './layerMatrix';
 import { decodeModel } from './objectDecoder';
 import { readObjectDecoder } from './objectDecoderFile';
 import { topIndices } from '../core/ranking';
-import { inferObject, readoutContext } from './objectReadout';
+import { inferObject, PROBE_TEMPLATES, readoutContext } from './objectReadout';
 import { classifyFeatures, pcaOfMatrix } from './relationProbe';
 import type { RelationProbeFile } from './relationProbeFile';
 import { accurateTopTriplets } from './reversal';
@@ -63,7 +64,10 @@ export async function traceLayer(request: TraceRequest): Promise<TraceResult> {
   const notes: string[] = [];
   progress(`reading layer ${layer}`);
   const own = request.preloaded ? { ...locatedShape(checkpoint, layer), data: request.preloaded.own } : await readLayerRows(checkpoint, layer, { checkpoint: request.checkpointHook });
-  const m = rowMatrix(own.rows, own.cols, own.data);
+  // Non-finite or planted huge entries would make every probability NaN: screened as the scan does (a copy).
+  const m = rowMatrix(own.rows, own.cols, Float32Array.from(own.data));
+  const screen = screenEntries(m);
+  if (screen.nonFinite + screen.outliers > 0) notes.push(`Layer ${layer} has ${screen.nonFinite} non-finite and ${screen.outliers} outlier entries; they were set to zero for the trace.`);
 
   let relation: TraceResult['relation'] = null;
   if (probe) {
@@ -85,7 +89,9 @@ export async function traceLayer(request: TraceRequest): Promise<TraceResult> {
   const base = request.preloaded ? request.preloaded.original : request.original ? (await readLayerRows(request.original, layer, { checkpoint: request.checkpointHook })).data : null;
   if (base) {
     if (base.length !== own.data.length) throw new FormatError(request.original?.label ?? '(original)', `layer ${layer}'s matrix has another shape than the model's: not its original`);
-    target = subtract(m, rowMatrix(own.rows, own.cols, base));
+    const original = rowMatrix(own.rows, own.cols, Float32Array.from(base));
+    screenEntries(original);
+    target = subtract(m, original);
     updateFrom = 'diff';
   } else notes.push("No original model: the update is taken as W''s top singular pair, which mixes in W's own top direction (measured: weaker readout).");
   const svd = await accurateTopTriplets(backend, target, 1, request.checkpointHook);
@@ -102,8 +108,9 @@ export async function traceLayer(request: TraceRequest): Promise<TraceResult> {
     try {
       ({ trainingFree, decoder } = await readObjects(request, tokenizer, u, lambda, notes, progress));
     } catch (error) {
-      // Too large for the CPU engine, or a file the engine cannot read: the relation result still stands.
-      if (!(error instanceof FormatError)) throw error;
+      // Too large for the CPU engine: the relation result still stands. A bad file the user gave (the
+      // decoder, the probe's templates) is bad input like any other (CLI exit 2).
+      if (!(error instanceof FormatError) || error.file === request.decoder?.name || error.file === PROBE_TEMPLATES) throw error;
       notes.push(`Object inference skipped: ${error.message}`);
     }
   }

@@ -1,21 +1,43 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { cpuBackend, type MatrixBackend } from '../core/matrixBackend';
 import { requestGpuContext } from '../gpu/gpuContext';
 import { gpuBackend } from '../gpu/gpuMatrix';
+import { nativeBackend } from '../native/nativeMatrixBackend';
+import { UsageError } from './argv';
+
+/** A Vulkan driver manifest exists: only then can Dawn find an adapter (and without one it prints a warning). */
+function vulkanDriverPresent(): boolean {
+  if (process.env['VK_ICD_FILENAMES'] || process.env['VK_DRIVER_FILES']) return true;
+  return ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'].some((dir) => existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.json')));
+}
 
 /**
- * WebGPU through Dawn (the `webgpu` package) where an adapter exists, else the CPU. `choice` forces one;
- * forcing webgpu without an adapter is an error.
+ * Where the CLI computes. `cpu`: native kernels (onnxruntime-node) where they load, else TypeScript. `auto`:
+ * WebGPU through Dawn when a hardware adapter exists, else the CPU: a software adapter (SwiftShader) is
+ * slower than the CPU, and without a Vulkan driver Dawn is not even asked. `webgpu` forces Dawn, software
+ * adapters included (the tests run the WGSL kernels that way).
  */
 export async function backendForNode(choice: 'auto' | 'webgpu' | 'cpu'): Promise<MatrixBackend> {
-  if (choice === 'cpu') return cpuBackend;
+  const cpu = nativeBackend(Math.min(8, availableParallelism())) ?? cpuBackend;
+  if (choice === 'cpu' || (choice === 'auto' && !vulkanDriverPresent())) return cpu;
   try {
     const { create, globals } = await import('webgpu');
     Object.assign(globalThis, globals);
     const ctx = await requestGpuContext(create([]));
-    if (ctx) return gpuBackend(ctx);
+    if (ctx && (choice === 'webgpu' || !ctx.software)) return gpuBackend(ctx);
   } catch (error) {
     if (choice === 'webgpu') throw new Error(`WebGPU is unavailable: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (choice === 'webgpu') throw new Error('WebGPU is unavailable: no adapter found');
-  return cpuBackend;
+  return cpu;
+}
+
+/** The --backend option, checked, chosen and said in one line on stderr (stdout stays the report). */
+export async function chooseBackend(option: string | undefined, say: (line: string) => void): Promise<MatrixBackend> {
+  const choice = option ?? 'auto';
+  if (choice !== 'auto' && choice !== 'webgpu' && choice !== 'cpu') throw new UsageError('--backend must be auto, webgpu or cpu');
+  const backend = await backendForNode(choice);
+  say(`edit-forensics: computing on ${backend.description}\n`);
+  return backend;
 }

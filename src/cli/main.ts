@@ -4,7 +4,7 @@ import { customFamily } from '../families/customFamily';
 import { FormatError } from '../formats/formatError';
 import { completePrompt, loadTokenizerBeside, openTextModel } from '../analysis/textModel';
 import { integerOption, type ParsedArgs, parseArgs, UsageError } from './argv';
-import { backendForNode } from './backendForNode';
+import { chooseBackend } from './backendForNode';
 import { type NodeFileSource, openCheckpointAt } from './nodeFileSource';
 import { formatScanTable } from './scanTable';
 import { reverse } from './reverse';
@@ -86,8 +86,6 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (args.command === 'generate') return await generate(args, io, opened);
     if (args.command === 'reverse') return await reverse(args, io, opened);
     if (args.command === 'trace') return await trace(args, io, opened);
-    const backendChoice = args.values['backend'] ?? 'auto';
-    if (backendChoice !== 'auto' && backendChoice !== 'webgpu' && backendChoice !== 'cpu') throw new UsageError('--backend must be auto, webgpu or cpu');
     let family;
     if (args.values['tensor-pattern'] !== undefined) {
       const axis = integerOption(args.values, 'rows-axis', -1, 0, 1);
@@ -104,7 +102,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
     const model = (await openCheckpointAt(args.positional, opened)).checkpoint;
     const original = args.lists['original'] ? (await openCheckpointAt(args.lists['original'], opened)).checkpoint : null;
-    const backend = await backendForNode(backendChoice);
+    const backend = await chooseBackend(args.values['backend'], io.err);
     const result = await scanModel(model, { backend, original, family, k, oversampling, powerIterations });
     io.out(args.switches.has('json') ? reportToJson(result.report) : formatScanTable(result));
     return 0;

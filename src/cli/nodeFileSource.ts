@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { type ByteSource, checkSpan, isPlainFileName, type SiblingResolver } from '../formats/byteSource';
 import { type Checkpoint, openCheckpoint } from '../formats/checkpoint';
 import { FormatError } from '../formats/formatError';
+import { openModelInput } from '../analysis/modelInput';
 
 /** A file on disk, read with positioned reads (never whole). */
 export class NodeFileSource implements ByteSource {
@@ -17,9 +18,15 @@ export class NodeFileSource implements ByteSource {
     try {
       handle = await open(path, 'r');
     } catch (cause) {
-      throw new FormatError(path, `cannot be opened (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`);
+      const code = (cause as NodeJS.ErrnoException).code;
+      throw new FormatError(path, code === 'ENOENT' ? 'does not exist' : `cannot be opened (${code ?? String(cause)})`);
     }
-    const { size } = await handle.stat();
+    const info = await handle.stat();
+    if (!info.isFile()) {
+      await handle.close();
+      throw new FormatError(path, info.isDirectory() ? 'is a folder; give a file' : 'is not a regular file');
+    }
+    const { size } = info;
     return new NodeFileSource(path, size, handle);
   }
 
@@ -83,6 +90,11 @@ export function directorySiblingResolver(firstPath: string, opened: NodeFileSour
  * added to `opened`, which the caller closes.
  */
 export async function openCheckpointAt(paths: readonly string[], opened: NodeFileSource[]): Promise<{ checkpoint: Checkpoint; resolve: SiblingResolver }> {
+  // A URL is read over HTTP Range exactly as the page reads it (config.json, shards, tokenizer beside it).
+  if (paths.some((p) => /^https?:\/\//i.test(p))) {
+    if (paths.length !== 1) throw new FormatError(paths.join(' '), 'give one URL (the weights or the index; the rest is found next to it), not a mix of URLs and files');
+    return openModelInput({ kind: 'url', url: paths[0] as string });
+  }
   const files = await expandPaths(paths);
   const sources: NodeFileSource[] = [];
   for (const f of files) sources.push(await NodeFileSource.open(f));

@@ -9,7 +9,7 @@ import { DEFAULT_REVERSAL, type ReversalResult, runReversal, selectEdits } from 
 import { loadTokenizerBeside, openTextModel } from '../analysis/textModel';
 import { uniquePredictions } from '../analysis/uniquePredictions';
 import { integerOption, type ParsedArgs, UsageError } from './argv';
-import { backendForNode } from './backendForNode';
+import { chooseBackend } from './backendForNode';
 import { NodeFileSource, openCheckpointAt } from './nodeFileSource';
 import type { CliIo } from './main';
 
@@ -38,15 +38,13 @@ export async function reverse(args: ParsedArgs, io: CliIo, opened: NodeFileSourc
   const layer = integerOption(args.values, 'layer', 0, 0, 10_000);
   const k = integerOption(args.values, 'k', 1, 0, 64);
   const perRelation = integerOption(args.values, 'per-relation', DEFAULT_REVERSAL.perRelation, 1, 10_000);
-  const backendChoice = args.values['backend'] ?? 'auto';
-  if (backendChoice !== 'auto' && backendChoice !== 'webgpu' && backendChoice !== 'cpu') throw new UsageError('--backend must be auto, webgpu or cpu');
   const editsPath = args.values['edits'];
   const samplesPath = args.values['samples'];
   const out = args.values['out'];
   if (!editsPath && !samplesPath && !out) throw new UsageError('reverse needs --edits <bundle>, --samples <txt> or --out <file>');
   const { checkpoint, resolve } = await openCheckpointAt(args.positional, opened);
   const original = args.lists['original'] ? (await openCheckpointAt(args.lists['original'], opened)).checkpoint : null;
-  const backend = await backendForNode(backendChoice);
+  const backend = await chooseBackend(args.values['backend'], io.err);
   const report: Record<string, unknown> = { layer };
   const json = args.switches.has('json');
 

@@ -4,16 +4,18 @@ import { loadTokenizerBeside } from '../analysis/textModel';
 import { parseProbe, type RelationProbeFile } from '../analysis/relationProbeFile';
 import { type TraceResult, traceLayer } from '../analysis/traceModel';
 import { FormatError } from '../formats/formatError';
-import { integerOption, type ParsedArgs, UsageError } from './argv';
-import { backendForNode } from './backendForNode';
+import { integerOption, type ParsedArgs } from './argv';
+import { chooseBackend } from './backendForNode';
 import { NodeFileSource, openCheckpointAt } from './nodeFileSource';
 import type { CliIo } from './main';
+
+const percent = (p: number) => (Number.isFinite(p) ? `${(100 * p).toFixed(1).padStart(5)}%` : '    -');
 
 export function formatTrace(r: TraceResult): string {
   const lines = [`Trace of layer ${r.layer} (update from ${r.updateFrom === 'diff' ? "the exact diff W' - W" : "W' alone"}, sigma1 ${r.sigma1.toPrecision(4)})`];
   if (r.relation) {
     lines.push('', 'predicted relation (relation probe, paper Sec. 5):');
-    for (const p of r.relation.slice(0, 5)) lines.push(`  ${p.relation.padEnd(12)} ${(100 * p.probability).toFixed(1).padStart(5)}%`);
+    for (const p of r.relation.slice(0, 5)) lines.push(`  ${p.relation.padEnd(12)} ${percent(p.probability)}`);
   }
   if (r.trainingFree) {
     lines.push('', `likely new object, training-free readout (relation moved most: ${r.trainingFree.relation}):`);
@@ -21,7 +23,7 @@ export function formatTrace(r: TraceResult): string {
   }
   if (r.decoder) {
     lines.push('', `likely new object, trained decoder (tuned layer ${r.decoder.tunedLayer}, paper Sec. 6):`);
-    for (const c of r.decoder.candidates) lines.push(`  ${c.text.padEnd(16)} ${(100 * c.score).toFixed(1).padStart(5)}%`);
+    for (const c of r.decoder.candidates) lines.push(`  ${c.text.padEnd(16)} ${percent(c.score)}`);
   }
   if (r.notes.length) lines.push('', ...r.notes.map((n) => `note: ${n}`));
   return `${lines.join('\n')}\n`;
@@ -32,11 +34,9 @@ export function formatTrace(r: TraceResult): string {
  * flagged layer's relation and new object. Without --layer, the layer the scan flags.
  */
 export async function trace(args: ParsedArgs, io: CliIo, opened: NodeFileSource[]): Promise<number> {
-  const backendChoice = args.values['backend'] ?? 'auto';
-  if (backendChoice !== 'auto' && backendChoice !== 'webgpu' && backendChoice !== 'cpu') throw new UsageError('--backend must be auto, webgpu or cpu');
   const { checkpoint, resolve } = await openCheckpointAt(args.positional, opened);
   const original = args.lists['original'] ? (await openCheckpointAt(args.lists['original'], opened)).checkpoint : null;
-  const backend = await backendForNode(backendChoice);
+  const backend = await chooseBackend(args.values['backend'], io.err);
   let layer: number;
   if (args.values['layer'] !== undefined) layer = integerOption(args.values, 'layer', 0, 0, 10_000);
   else {

@@ -43,8 +43,11 @@ export interface EditBundle {
   readonly file: string;
   readonly edits: readonly EditRecordMeta[];
   readonly info: Readonly<Record<string, string>>;
-  /** u [d_ff] and lambda [d_model] of edit `id` (float32, finite, checked). */
-  factors(id: number): Promise<{ u: Float32Array; lambda: Float32Array }>;
+  /**
+   * u [d_ff] and lambda [d_model] of edit `id` (float32, finite, checked); with `shape`, also checked against
+   * the [rows x cols] matrix they will update (an error names the file and the edit).
+   */
+  factors(id: number, shape?: { rows: number; cols: number }): Promise<{ u: Float32Array; lambda: Float32Array }>;
 }
 
 const META_KEYS: readonly (keyof EditRecordMeta)[] = ['id', 'relation', 'subject', 'prompt', 'trueObject', 'newObject', 'layer'];
@@ -106,7 +109,7 @@ export async function openEditBundle(source: ByteSource): Promise<EditBundle> {
     file,
     edits,
     info,
-    async factors(id) {
+    async factors(id, shape) {
       const read = async (part: string) => {
         const t = st.tensors.get(`edit.${id}.${part}`);
         if (!t) throw new FormatError(file, `edit ${id} has no tensor edit.${id}.${part}`);
@@ -115,7 +118,11 @@ export async function openEditBundle(source: ByteSource): Promise<EditBundle> {
         if (!values.every(Number.isFinite)) throw new FormatError(file, 'contains NaN or infinite values', t.name);
         return values;
       };
-      return { u: await read('u'), lambda: await read('lambda') };
+      const f = { u: await read('u'), lambda: await read('lambda') };
+      if (shape && (f.u.length !== shape.rows || f.lambda.length !== shape.cols)) {
+        throw new FormatError(file, `edit ${id}: u has ${f.u.length} and lambda ${f.lambda.length} values, but the model's matrix is ${shape.rows} x ${shape.cols}: the bundle belongs to another model`);
+      }
+      return f;
     },
   };
 }

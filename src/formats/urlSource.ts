@@ -1,31 +1,46 @@
 import { type ByteSource, checkSpan, isPlainFileName, type SiblingResolver } from './byteSource';
-import { FormatError } from './formatError';
+import { CancelledError, FormatError } from './formatError';
 
 type Fetch = typeof fetch;
 
+export interface UrlOptions {
+  fetchImpl?: Fetch;
+  /** A request that makes no progress (no answer, no body bytes) for this long is abandoned. Default 30 s. */
+  stallTimeoutMs?: number;
+  /** Slowest transfer accepted, bytes per second, after the first answer (a server trickling bytes). Default 16 KB/s. */
+  minBytesPerSecond?: number;
+  /** Aborts every request (the page's Cancel). */
+  signal?: AbortSignal;
+}
+
+const DEFAULTS = { stallTimeoutMs: 30_000, minBytesPerSecond: 16 * 1024 } as const;
+
 /**
  * A file behind an HTTP(S) URL, read with Range requests. Opening probes one byte to learn the size and to
- * check that the server honours Range (a 200 answer means it would send the whole file: refused).
+ * check that the server honours Range (a 200 answer means it would send the whole file: refused). Every
+ * request has a deadline and a stall timeout, so a server that never answers, or trickles bytes, fails with a
+ * message instead of hanging; a body that ends early or lies about its length is an error naming the URL.
  */
 export class UrlSource implements ByteSource {
   private constructor(
     readonly name: string,
     readonly size: number,
-    private readonly fetchImpl: Fetch,
+    private readonly options: UrlOptions,
   ) {}
 
-  static async open(url: string, fetchImpl: Fetch = globalThis.fetch.bind(globalThis)): Promise<UrlSource> {
-    const response = await rangeFetch(url, 0, 0, fetchImpl);
+  /** `options` may be a fetch function (as before the options existed). */
+  static async open(url: string, options: UrlOptions | Fetch = {}): Promise<UrlSource> {
+    const o = typeof options === 'function' ? { fetchImpl: options } : options;
+    const { response, bytes } = await rangeRequest(url, 0, 0, o);
     const total = parseContentRangeTotal(url, response);
-    await response.body?.cancel();
-    return new UrlSource(url, total, fetchImpl);
+    if (bytes.length !== 1 && total > 0) throw new FormatError(url, `the server sent ${bytes.length} bytes for a range of 1`);
+    return new UrlSource(url, total, o);
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkSpan(this, offset, length);
     if (length === 0) return new Uint8Array(0);
-    const response = await rangeFetch(this.name, offset, offset + length - 1, this.fetchImpl);
-    const bytes = new Uint8Array(await response.arrayBuffer());
+    const { bytes } = await rangeRequest(this.name, offset, offset + length - 1, this.options);
     if (bytes.length !== length) {
       throw new FormatError(this.name, `server sent ${bytes.length} bytes for a range of ${length} at offset ${offset}`);
     }
@@ -33,26 +48,86 @@ export class UrlSource implements ByteSource {
   }
 }
 
-async function rangeFetch(url: string, first: number, last: number, fetchImpl: Fetch): Promise<Response> {
+/** One Range request, its status checked and its body read whole, under the stall timeout and deadline. */
+async function rangeRequest(url: string, first: number, last: number, o: UrlOptions): Promise<{ response: Response; bytes: Uint8Array }> {
+  const fetchImpl = o.fetchImpl ?? globalThis.fetch.bind(globalThis);
+  const stallMs = o.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs;
+  const length = last - first + 1;
+  const deadlineMs = stallMs + (1000 * length) / (o.minBytesPerSecond ?? DEFAULTS.minBytesPerSecond);
   const controller = new AbortController();
-  let response: Response;
+  let why: 'stall' | 'deadline' | null = null;
+  let stall = setTimeout(() => ((why = 'stall'), controller.abort()), stallMs);
+  const deadline = setTimeout(() => ((why = 'deadline'), controller.abort()), deadlineMs);
+  const onCancel = () => controller.abort();
+  o.signal?.addEventListener('abort', onCancel);
+  const progress = () => {
+    clearTimeout(stall);
+    stall = setTimeout(() => ((why = 'stall'), controller.abort()), stallMs);
+  };
+  let received = 0;
+  const failure = (cause: unknown, phase: 'answer' | 'body'): Error => {
+    if (o.signal?.aborted) return new CancelledError();
+    if (why === 'stall') {
+      return new FormatError(url, phase === 'answer' ? `did not answer within ${stallMs / 1000} s (no response to a request for ${length} bytes)` : `sent nothing for ${stallMs / 1000} s after ${received} of ${length} bytes`);
+    }
+    if (why === 'deadline') return new FormatError(url, `is too slow: ${received} of ${length} bytes in ${(deadlineMs / 1000).toFixed(0)} s`);
+    const message = cause instanceof Error ? `${cause.message}${cause.cause instanceof Error ? `: ${cause.cause.message}` : ''}` : String(cause);
+    if (phase === 'body') return new FormatError(url, `the connection closed after ${received} of ${length} bytes (${message})`);
+    if (/redirect/i.test(message)) return new FormatError(url, `redirects too many times (${message}): a redirect loop on the server`);
+    return new FormatError(url, `could not be fetched (${message}): the host is unreachable or refused cross-origin access (CORS)`);
+  };
   try {
-    response = await fetchImpl(url, { headers: { Range: `bytes=${first}-${last}` }, signal: controller.signal, cache: 'no-store' });
-  } catch (cause) {
-    throw new FormatError(
-      url,
-      `could not be fetched (${cause instanceof Error ? cause.message : String(cause)}): the host is unreachable or refused cross-origin access (CORS)`,
-    );
+    let response: Response;
+    try {
+      response = await fetchImpl(url, { headers: { Range: `bytes=${first}-${last}` }, signal: controller.signal, cache: 'no-store' });
+    } catch (cause) {
+      throw failure(cause, 'answer');
+    }
+    progress();
+    if (response.status === 200) {
+      controller.abort(); // do not download a whole multi-GB file
+      const html = /text\/html/i.test(response.headers.get('Content-Type') ?? '');
+      throw new FormatError(
+        url,
+        html
+          ? 'the server answered with a web page (HTTP 200, text/html) instead of the file: the file is probably not there (single-page app servers answer every path with their page)'
+          : 'the server does not support HTTP Range requests (it answered 200 with the whole file instead of 206)',
+      );
+    }
+    if (response.status !== 206) {
+      controller.abort();
+      throw new FormatError(url, `the server answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+    }
+    const declared = Number(response.headers.get('Content-Length') ?? Number.NaN);
+    if (Number.isFinite(declared) && declared > length) {
+      controller.abort();
+      throw new FormatError(url, `the server announced ${declared} bytes for a range of ${length}`);
+    }
+    const out = new Uint8Array(length);
+    const reader = response.body?.getReader();
+    if (reader) {
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          progress();
+          if (received + value.length > length) {
+            controller.abort();
+            throw new FormatError(url, `the server sent more than the ${length} bytes asked for at offset ${first}`);
+          }
+          out.set(value, received);
+          received += value.length;
+        }
+      } catch (cause) {
+        throw cause instanceof FormatError ? cause : failure(cause, 'body');
+      }
+    }
+    return { response, bytes: received === length ? out : out.subarray(0, received) };
+  } finally {
+    clearTimeout(stall);
+    clearTimeout(deadline);
+    o.signal?.removeEventListener('abort', onCancel);
   }
-  if (response.status === 200) {
-    controller.abort(); // do not download a whole multi-GB file
-    throw new FormatError(url, 'the server does not support HTTP Range requests (it answered 200 with the whole file instead of 206)');
-  }
-  if (response.status !== 206) {
-    controller.abort();
-    throw new FormatError(url, `the server answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
-  }
-  return response;
 }
 
 function parseContentRangeTotal(url: string, response: Response): number {
@@ -65,18 +140,20 @@ function parseContentRangeTotal(url: string, response: Response): number {
   }
   const match = /^bytes\s+\d+-\d+\/(\d+)$/i.exec(header.trim());
   if (!match?.[1]) throw new FormatError(url, `unreadable Content-Range header "${header}"`);
-  return Number(match[1]);
+  const total = Number(match[1]);
+  if (!Number.isSafeInteger(total)) throw new FormatError(url, `Content-Range total "${match[1]}" is not a usable size`);
+  return total;
 }
 
 /** Siblings of a URL: plain names resolved against it; a missing one (404) resolves to null. */
-export function urlSiblingResolver(baseUrl: string, fetchImpl?: Fetch): SiblingResolver {
+export function urlSiblingResolver(baseUrl: string, options: UrlOptions | Fetch = {}): SiblingResolver {
   return async (name) => {
     if (!isPlainFileName(name)) return null;
     const url = new URL(name, baseUrl).toString();
     try {
-      return await UrlSource.open(url, fetchImpl);
+      return await UrlSource.open(url, options);
     } catch (error) {
-      if (error instanceof FormatError && /HTTP 404/.test(error.message)) return null;
+      if (error instanceof FormatError && /HTTP 404|web page \(HTTP 200, text\/html\)/.test(error.message)) return null;
       throw error;
     }
   };

@@ -5,6 +5,8 @@ export interface GpuContext {
   /** Largest buffer a shader may bind as storage (bytes). */
   readonly maxBindingBytes: number;
   readonly maxWorkgroupsPerDimension: number;
+  /** A software rasteriser (SwiftShader, llvmpipe): slower than the CPU path for this work. */
+  readonly software: boolean;
   /** Held so that bindings which free the instance with its last reference (Dawn in Node) keep it alive. */
   readonly keepAlive: readonly unknown[];
 }
@@ -24,11 +26,13 @@ export async function requestGpuContext(gpu: GPU | undefined = globalThis.naviga
   });
   const info = adapter.info;
   const adapterName = [info?.vendor, info?.architecture, info?.device, info?.description].filter((s) => s).join(' ') || 'unknown adapter';
+  const fallback = (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   return {
     device,
     adapterName,
     maxBindingBytes: Math.min(maxStorage, maxBuffer),
     maxWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
+    software: fallback || /swiftshader|llvmpipe|lavapipe|software/i.test(adapterName),
     keepAlive: [gpu, adapter],
   };
 }

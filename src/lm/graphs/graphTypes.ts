@@ -15,4 +15,6 @@ export interface BuiltGraph {
   swapShape: [number, number];
   /** Longest sequence the model takes (its position table). */
   maxPositions: number;
+  /** Rows of the token embedding: every token id must be below it. */
+  vocabSize?: number;
 }
