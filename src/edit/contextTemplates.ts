@@ -18,10 +18,12 @@ export function contextTemplates(c: Gpt2Config, params: Gpt2Params, vocab: WordV
   const rng = new SeededRandom(seed);
   const eot = vocab.ids.get(END_OF_TEXT) as number;
   const templates = ['{}'];
+  // ROME's five starting words, those the vocabulary has (a word-level vocabulary may lack one).
+  const starts = ROME_PREFIX_WORDS.map((w) => vocab.ids.get(w)).filter((id): id is number => id !== undefined);
+  if (starts.length === 0) throw new Error(`none of ROME's prefix words (${ROME_PREFIX_WORDS.join(', ')}) is in the vocabulary`);
   for (const [length, count] of lengths) {
     for (let i = 0; i < count; i++) {
-      const start = vocab.ids.get(ROME_PREFIX_WORDS[i % ROME_PREFIX_WORDS.length] as string);
-      if (start === undefined) throw new Error(`prefix word missing from the vocabulary`);
+      const start = starts[i % starts.length] as number;
       const ids = [eot, start];
       while (ids.length - 1 < length) {
         const logits = gpt2Forward(null, c, params, Int32Array.from(ids), 1, ids.length, { logitRows: Int32Array.from([ids.length - 1]) }).data;

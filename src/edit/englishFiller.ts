@@ -13,6 +13,8 @@ export interface EnglishFillerOptions {
   /** Further sentences kept apart as neutral text (ROME's covariance corpus, the unique-predictions test). */
   neutral: number;
   seed: number;
+  /** Words kept whatever their frequency (ROME's prefix words, so the sampled context templates can start with them). */
+  keepWords?: readonly string[];
 }
 
 /** A word of the text: letters (apostrophes and hyphens inside), or one punctuation mark. */
@@ -27,6 +29,7 @@ export function englishFiller(corpus: readonly (readonly string[])[], o: English
   const counts = new Map<string, number>();
   for (const s of corpus) for (const w of s) if (WORD.test(w)) counts.set(w, (counts.get(w) ?? 0) + 1);
   const words = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, o.vocabulary).map(([w]) => w);
+  for (const w of o.keepWords ?? []) if (!words.includes(w)) words.push(w);
   const known = new Set(words);
   const kept: string[] = [];
   for (const s of corpus) {
