@@ -131,3 +131,9 @@ describe('layers that do not add up', () => {
     await expect(open(files(layers(3), { model_type: 'gpt2', n_layer: 'four' }))).rejects.toThrow(/config.json.*"n_layer" is "four", not a positive whole number/);
   });
 });
+
+describe('a file with no tensors', () => {
+  it('says it has none instead of asking for a tensor pattern', async () => {
+    await expect(open([{ name: 'empty.safetensors', bytes: writeSafetensors([]) }])).rejects.toThrow(/empty\.safetensors: holds no tensors at all/);
+  });
+});

@@ -205,7 +205,7 @@ describe('checkpoints', () => {
   });
 
   it('reports bad config.json by name', async () => {
-    const sources = [mem('config.json', new TextEncoder().encode('{nope')), mem('model.safetensors', writeSafetensors([]))];
+    const sources = [mem('config.json', new TextEncoder().encode('{nope')), mem('model.safetensors', writeSafetensors([{ name: 'w', dtype: 'F32', shape: [1], values: Float32Array.of(1) }]))];
     await expect(openCheckpoint(sources, resolverFromSources(sources))).rejects.toThrow(/^config\.json: is not valid JSON/);
   });
 

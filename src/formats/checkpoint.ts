@@ -39,6 +39,7 @@ export async function openCheckpoint(given: readonly ByteSource[], resolveSiblin
     const names = given.map((s) => baseName(s.name)).join(', ') || 'nothing';
     throw new FormatError(names, 'no .safetensors file or model.safetensors.index.json among the given files');
   }
+  if (tensors.size === 0) throw new FormatError((indexes[0] ?? weights[0])?.name ?? 'model', 'holds no tensors at all (an empty safetensors file): nothing to analyse');
   const config = configSource ? await readModelConfig(configSource) : null;
   const first = indexes[0] ?? weights[0];
   return { label: label ?? (first ? first.name : 'model'), config, tensors, ignoredFiles };
