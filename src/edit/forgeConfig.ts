@@ -90,6 +90,7 @@ export const STUDY: (ForgeConfig & { lever: string })[] = [
   { ...PROBE_FORGE, lever: 'baseline: the probe world (grammar filler, vocabulary 538), d 96, 4 layers' },
   { ...PROBE_FORGE, name: 'probe-english', lever: 'richer input: Brown Corpus filler, 2 sentences per fact, 2000 more words', english: englishFor(775, 2, 2000) },
   { ...PROBE_FORGE, name: 'probe-wide', lever: 'width: d 192, d_ff 768', model: { ...PROBE_FORGE.model, n_embd: 192, n_inner: 768 } },
+  { ...PROBE_FORGE, name: 'probe-ff16', lever: 'MLP ratio: d_ff 1536 = 16 d_model (many neurons per feature: a sparser, more private code)', model: { ...PROBE_FORGE.model, n_inner: 1536 } },
   { ...PROBE_FORGE, name: 'probe-deep', lever: 'depth: 8 layers', model: { ...PROBE_FORGE.model, n_layer: 8 } },
   { ...PROBE_FORGE, name: 'probe-dropout', lever: 'dropout 0.1 (residual and embeddings)', train: { ...PROBE_FORGE.train, dropout: 0.1 } },
   { ...PROBE_FORGE, name: 'probe-long', lever: 'training length: 120 epochs, no early stop', train: { ...PROBE_FORGE.train, epochs: 120 }, stopAt: { ...PROBE_FORGE.stopAt, fromEpoch: 999 } },
