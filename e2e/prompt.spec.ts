@@ -9,10 +9,14 @@ import { loadModel } from '../src/edit/node/romeSetup';
 
 const BASE = 'public/demo/base';
 
-test('the demo base model answers a fact prompt in the page (onnxruntime-web in a worker)', async ({ page }) => {
+for (const [backend, where] of [
+  ['webgpu', 'WebGPU'],
+  ['auto', 'the CPU (wasm)'],
+] as const) {
+test(`the demo base model answers a fact prompt in the page (onnxruntime-web in a worker, backend=${backend}: ${where})`, async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/?model=none');
+  await page.goto(`/?model=none&backend=${backend}`);
   const names = ['model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json'];
   const files = names.map((name) => ({ name, base64: readFileSync(join(BASE, name)).toString('base64') }));
   const dataTransfer = await page.evaluateHandle((list) => {
@@ -27,7 +31,7 @@ test('the demo base model answers a fact prompt in the page (onnxruntime-web in 
   await page.getByRole('button', { name: 'Run' }).click();
   const answer = page.getByRole('region', { name: 'Loaded model' });
   await expect(answer.locator('.top-tokens li').first()).toContainText('Italian', { timeout: 60_000 });
-  await expect(page.getByTestId('prompt-info')).toContainText('gpt2 model, layer 0 swappable, on WebGPU');
+  await expect(page.getByTestId('prompt-info')).toContainText(`gpt2 model, layer 0 swappable, on ${where}`);
   // The engine's greedy continuation, computed here in Node: the page must give the same five tokens.
   const world = forgeWorld(FULL_FORGE);
   const params = await loadModel(BASE, world);
@@ -39,3 +43,4 @@ test('the demo base model answers a fact prompt in the page (onnxruntime-web in 
   await expect(answer.getByTestId('continuation')).toHaveText(tokens.slice(-5).map((t) => world.vocab.tokens[t]).join(' '));
   expect(errors).toEqual([]);
 });
+}

@@ -85,7 +85,8 @@ describe.skipIf(!existsSync(join(BASE, 'model.safetensors')))('the worker-side t
     const changed = Float32Array.from(w.data, (x, i) => x + 0.3 * u[Math.floor(i / w.shape[1]!)]! * lambda[i % w.shape[1]!]!);
     const tensors = [...params].map(([name, t]) => ({ name, dtype: 'F32' as const, shape: t.shape.length === 1 ? [t.shape[0]!] : [...t.shape], values: name === mlpOutputName(1) ? changed : t.data }));
     const originalFiles = [new File([new Uint8Array(writeSafetensors(tensors, {}))], 'model.safetensors'), new File([readFileSync(join(BASE, 'config.json'))], 'config.json')];
-    const session = new TextSession(ort, async () => 'wasm');
+    const session = new TextSession(ort);
+    session.setPreference('cpu');
     const info = await session.open({ model: { kind: 'files', files }, original: { kind: 'files', files: originalFiles }, layer: 1 });
     expect(info).toEqual({ family: 'gpt2', layer: 1, hasOriginal: true, executionProvider: 'wasm', threads: 1 }); // Node's test sets numThreads = 1
     const fact = world.kb.facts[7]!;

@@ -4,7 +4,7 @@ import { customFamily } from '../families/customFamily';
 import type { ModelFamily } from '../families/modelFamily';
 import type { Checkpoint } from '../formats/checkpoint';
 import { CancelledError, FormatError } from '../formats/formatError';
-import { requestGpuContext } from '../gpu/gpuContext';
+import { chooseGpu, type ComputePreference } from '../gpu/computeChoice';
 import { gpuBackend } from '../gpu/gpuMatrix';
 import { type ModelInput, openModelInput } from './modelInput';
 import { readLayerRows } from './layerMatrix';
@@ -49,7 +49,12 @@ export class AnalysisSession {
   private model: Checkpoint | null = null;
   private family: ModelFamily | undefined;
 
-  backendInfo(): Promise<BackendInfo> {
+  private preference: ComputePreference = 'auto';
+
+  /** Where to compute (the page's ?backend=), then the backend chosen and why. */
+  backendInfo(preference: ComputePreference = 'auto'): Promise<BackendInfo> {
+    if (preference !== this.preference) this.backend = null;
+    this.preference = preference;
     return this.acquireBackend().then((b) => b.info);
   }
 
@@ -97,18 +102,12 @@ export class AnalysisSession {
 
   private acquireBackend(): Promise<{ backend: MatrixBackend; info: BackendInfo }> {
     this.backend ??= (async () => {
-      try {
-        const ctx = await requestGpuContext();
-        if (ctx) {
-          const backend = gpuBackend(ctx);
-          return { backend, info: { kind: 'webgpu', description: backend.description, fallbackReason: null } };
-        }
-        const reason = globalThis.navigator?.gpu ? 'no WebGPU adapter was found' : 'this browser has no WebGPU';
-        return { backend: cpuBackend, info: { kind: 'cpu', description: cpuBackend.description, fallbackReason: reason } };
-      } catch (error) {
-        const reason = `WebGPU failed to start (${error instanceof Error ? error.message : String(error)})`;
-        return { backend: cpuBackend, info: { kind: 'cpu', description: cpuBackend.description, fallbackReason: reason } };
+      const { ctx, reason } = await chooseGpu(this.preference);
+      if (ctx) {
+        const backend = gpuBackend(ctx);
+        return { backend, info: { kind: 'webgpu', description: backend.description, fallbackReason: null } };
       }
+      return { backend: cpuBackend, info: { kind: 'cpu', description: cpuBackend.description, fallbackReason: reason } };
     })();
     return this.backend;
   }

@@ -6,7 +6,7 @@ import { openEditBundle } from '../edit/editBundle';
 import type { Checkpoint } from '../formats/checkpoint';
 import { CancelledError, FormatError } from '../formats/formatError';
 import { patchedBlob } from '../formats/tensorPatch';
-import { requestGpuContext } from '../gpu/gpuContext';
+import { chooseGpu, type ComputePreference } from '../gpu/computeChoice';
 import { gpuBackend } from '../gpu/gpuMatrix';
 import { planRepair } from './repair';
 import { accurateTopTriplets, DEFAULT_REVERSAL, type ReversalResult, runReversal, selectEdits } from './reversal';
@@ -64,10 +64,22 @@ export class TextSession {
   private cancelled = false;
   private backend: Promise<MatrixBackend> | null = null;
 
-  constructor(
-    private readonly ort: OrtModule,
-    private readonly executionProvider: () => Promise<'wasm' | 'webgpu'>,
-  ) {}
+  private preference: ComputePreference = 'auto';
+
+  constructor(private readonly ort: OrtModule) {}
+
+  /** Where to compute (the page's ?backend=): takes effect at the next open. */
+  setPreference(preference: ComputePreference): void {
+    if (preference !== this.preference) this.backend = null;
+    this.preference = preference;
+  }
+
+  /** WebGPU for the language model only on a hardware adapter (see chooseGpu); wasm otherwise. */
+  private async executionProvider(): Promise<'wasm' | 'webgpu'> {
+    const { ctx } = await chooseGpu(this.preference);
+    ctx?.device.destroy();
+    return ctx ? 'webgpu' : 'wasm';
+  }
 
   async open(request: { model: ModelInput; original: ModelInput | null; layer: number }): Promise<TextModelInfo> {
     await this.model?.lm.release();
@@ -226,12 +238,8 @@ export class TextSession {
 
   private gpuOrCpu(): Promise<MatrixBackend> {
     this.backend ??= (async () => {
-      try {
-        const ctx = await requestGpuContext();
-        return ctx ? gpuBackend(ctx) : cpuBackend;
-      } catch {
-        return cpuBackend;
-      }
+      const { ctx } = await chooseGpu(this.preference);
+      return ctx ? gpuBackend(ctx) : cpuBackend;
     })();
     return this.backend;
   }

@@ -31,9 +31,10 @@ export class UrlSource implements ByteSource {
   /** `options` may be a fetch function (as before the options existed). */
   static async open(url: string, options: UrlOptions | Fetch = {}): Promise<UrlSource> {
     const o = typeof options === 'function' ? { fetchImpl: options } : options;
-    const { response, bytes } = await rangeRequest(url, 0, 0, o);
+    // Two bytes, not one: some static servers (sirv, behind `vite preview`) answer "bytes=0-0" with the whole file.
+    const { response, bytes } = await rangeRequest(url, 0, 1, o);
     const total = parseContentRangeTotal(url, response);
-    if (bytes.length !== 1 && total > 0) throw new FormatError(url, `the server sent ${bytes.length} bytes for a range of 1`);
+    if (bytes.length !== Math.min(2, total)) throw new FormatError(url, `the server sent ${bytes.length} bytes for the first ${Math.min(2, total)} of the file`);
     return new UrlSource(url, total, o);
   }
 

@@ -2,7 +2,7 @@ import { create } from 'zustand';
 import type { ModelInput } from '../analysis/modelInput';
 import type { Completion } from '../analysis/textModel';
 import type { TextModelInfo } from '../analysis/textSession';
-import { activeLayer, isDemoLoaded, pageUrl, useAppStore } from './store';
+import { activeLayer, computePreference, isDemoLoaded, pageUrl, useAppStore } from './store';
 import { textWorker } from './textClient';
 
 export interface PromptState {
@@ -40,11 +40,24 @@ export async function ensureTextModel(): Promise<TextModelInfo> {
   if (!inputs) throw new Error('Load a model first.');
   const state = usePromptStore.getState();
   if (state.openedFor === inputs.key && state.info) return state.info;
-  usePromptStore.setState({ openedFor: null, info: null, results: null });
-  const info = await textWorker().open({ model: inputs.model, original: inputs.original, layer: inputs.layer });
-  usePromptStore.setState({ info, openedFor: inputs.key });
-  return info;
+  // One opening per model, however many panels ask at once.
+  if (opening?.key !== inputs.key) {
+    usePromptStore.setState({ openedFor: null, info: null, results: null });
+    const promise: Promise<TextModelInfo> = (async () => {
+      await textWorker().setPreference(computePreference());
+      const info = await textWorker().open({ model: inputs.model, original: inputs.original, layer: inputs.layer });
+      if (opening?.key === inputs.key) usePromptStore.setState({ info, openedFor: inputs.key });
+      return info;
+    })();
+    opening = { key: inputs.key, promise };
+    promise.catch(() => undefined).finally(() => {
+      if (opening?.promise === promise) opening = null;
+    });
+  }
+  return opening.promise;
 }
+
+let opening: { key: string; promise: Promise<TextModelInfo> } | null = null;
 
 /** Runs a prompt on the loaded model (and on its original's matrix when the original was given). */
 export const usePromptStore = create<PromptState>((set, get) => ({

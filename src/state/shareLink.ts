@@ -1,7 +1,7 @@
 import { modelOrigin } from '../workers/contentSecurityPolicy';
 import { usePromptStore } from './promptStore';
 import { useReversalStore } from './reversalStore';
-import { type ChartScale, DEMO_MODEL_URL, type Panel, useAppStore } from './store';
+import { type ChartScale, computePreference, DEMO_MODEL_URL, type Panel, useAppStore } from './store';
 
 /**
  * Share links: the page's URL carries the view (model source, layer, panel, k, prompt, chart scale), kept
@@ -59,6 +59,8 @@ export function currentViewQuery(): string | null {
     if (prompt.prompt.trim()) p.set('prompt', prompt.prompt.trim().slice(0, MAX_SHARED_PROMPT));
   }
   if (app.scale !== 'linear') p.set('scale', app.scale);
+  const backend = computePreference();
+  if (backend !== 'auto') p.set('backend', backend);
   return `?${p.toString()}`;
 }
 

@@ -4,6 +4,7 @@ import type { ScanProgress, ScanResult } from '../analysis/scanModel';
 import { DEFAULT_SCAN } from '../analysis/scanModel';
 import { reportToJson } from '../analysis/scanReport';
 import { analysisWorker, runScan } from './analysisClient';
+import { type ComputePreference, parseComputePreference } from '../gpu/computeChoice';
 
 export type ChartScale = 'linear' | 'log';
 
@@ -96,7 +97,7 @@ export const useAppStore = create<AppState>((set, get) => ({
 
   async detectBackend() {
     try {
-      set({ backend: await analysisWorker().backendInfo() });
+      set({ backend: await analysisWorker().backendInfo(computePreference()) });
     } catch (error) {
       set({ error: `Could not start the analysis worker: ${messageOf(error)}` });
     }
@@ -167,6 +168,11 @@ export const useAppStore = create<AppState>((set, get) => ({
     return r ? reportToJson(r.report) : null;
   },
 }));
+
+/** The link's ?backend= (auto, webgpu or cpu): where heavy work may run. */
+export function computePreference(): ComputePreference {
+  return parseComputePreference(new URLSearchParams(globalThis.location?.search ?? '').get('backend'));
+}
 
 async function demoPresent(): Promise<boolean> {
   try {

@@ -5,14 +5,11 @@ import { expose } from 'comlink';
 import * as ort from 'onnxruntime-web/webgpu';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import { TextSession } from '../analysis/textSession';
+import { serialized } from './serialized';
 
 ort.env.wasm.wasmPaths = { wasm: wasmUrl };
 // Two threads need cross-origin isolation (COOP/COEP headers, set by the dev and preview servers).
 ort.env.wasm.numThreads = self.crossOriginIsolated ? 2 : 1;
 
-async function executionProvider(): Promise<'wasm' | 'webgpu'> {
-  const adapter = await navigator.gpu?.requestAdapter().catch(() => null);
-  return adapter ? 'webgpu' : 'wasm';
-}
-
-expose(new TextSession(ort, executionProvider));
+// One call at a time (cancel and the preference excepted): the runtime's sessions are not re-entrant.
+expose(serialized(new TextSession(ort), ['cancel', 'setPreference']));
