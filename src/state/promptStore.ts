@@ -2,8 +2,8 @@ import { create } from 'zustand';
 import type { ModelInput } from '../analysis/modelInput';
 import type { Completion } from '../analysis/textModel';
 import type { TextModelInfo } from '../analysis/textSession';
-import { activeLayer, computePreference, isDemoLoaded, pageUrl, useAppStore } from './store';
-import { textWorker } from './textClient';
+import { activeLayer, computePreference, isDemoLoaded, pageUrl, resetOnModelChange, useAppStore } from './store';
+import { startedTextWorker, textWorker } from './textClient';
 
 export interface PromptState {
   prompt: string;
@@ -80,6 +80,8 @@ export const usePromptStore = create<PromptState>((set, get) => ({
       set({ status: 'error', error: 'Load a model first.' });
       return;
     }
+    const generation = useAppStore.getState().generation;
+    const stale = () => useAppStore.getState().generation !== generation;
     try {
       set({ status: 'loading', error: null });
       const info = await ensureTextModel();
@@ -89,9 +91,16 @@ export const usePromptStore = create<PromptState>((set, get) => ({
       const modelAnswer = await worker.complete(prompt, 'model', { topK: 5, tokens: 5 });
       const originalAnswer = info.hasOriginal ? await worker.complete(prompt, 'original', { topK: 5, tokens: 5 }) : null;
       const approximated = k > 0 ? await worker.complete(prompt, { approximatedK: k }, { topK: 5, tokens: 5 }) : null;
-      set({ status: 'idle', results: { model: modelAnswer, original: originalAnswer, approximated } });
+      if (!stale()) set({ status: 'idle', results: { model: modelAnswer, original: originalAnswer, approximated } });
     } catch (error) {
-      set({ status: 'error', error: error instanceof Error ? error.message : String(error), openedFor: null });
+      if (!stale()) set({ status: 'error', error: error instanceof Error ? error.message : String(error), openedFor: null });
     }
   },
 }));
+
+// A new model: forget the answers and the opened session, and stop whatever the worker was doing for the old one.
+resetOnModelChange(usePromptStore, () => {
+  opening = null;
+  void startedTextWorker()?.cancel();
+  return { status: 'idle' as const, error: null, info: null, openedFor: null, results: null };
+});

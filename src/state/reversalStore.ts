@@ -3,7 +3,7 @@ import { create } from 'zustand';
 import type { FileInput } from '../analysis/modelInput';
 import type { ReversalResult } from '../analysis/reversal';
 import type { UniquePredictions } from '../analysis/uniquePredictions';
-import { isDemoLoaded, pageUrl, useAppStore } from './store';
+import { isDemoLoaded, pageUrl, resetOnModelChange, useAppStore } from './store';
 import { textWorker } from './textClient';
 import { IDLE_JOB, type JobFields, workerJob } from './workerJob';
 
@@ -37,22 +37,20 @@ export function saveBlob(blob: Blob, fileName: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** Before any work, and after every model change (results belong to the model they were computed for). */
+function initialReversal() {
+  return { bundleFile: null, samplesFile: null, perRelation: 10, repairK: 1, ...IDLE_JOB, result: null, unique: null, repairMessage: null };
+}
+
 /** The reversal panel's work, run in the language-model worker with progress and cancel. */
 export const useReversalStore = create<ReversalState>((set, get) => {
   const fail = (error: string) => {
     if (get().status !== 'running') set({ status: 'error', error });
   };
-  const run = workerJob(set, get);
+  const run = workerJob(set, get, initialReversal);
   const job = (work: () => Promise<void>, firstMessage = 'opening the model') => run(work, firstMessage);
   return {
-    bundleFile: null,
-    samplesFile: null,
-    perRelation: 10,
-    repairK: 1,
-    ...IDLE_JOB,
-    result: null,
-    unique: null,
-    repairMessage: null,
+    ...initialReversal(),
     setBundleFile: (bundleFile) => set({ bundleFile }),
     setSamplesFile: (samplesFile) => set({ samplesFile }),
     setPerRelation: (n) => set({ perRelation: Math.max(1, Math.min(1000, Math.round(n) || 1)) }),
@@ -93,3 +91,5 @@ export const useReversalStore = create<ReversalState>((set, get) => {
     },
   };
 });
+
+resetOnModelChange(useReversalStore, initialReversal);

@@ -95,8 +95,10 @@ export async function applySharedView(view: SharedView): Promise<void> {
 export function syncAddressBar(): () => void {
   let last = '';
   const update = () => {
-    const query = currentViewQuery();
-    if (query === null || query === last) return;
+    // Local files cannot travel in a link: the address then opens an empty page, never a model not on screen.
+    const backend = computePreference();
+    const query = currentViewQuery() ?? `?model=none${backend === 'auto' ? '' : `&backend=${backend}`}`;
+    if (query === last) return;
     last = query;
     history.replaceState(history.state, '', `${location.pathname}${query}${location.hash}`);
   };

@@ -58,6 +58,11 @@ export interface AppState {
   scale: ChartScale;
   heatmap: Heatmap | null;
   heatmapBusy: boolean;
+  /**
+   * Counts model changes (new files, another URL, a new scan). Every panel store resets when it moves:
+   * no result on screen may belong to another model than the one on screen.
+   */
+  generation: number;
 
   detectBackend(): Promise<void>;
   /** Applies the page's `?model=` parameter: `demo` (the default), `none`, or a checkpoint URL. */
@@ -94,6 +99,7 @@ export const useAppStore = create<AppState>((set, get) => ({
   scale: 'linear',
   heatmap: null,
   heatmapBusy: false,
+  generation: 0,
 
   async detectBackend() {
     try {
@@ -111,9 +117,9 @@ export const useAppStore = create<AppState>((set, get) => ({
     set({ modelUrl: model === 'demo' ? DEMO_MODEL_URL : model, modelFiles: [] });
     await get().scan();
   },
-  setModelFiles: (files) => set({ modelFiles: files, modelUrl: files.length ? '' : get().modelUrl }),
-  setOriginalFiles: (files) => set({ originalFiles: files }),
-  setModelUrl: (url) => set({ modelUrl: url }),
+  setModelFiles: (files) => set({ ...forgetResults(get()), modelFiles: files, modelUrl: files.length ? '' : get().modelUrl }),
+  setOriginalFiles: (files) => set({ ...forgetResults(get()), originalFiles: files }),
+  setModelUrl: (url) => set(url === get().modelUrl ? {} : { ...forgetResults(get()), modelUrl: url }),
   setK: (k) => set({ k }),
   setCustomLayout: (tensorPattern, rowsAxis) => set({ tensorPattern, rowsAxis }),
 
@@ -125,7 +131,7 @@ export const useAppStore = create<AppState>((set, get) => ({
       set({ status: 'error', error: 'Drop the files of a checkpoint, pick them, or give a URL first.' });
       return;
     }
-    set({ status: 'running', progress: null, error: null, result: null, heatmap: null, selectedLayer: null, panel: 'overview' });
+    set({ ...forgetResults(get()), status: 'running' });
     try {
       const result = await runScan(
         {
@@ -168,6 +174,19 @@ export const useAppStore = create<AppState>((set, get) => ({
     return r ? reportToJson(r.report) : null;
   },
 }));
+
+/** The state of a page that has not scanned its (new) model yet; the generation moves on. */
+function forgetResults(s: AppState): Partial<AppState> {
+  if (s.status === 'running') return {};
+  return { result: null, status: 'idle', progress: null, error: null, heatmap: null, selectedLayer: null, panel: 'overview', generation: s.generation + 1 };
+}
+
+/** Resets a panel store to `initial` whenever the model changes (see AppState.generation). */
+export function resetOnModelChange<T>(store: { setState(partial: Partial<T>): void }, initial: () => Partial<T>): void {
+  useAppStore.subscribe((s, prev) => {
+    if (s.generation !== prev.generation) store.setState(initial());
+  });
+}
 
 /** The link's ?backend= (auto, webgpu or cpu): where heavy work may run. */
 export function computePreference(): ComputePreference {

@@ -8,3 +8,8 @@ export function textWorker(): Remote<TextSession> {
   remote ??= wrap<TextSession>(new Worker(new URL('../workers/text.worker.ts', import.meta.url), { type: 'module', name: 'text' }));
   return remote;
 }
+
+/** The worker if it was started (a reset must not start it just to cancel nothing). */
+export function startedTextWorker(): Remote<TextSession> | null {
+  return remote;
+}

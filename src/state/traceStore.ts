@@ -5,7 +5,7 @@ import { parseProbe } from '../analysis/relationProbeFile';
 import { PAPER_TABLE_1, type ProbeTableRow } from '../analysis/relationProbeTable';
 import type { TraceResult } from '../analysis/traceModel';
 import { saveBlob } from './reversalStore';
-import { isDemoLoaded, pageUrl, useAppStore } from './store';
+import { isDemoLoaded, pageUrl, resetOnModelChange, useAppStore } from './store';
 import { textWorker } from './textClient';
 import { IDLE_JOB, type JobFields, messageOf, workerJob } from './workerJob';
 
@@ -47,9 +47,14 @@ export function probeTableCsv(rows: readonly ProbeTableRow[]): string {
   return ['classes,random_baseline,mean,std,accuracies', ...rows.map((r) => `${r.classes},${r.randomBaseline.toFixed(2)},${r.mean.toFixed(2)},${r.std.toFixed(2)},${r.accuracies.map((a) => a.toFixed(2)).join(' ')}`)].join('\n') + '\n';
 }
 
+/** Before any work, and after every model change: a probe or decoder of one model is no answer for another. */
+function initialTrace() {
+  return { bundleFile: null, decoderFile: null, probe: null, repeats: PAPER_TABLE_1.repeats, ...IDLE_JOB, table: null, trace: null };
+}
+
 /** The Trace tab's work (paper Sec. 5-6), run in the language-model worker with progress and cancel. */
 export const useTraceStore = create<TraceState>((set, get) => {
-  const job = workerJob(set, get);
+  const job = workerJob(set, get, initialTrace);
   const bundle = (): FileInput | null => {
     const file = get().bundleFile;
     return file ? { kind: 'file', file } : isDemo() ? { kind: 'url', url: pageUrl('demo/edits.safetensors') } : null;
@@ -57,13 +62,7 @@ export const useTraceStore = create<TraceState>((set, get) => {
   const noBundle = () => set({ status: 'error', error: 'Give an edit bundle (README "Edit bundle format"): its edits train and test the probe.' });
   const onProgress = proxy((done: number, total: number, text: string) => set({ progress: { done, total, message: text } }));
   return {
-    bundleFile: null,
-    decoderFile: null,
-    probe: null,
-    repeats: PAPER_TABLE_1.repeats,
-    ...IDLE_JOB,
-    table: null,
-    trace: null,
+    ...initialTrace(),
     setBundleFile: (bundleFile) => set({ bundleFile }),
     setDecoderFile: (decoderFile) => set({ decoderFile }),
     setRepeats: (n) => set({ repeats: Math.max(1, Math.min(20, Math.round(n) || 1)) }),
@@ -117,3 +116,5 @@ export const useTraceStore = create<TraceState>((set, get) => {
     },
   };
 });
+
+resetOnModelChange(useTraceStore, initialTrace);
