@@ -84,6 +84,7 @@ const letters: TextTokenizer = {
   decode: (ids) => ids.map((i) => String.fromCharCode(97 + i)).join(' '),
   tokenText: (id) => String.fromCharCode(97 + id),
   idLimit: config.vocab_size,
+  unknownWords: () => [],
 };
 
 describe('training-free readout', () => {

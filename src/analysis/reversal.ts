@@ -4,7 +4,7 @@ import { type RowMatrix, rowMatrix } from '../core/matrix';
 import { randomizedSvd, type SingularTriplets } from '../core/randomizedSvd';
 import { rankOneSimilarityOfFactors } from '../core/rankOneSimilarity';
 import type { EditBundle, EditRecordMeta } from '../edit/editBundle';
-import { FormatError } from '../formats/formatError';
+import { CancelledError, FormatError } from '../formats/formatError';
 import { argmax, type LanguageModel } from '../lm/languageModel';
 import type { TextTokenizer } from '../lm/tokenizer';
 import { meanStd, type MeanStd } from '../core/meanStd';
@@ -72,6 +72,9 @@ export interface ReversalResult {
   similarity: MeanStd[];
   generations: Generation[];
   svd: { maxPowerIterations: number; maxResidual: number };
+  /** Cancelled after `edits.length` of `requested` edits: the statistics cover those (no generations). */
+  partial: boolean;
+  requested: number;
 }
 
 /** The model the experiments run: a session whose `layer` MLP matrix is swappable, and its tokenizer. */
@@ -156,19 +159,33 @@ export async function runReversal(model: RunnableModel, original: RowMatrix, bun
   const kept = new Map<number, { edited: RowMatrix; svd: SingularTriplets }>();
   let maxPower = 0;
   let maxResidual = 0;
+  let partial = false;
   for (let n = 0; n < edits.length; n++) {
-    tick();
+    // Cancel keeps what is done: the tables cover the edits finished so far, marked partial.
+    try {
+      tick();
+    } catch (error) {
+      if (!(error instanceof CancelledError) || results.length === 0) throw error;
+      partial = true;
+      break;
+    }
     const e = edits[n]!;
     hooks.progress?.(n, edits.length, `edit ${n + 1} of ${edits.length}: ${prompts[n]} -> ${e.newObject}`);
     const { u, lambda } = await bundle.factors(e.id, original);
     const edited = applyEdit(original, u, lambda);
-    const svd = await accurateTopTriplets(backend, edited, maxK + 1, tick);
+    let svd: SingularTriplets;
+    try {
+      svd = await accurateTopTriplets(backend, edited, maxK + 1, tick);
+    } catch (error) {
+      if (!(error instanceof CancelledError) || results.length === 0) throw error;
+      partial = true;
+      break;
+    }
     maxPower = Math.max(maxPower, svd.powerIterations);
     maxResidual = Math.max(maxResidual, svd.relativeResidual ?? 0);
     if (sampled.has(n)) kept.set(n, { edited, svd });
     const approxTokens: number[] = [];
     for (const { matrix } of bottomRankSeries(edited, svd, maxK)) {
-      tick();
       await lm.setSwap(matrix.data);
       const [lp] = await lm.nextTokenLogProbs([promptIds[n]!]);
       approxTokens.push(argmax(lp as Float32Array));
@@ -192,9 +209,12 @@ export async function runReversal(model: RunnableModel, original: RowMatrix, bun
   const bestK = reversal.reduce((best, m, k) => (m.mean > (reversal[best] as MeanStd).mean ? k : best), 0);
   const similarity = Array.from({ length: maxK }, (_, t) => meanStd(results.map((r) => r.rankOneSimilarity[t] as number)));
   hooks.progress?.(edits.length, edits.length, 'generations at the best k');
-  const generations = await sampleGenerations(model, original, kept, promptIds, results, bestK, settings.generationTokens, tick);
+  const generations = partial ? [] : await sampleGenerations(model, original, kept, promptIds, results, bestK, settings.generationTokens, tick).catch((error: unknown) => {
+    if (error instanceof CancelledError) return [];
+    throw error;
+  });
   await lm.setSwap(original.data);
-  return { layer, maxK, edits: results, reversal, editing, bestK, similarity, generations, svd: { maxPowerIterations: maxPower, maxResidual } };
+  return { layer, maxK, edits: results, reversal, editing, bestK, similarity, generations, svd: { maxPowerIterations: maxPower, maxResidual }, partial, requested: edits.length };
 }
 
 /** Tab. 3: greedy continuations with W, W' and W~(r, k) for the kept edits. */

@@ -42,6 +42,8 @@ export async function openTextModel(ort: OrtModule, checkpoint: Checkpoint, toke
 
 export interface Completion {
   prompt: string;
+  /** Words of the prompt the tokenizer does not know (answered as its unknown token). */
+  unknownWords: string[];
   top: { token: string; id: number; probability: number }[];
   continuation: string;
   continuationIds: number[];
@@ -55,5 +57,5 @@ export async function completePrompt(model: TextModel, prompt: string, options: 
   const [logp] = await model.lm.nextTokenLogProbs([ids]);
   const top = topK(logp as Float32Array, options.topK ?? 5).map((t) => ({ ...t, token: model.tokenizer.tokenText(t.id) }));
   const continuationIds = await model.lm.generate(ids, options.tokens ?? 5);
-  return { prompt, top, continuation: model.tokenizer.decode(continuationIds), continuationIds };
+  return { prompt, unknownWords: model.tokenizer.unknownWords(prompt), top, continuation: model.tokenizer.decode(continuationIds), continuationIds };
 }

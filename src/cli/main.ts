@@ -68,6 +68,7 @@ async function generate(args: ParsedArgs, io: CliIo, opened: NodeFileSource[]): 
     io.out(`prompt: ${prompt}\nnext token (top ${k}):\n`);
     for (const t of completion.top) io.out(`  ${t.token.padEnd(20)} ${(100 * t.probability).toFixed(2)}%\n`);
     io.out(`greedy continuation (${tokens} tokens): ${completion.continuation}\n`);
+    if (completion.unknownWords.length) io.out(`note: the tokenizer does not know ${completion.unknownWords.map((w) => `"${w}"`).join(', ')}: read as its unknown token\n`);
   }
   return 0;
 }

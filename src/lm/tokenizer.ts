@@ -10,6 +10,8 @@ export interface TextTokenizer {
   tokenText(id: number): string;
   /** One more than the largest id the tokenizer can produce (vocabulary and added tokens). */
   readonly idLimit: number;
+  /** The words of `text` the tokenizer does not know (they become its unknown token); none for byte-level BPE. */
+  unknownWords(text: string): string[];
 }
 
 const MODEL_TYPES = ['BPE', 'WordLevel', 'WordPiece', 'Unigram'];
@@ -81,8 +83,11 @@ export function loadTokenizer(tokenizerJson: { name: string; bytes: Uint8Array }
       throw new FormatError(tokenizerJson.name, `failed to ${what} (${cause instanceof Error ? cause.message : String(cause)})`);
     }
   };
+  const unk = (json['model'] as Record<string, unknown>)['unk_token'];
+  const unkId = typeof unk === 'string' ? tok.token_to_id(unk) : undefined;
   return {
     idLimit,
+    unknownWords: (text) => (unkId === undefined ? [] : text.split(/\s+/).filter((w) => w && guard('encode text', () => tok.encode(w).ids).includes(unkId))),
     encode: (text) => guard('encode text', () => tok.encode(text).ids),
     decode: (ids) => (ids.length ? guard('decode ids', () => tok.decode([...ids], { skip_special_tokens: false })) : ''),
     tokenText: (id) => tok.id_to_token(id) ?? `<${id}>`,

@@ -3,7 +3,7 @@ import { create } from 'zustand';
 import type { FileInput } from '../analysis/modelInput';
 import type { ReversalResult } from '../analysis/reversal';
 import type { UniquePredictions } from '../analysis/uniquePredictions';
-import { isDemoLoaded, pageUrl, resetOnModelChange, useAppStore } from './store';
+import { activeLayer, isDemoLoaded, pageUrl, resetOnModelChange, useAppStore } from './store';
 import { textWorker } from './textClient';
 import { IDLE_JOB, type JobFields, workerJob } from './workerJob';
 
@@ -83,7 +83,10 @@ export const useReversalStore = create<ReversalState>((set, get) => {
     async downloadRepaired(exact) {
       await job(async () => {
         set({ repairMessage: null });
-        const { blob, fileName, mode, sharded } = await textWorker().repairedFile(get().repairK, exact);
+        const { blob, fileName: stored, mode, sharded } = await textWorker().repairedFile(get().repairK, exact);
+        // Named after what it is; a shard keeps its name, which the index refers to.
+        const layer = activeLayer(useAppStore.getState());
+        const fileName = sharded ? stored : stored.replace(/\.safetensors$/, '') + (mode === 'exact' ? `.exact-repair-layer${layer}.safetensors` : `.repaired-layer${layer}-k${get().repairK}.safetensors`);
         saveBlob(blob, fileName);
         const what = mode === 'exact' ? "the original's matrix" : `W~(r, ${get().repairK})`;
         set({ repairMessage: `Saved ${fileName} (${(blob.size / 1e6).toFixed(1)} MB): identical to the input except this layer, now ${what}.${sharded ? ' Keep the other shards and the index as they are.' : ''}` });

@@ -1,6 +1,7 @@
 import { modelOrigin } from '../workers/contentSecurityPolicy';
 import { usePromptStore } from './promptStore';
 import { useReversalStore } from './reversalStore';
+import { useTraceStore } from './traceStore';
 import { type ChartScale, computePreference, DEMO_MODEL_URL, type Panel, useAppStore } from './store';
 
 /**
@@ -85,10 +86,11 @@ export async function applySharedView(view: SharedView): Promise<void> {
     usePromptStore.getState().setApproxK(view.k);
     if (view.k >= 1) useReversalStore.getState().setRepairK(view.k);
   }
-  if (view.prompt) {
-    usePromptStore.getState().setPrompt(view.prompt);
-    if (view.panel === 'prompt') await usePromptStore.getState().run();
-  }
+  if (view.prompt) usePromptStore.getState().setPrompt(view.prompt);
+  // Recompute what the linked view shows (its controls alone would show nothing).
+  if (view.panel === 'prompt' && view.prompt) await usePromptStore.getState().run();
+  if (view.panel === 'trace') await useTraceStore.getState().runTrace();
+  if (view.panel === 'reverse') await useReversalStore.getState().runReversal();
 }
 
 /** Keeps the address bar equal to the current view's link (replaceState: no history entry per click). */

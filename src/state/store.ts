@@ -20,9 +20,21 @@ export function pageUrl(url: string): string {
   }
 }
 
-/** The forge's edited demo checkpoint, served with the app (public/demo). */
+/** The forge's edited demo checkpoint, served with the app (public/demo), and its unedited base. */
 export const DEMO_MODEL_URL = 'demo/edited/model.safetensors';
+export const DEMO_BASE_URL = 'demo/base/model.safetensors';
 export type Panel = 'overview' | 'layer' | 'diff' | 'prompt' | 'reverse' | 'trace';
+
+/** The demo's one known edit (public/demo/edited/EDIT.json) and the model's size, for the first-visit card. */
+export interface DemoInfo {
+  subject: string;
+  relation: string;
+  prompt: string;
+  trueObject: string;
+  newObject: string;
+  layer: number;
+  model: { n_embd: number; n_layer: number; n_inner: number; vocab_size: number };
+}
 
 export interface Heatmap {
   layer: number;
@@ -45,6 +57,8 @@ export interface AppState {
   backend: BackendInfo | null;
   modelFiles: File[];
   originalFiles: File[];
+  /** The original by URL (the demo's base, offered for the Diff tab). */
+  originalUrl: string;
   modelUrl: string;
   k: number;
   tensorPattern: string;
@@ -63,12 +77,18 @@ export interface AppState {
    * no result on screen may belong to another model than the one on screen.
    */
   generation: number;
+  /** Set while the demo is on screen. */
+  demo: DemoInfo | null;
+  demoCardHidden: boolean;
+  dismissDemo(): void;
 
   detectBackend(): Promise<void>;
   /** Applies the page's `?model=` parameter: `demo` (the default), `none`, or a checkpoint URL. */
   openFromLocation(search: string): Promise<void>;
   setModelFiles(files: File[]): void;
   setOriginalFiles(files: File[]): void;
+  /** Scans the demo again with its unedited base as the original: the exact diff per layer. */
+  diffDemoWithBase(): Promise<void>;
   setModelUrl(url: string): void;
   setK(k: number): void;
   setCustomLayout(pattern: string, rowsAxis: 0 | 1): void;
@@ -86,6 +106,7 @@ export const useAppStore = create<AppState>((set, get) => ({
   backend: null,
   modelFiles: [],
   originalFiles: [],
+  originalUrl: '',
   modelUrl: '',
   k: DEFAULT_SCAN.k,
   tensorPattern: '',
@@ -100,6 +121,9 @@ export const useAppStore = create<AppState>((set, get) => ({
   heatmap: null,
   heatmapBusy: false,
   generation: 0,
+  demo: null,
+  demoCardHidden: false,
+  dismissDemo: () => set({ demoCardHidden: true }),
 
   async detectBackend() {
     try {
@@ -115,11 +139,19 @@ export const useAppStore = create<AppState>((set, get) => ({
     // app's index.html (status 200), so the demo counts as present only if its config.json parses.
     if (model === 'demo' && !(await demoPresent())) return;
     set({ modelUrl: model === 'demo' ? DEMO_MODEL_URL : model, modelFiles: [] });
+    if (model === 'demo') void loadDemoInfo().then((demo) => isDemoLoaded(get()) && set({ demo }));
     await get().scan();
   },
-  setModelFiles: (files) => set({ ...forgetResults(get()), modelFiles: files, modelUrl: files.length ? '' : get().modelUrl }),
-  setOriginalFiles: (files) => set({ ...forgetResults(get()), originalFiles: files }),
-  setModelUrl: (url) => set(url === get().modelUrl ? {} : { ...forgetResults(get()), modelUrl: url }),
+  // Another model leaves the demo (and its card) behind.
+  setModelFiles: (files) => set({ ...forgetResults(get()), demo: null, originalUrl: '', modelFiles: files, modelUrl: files.length ? '' : get().modelUrl }),
+  setOriginalFiles: (files) => set({ ...forgetResults(get()), demo: null, originalUrl: '', originalFiles: files }),
+  setModelUrl: (url) => set(url === get().modelUrl ? {} : { ...forgetResults(get()), demo: null, originalUrl: '', modelUrl: url }),
+  async diffDemoWithBase() {
+    if (!isDemoLoaded(get())) return;
+    set({ originalUrl: DEMO_BASE_URL });
+    await get().scan();
+    if (get().result?.report.diff) set({ panel: 'diff' });
+  },
   setK: (k) => set({ k }),
   setCustomLayout: (tensorPattern, rowsAxis) => set({ tensorPattern, rowsAxis }),
 
@@ -136,7 +168,7 @@ export const useAppStore = create<AppState>((set, get) => ({
       const result = await runScan(
         {
           model,
-          original: s.originalFiles.length ? { kind: 'files', files: s.originalFiles } : null,
+          original: s.originalFiles.length ? { kind: 'files', files: s.originalFiles } : s.originalUrl ? { kind: 'url', url: pageUrl(s.originalUrl) } : null,
           k: s.k,
           oversampling: DEFAULT_SCAN.oversampling,
           powerIterations: DEFAULT_SCAN.powerIterations,
@@ -191,6 +223,15 @@ export function resetOnModelChange<T>(store: { setState(partial: Partial<T>): vo
 /** The link's ?backend= (auto, webgpu or cpu): where heavy work may run. */
 export function computePreference(): ComputePreference {
   return parseComputePreference(new URLSearchParams(globalThis.location?.search ?? '').get('backend'));
+}
+
+async function loadDemoInfo(): Promise<DemoInfo | null> {
+  try {
+    const [edit, config] = await Promise.all([fetch('demo/edited/EDIT.json'), fetch('demo/base/config.json')].map(async (r) => (await r).json()));
+    return { subject: edit.subject, relation: edit.relation, prompt: edit.prompt, trueObject: edit.trueObject, newObject: edit.newObject, layer: edit.layer, model: config };
+  } catch {
+    return null;
+  }
 }
 
 async function demoPresent(): Promise<boolean> {

@@ -24,6 +24,8 @@ export interface TraceState extends JobFields {
   repeats: number;
   table: ProbeTableRow[] | null;
   trace: TraceResult | null;
+  /** The probe's measured accuracy for 2 classes (this session's Tab. 1, or the demo's report), if known. */
+  measuredTwoClass: number | null;
   setBundleFile(file: File | null): void;
   setDecoderFile(file: File | null): void;
   setRepeats(n: number): void;
@@ -49,7 +51,7 @@ export function probeTableCsv(rows: readonly ProbeTableRow[]): string {
 
 /** Before any work, and after every model change: a probe or decoder of one model is no answer for another. */
 function initialTrace() {
-  return { bundleFile: null, decoderFile: null, probe: null, repeats: PAPER_TABLE_1.repeats, ...IDLE_JOB, table: null, trace: null };
+  return { bundleFile: null, decoderFile: null, probe: null, repeats: PAPER_TABLE_1.repeats, ...IDLE_JOB, table: null, trace: null, measuredTwoClass: null };
 }
 
 /** The Trace tab's work (paper Sec. 5-6), run in the language-model worker with progress and cancel. */
@@ -87,7 +89,7 @@ export const useTraceStore = create<TraceState>((set, get) => {
       if (!input) return noBundle();
       await job(async () => {
         const table = await textWorker().probeTable(input, { ...PAPER_TABLE_1, repeats: get().repeats }, onProgress);
-        set({ table });
+        set({ table, measuredTwoClass: table.find((r) => r.classes === 2)?.mean ?? null });
       }, 'reading the edit bundle');
     },
 
@@ -106,7 +108,10 @@ export const useTraceStore = create<TraceState>((set, get) => {
         if (!probe && isDemo()) {
           const response = await fetch(pageUrl('demo/relation-probe.json'));
           if (response.ok) probe = describeProbe('demo relation-probe.json', await response.text());
-          set({ probe });
+          // The demo's probe was measured by `npm run experiment:trace` (paper Tab. 1).
+          const report = await fetch(pageUrl('demo/trace-report.json')).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+          const two = (report?.relationProbe?.rows as { classes: number; mean: number }[] | undefined)?.find((r) => r.classes === 2)?.mean;
+          set({ probe, ...(typeof two === 'number' && get().measuredTwoClass === null ? { measuredTwoClass: two } : {}) });
         }
         const file = get().decoderFile;
         const decoder: FileInput | null = file ? { kind: 'file', file } : isDemo() ? { kind: 'url', url: pageUrl('demo/object-decoder.safetensors') } : null;

@@ -3,6 +3,7 @@ import { openSharedLink } from '../state/shareLink';
 import { useAppStore } from '../state/store';
 import { IsolationStatus } from './IsolationStatus';
 import { ShareBar } from './ShareBar';
+import { DemoCard } from './DemoCard';
 import { DiffView } from './DiffView';
 import { ErrorBanner } from './ErrorBanner';
 import { LayerDetail } from './LayerDetail';
@@ -11,6 +12,7 @@ import { ProgressPanel } from './ProgressPanel';
 import { PromptPanel } from './PromptPanel';
 import { ResultsPanel } from './ResultsPanel';
 import { ReversalPanel } from './ReversalPanel';
+import { Glossary } from './TermLabel';
 import { TracePanel } from './TracePanel';
 
 export function App() {
@@ -57,6 +59,7 @@ export function App() {
             </button>
           </nav>
         )}
+        <DemoCard />
         {result && <ShareBar />}
         {result && panel === 'overview' && <ResultsPanel result={result} />}
         {result && panel === 'layer' && selectedLayer !== null && <LayerDetail result={result} layer={selectedLayer} />}
@@ -64,6 +67,7 @@ export function App() {
         {result && panel === 'prompt' && <PromptPanel />}
         {result && panel === 'reverse' && <ReversalPanel />}
         {result && panel === 'trace' && <TracePanel />}
+        <Glossary />
       </main>
     </div>
   );

@@ -12,13 +12,14 @@ export function DiffView({ result }: { result: ScanResult }) {
       <h2 id="diff-title">Difference from the original</h2>
       <LayerChart
         title="‖W′ − W‖F per layer"
+        term="frobenius"
         testId="diff-chart"
         scale={scale}
         selected={selectedLayer}
         onSelect={selectLayer}
         points={diff.layers.map((d) => ({ layer: d.layer, value: d.frobenius, flagged: d.frobenius > 0 }))}
       />
-      <table className="layers">
+      <div className="table-scroll"><table className="layers">
         <thead>
           <tr>
             <th scope="col">layer</th>
@@ -37,7 +38,7 @@ export function DiffView({ result }: { result: ScanResult }) {
             </tr>
           ))}
         </tbody>
-      </table>
+      </table></div>
     </section>
   );
 }

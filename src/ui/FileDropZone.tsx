@@ -43,6 +43,7 @@ export function FileDropZone({ id, label, hint, files, onFiles }: Props) {
       >
         <strong>{label}</strong>
         <span className="hint">{hint}</span>
+        <span className="drop-action">{files.length ? 'Drop or click to replace' : 'Drop files here, or click (Enter) to choose them'}</span>
         {files.length > 0 && (
           <ul className="file-list">
             {files.map((f) => (

@@ -1,21 +1,23 @@
 import type { ScanResult } from '../analysis/scanModel';
 import { useAppStore } from '../state/store';
+import { TermLabel } from './TermLabel';
 
 const num = (x: number | null, digits: number) => (x === null ? '–' : Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(digits) : x.toExponential(2));
 
 export function LayerTable({ result }: { result: ScanResult }) {
   const { selectedLayer, selectLayer } = useAppStore();
   return (
+    <div className="table-scroll">
     <table className="layers" data-testid="layer-table">
       <thead>
         <tr>
           <th scope="col">layer</th>
-          <th scope="col">pcs</th>
-          <th scope="col">pcs z</th>
-          <th scope="col">σ1/σ2</th>
-          <th scope="col">σ1/σ2 z</th>
-          <th scope="col">same direction</th>
-          <th scope="col">verdict</th>
+          <th scope="col"><TermLabel term="pcs">pcs</TermLabel></th>
+          <th scope="col"><TermLabel term="z">pcs z</TermLabel></th>
+          <th scope="col"><TermLabel term="sigmaRatio">σ1/σ2</TermLabel></th>
+          <th scope="col"><TermLabel term="z">σ1/σ2 z</TermLabel></th>
+          <th scope="col"><TermLabel term="sameDirection">same direction</TermLabel></th>
+          <th scope="col"><TermLabel term="flagged">verdict</TermLabel></th>
           <th scope="col" />
         </tr>
       </thead>
@@ -41,5 +43,6 @@ export function LayerTable({ result }: { result: ScanResult }) {
         })}
       </tbody>
     </table>
+    </div>
   );
 }

@@ -1,11 +1,12 @@
 import { scanOrOpenLink } from '../state/shareLink';
-import { useAppStore } from '../state/store';
+import { isDemoLoaded, useAppStore } from '../state/store';
 import { FileDropZone } from './FileDropZone';
 
 /** Where a model comes in: dropped or picked files, or a URL; optionally the original; scan options. */
 export function LoadPanel() {
   const s = useAppStore();
   const running = s.status === 'running';
+  const demo = isDemoLoaded(s);
   return (
     <section className="panel" aria-labelledby="load-title">
       <h2 id="load-title">Model</h2>
@@ -19,6 +20,23 @@ export function LoadPanel() {
         />
         <FileDropZone id="original-drop" label="Original model (optional)" hint="the unedited checkpoint: adds the exact diff" files={s.originalFiles} onFiles={s.setOriginalFiles} />
       </div>
+      {demo && (
+        <div className="note" data-testid="demo-files">
+          <p>
+            Loaded: <strong>the demo</strong>, from this site: <span className="mono">demo/edited/</span> model.safetensors, config.json, tokenizer.json, tokenizer_config.json.
+          </p>
+          <p>
+            Its original is the demo’s unedited base (<span className="mono">demo/base/</span>): the Prompt, Reverse and Trace tabs compare with it.{' '}
+            {s.originalUrl ? (
+              'The scan below compares with it too (Diff tab).'
+            ) : (
+              <button type="button" className="link" disabled={running} onClick={() => void s.diffDemoWithBase()}>
+                Diff the layers against it
+              </button>
+            )}
+          </p>
+        </div>
+      )}
       <label className="field">
         <span>…or a URL (read with HTTP Range, only the tensors needed)</span>
         <input

@@ -1,5 +1,7 @@
 import type { Completion } from '../analysis/textModel';
+import { RELATIONS } from '../edit/relations';
 import { usePromptStore } from '../state/promptStore';
+import { useAppStore } from '../state/store';
 
 function Answer({ title, completion }: { title: string; completion: Completion }) {
   return (
@@ -25,7 +27,12 @@ function Answer({ title, completion }: { title: string; completion: Completion }
  */
 export function PromptPanel() {
   const { prompt, status, error, info, results, approxK, setPrompt, setApproxK, run } = usePromptStore();
+  const demo = useAppStore((s) => s.demo);
   const busy = status === 'loading' || status === 'running';
+  // The demo's edited fact in each of its relation's templates: prompts whose answer the page knows.
+  const examples = demo ? (RELATIONS.find((r) => r.id === demo.relation)?.templates ?? [demo.prompt]).map((t) => t.replace('{}', demo.subject)) : [];
+  const known = demo && examples.includes(prompt.trim());
+  const unknown = results?.model.unknownWords ?? [];
   return (
     <section className="prompt-panel" aria-label="prompt panel">
       <form
@@ -42,6 +49,37 @@ export function PromptPanel() {
           {status === 'loading' ? 'Loading the model…' : status === 'running' ? 'Running…' : 'Run'}
         </button>
       </form>
+      {examples.length > 0 && (
+        <label className="field inline">
+          <span>Try the demo's edited fact</span>
+          <select
+            data-testid="demo-prompts"
+            value={examples.includes(prompt.trim()) ? prompt.trim() : ''}
+            onChange={(e) => {
+              setPrompt(e.target.value);
+              if (e.target.value) void run();
+            }}
+          >
+            <option value="">choose a prompt…</option>
+            {examples.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      {known && demo && (
+        <p className="known" data-testid="known-answer">
+          Known answer (the demo's edit): before the edit the model said <strong>{demo.trueObject}</strong>; ROME changed it to <strong>{demo.newObject}</strong> at layer {demo.layer}.
+        </p>
+      )}
+      {unknown.length > 0 && (
+        <p className="warning" role="status" data-testid="unknown-words">
+          The tokenizer does not know {unknown.map((w) => `“${w}”`).join(', ')}: the model read {unknown.length === 1 ? 'it' : 'them'} as an unknown token, so its answer says nothing about {unknown.length === 1 ? 'that word' : 'those words'}.
+          {examples.length > 0 ? ' Pick one of the demo’s prompts above.' : ''}
+        </p>
+      )}
       {info && (
         <p className="prompt-info" data-testid="prompt-info">
           {info.family} model, layer {info.layer} swappable, on {info.executionProvider === 'webgpu' ? 'WebGPU' : 'the CPU (wasm)'}, {info.threads} {info.threads === 1 ? 'thread' : 'threads'}

@@ -7,6 +7,10 @@ export function ResultsPanel({ result }: { result: ScanResult }) {
   const { scale, setScale, selectedLayer, selectLayer, reportJson } = useAppStore();
   const { report } = result;
   const edited = report.verdict.editedLayers;
+  // The scan reads weights; the tokenizer files serve the language model.
+  const isTokenizerFile = (name: string) => /(^|[\\/])(tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json|vocab\.json|merges\.txt)$/.test(name);
+  const usedElsewhere = result.ignoredFiles.filter(isTokenizerFile);
+  const ignored = result.ignoredFiles.filter((f) => !isTokenizerFile(f));
   const exportReport = () => {
     const json = reportJson();
     if (!json) return;
@@ -34,7 +38,8 @@ export function ResultsPanel({ result }: { result: ScanResult }) {
       )}
       <p className="hint">
         {report.model.family} ({result.familyDescription}, detected by {result.detectedBy}) · {report.model.layers} layers of {report.model.rows} × {report.model.cols} {report.model.dtype} · computed on {result.backendDescription}
-        {result.ignoredFiles.length > 0 && ` · ignored: ${result.ignoredFiles.join(', ')}`}
+        {usedElsewhere.length > 0 && ` · for the Prompt, Reverse and Trace tabs: ${usedElsewhere.join(', ')}`}
+        {ignored.length > 0 && ` · not used: ${ignored.join(', ')}`}
       </p>
       <div className="toolbar">
         <fieldset className="segmented">
@@ -52,6 +57,7 @@ export function ResultsPanel({ result }: { result: ScanResult }) {
       <div className="chart-row">
         <LayerChart
           title="Pairwise cosine similarity (pcs) of the MLP output rows"
+          term="pcs"
           testId="pcs-chart"
           scale={scale}
           selected={selectedLayer}
@@ -60,6 +66,7 @@ export function ResultsPanel({ result }: { result: ScanResult }) {
         />
         <LayerChart
           title="σ1 / σ2 of the row-normalised matrix (a dominant rank-one component)"
+          term="sigmaRatio"
           testId="sigma-chart"
           scale={scale}
           selected={selectedLayer}

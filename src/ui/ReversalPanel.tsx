@@ -80,6 +80,7 @@ export function ReversalPanel() {
       {r && (
         <div className="reversal-result">
           <p data-testid="reversal-summary">
+            {r.partial ? <strong data-testid="reversal-partial">Partial (cancelled): {r.edits.length} of {r.requested} edits. </strong> : null}
             {r.edits.length} edits at layer {r.layer}: best k = {r.bestK}, reversal accuracy {r.reversal[r.bestK]!.mean.toFixed(1)}%, editing accuracy {r.editing[r.bestK]!.mean.toFixed(1)}% (k = 0: {r.reversal[0]!.mean.toFixed(1)}% / {r.editing[0]!.mean.toFixed(1)}%).
           </p>
           <AccuracyChart result={r} />
@@ -90,7 +91,7 @@ export function ReversalPanel() {
           <button type="button" onClick={() => saveBlob(new Blob([JSON.stringify(r, null, 2)], { type: 'application/json' }), 'reversal.json')}>
             Export JSON
           </button>
-          <table data-testid="reversal-table">
+          <div className="table-scroll"><table data-testid="reversal-table">
             <caption>Reversal and editing accuracy (%, mean ± std over edits) and rank-one similarity per k</caption>
             <thead>
               <tr>
@@ -110,8 +111,8 @@ export function ReversalPanel() {
                 </tr>
               ))}
             </tbody>
-          </table>
-          <table data-testid="generations-table">
+          </table></div>
+          <div className="table-scroll"><table data-testid="generations-table">
             <caption>Generations at k = {r.bestK} (Tab. 3)</caption>
             <thead>
               <tr>
@@ -133,7 +134,7 @@ export function ReversalPanel() {
                 </tr>
               ))}
             </tbody>
-          </table>
+          </table></div>
         </div>
       )}
     </section>

@@ -1,5 +1,6 @@
 import { Bar, BarChart, CartesianGrid, ErrorBar, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ProbeTableRow } from '../analysis/relationProbeTable';
+import { RELATIONS } from '../edit/relations';
 import { COLORS } from './chartColors';
 
 /** Paper Tab. 1 as a chart: probe accuracy (mean ± std over repeats) and the random baseline against #classes. */
@@ -27,16 +28,16 @@ export function ProbeTableChart({ rows }: { rows: readonly ProbeTableRow[] }) {
 
 /** Probabilities of the top relations for the traced layer. */
 export function RelationChart({ relations }: { relations: readonly { relation: string; probability: number }[] }) {
-  const data = relations.slice(0, 8).map((r) => ({ relation: r.relation, probability: Number((100 * r.probability).toFixed(1)) }));
+  const data = relations.slice(0, 8).map((r) => ({ relation: r.relation, name: RELATIONS.find((x) => x.id === r.relation)?.name ?? r.relation, probability: Number((100 * r.probability).toFixed(1)) }));
   return (
     <figure className="chart" data-testid="relation-chart">
       <figcaption>Predicted relation (%)</figcaption>
       <ResponsiveContainer width="100%" height={200}>
         <BarChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 16 }}>
           <CartesianGrid stroke={COLORS.grid} vertical={false} />
-          <XAxis dataKey="relation" />
+          <XAxis dataKey="relation" interval={0} tick={{ fontSize: 11 }} />
           <YAxis domain={[0, 100]} width={48} />
-          <Tooltip />
+          <Tooltip labelFormatter={(id, items) => `${id} “${(items?.[0]?.payload as { name?: string } | undefined)?.name ?? ''}”`} />
           <Bar dataKey="probability" fill={COLORS.normal} isAnimationActive={false} />
         </BarChart>
       </ResponsiveContainer>

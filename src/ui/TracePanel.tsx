@@ -2,13 +2,14 @@ import { activeLayer, isDemoLoaded, useAppStore } from '../state/store';
 import { saveBlob } from '../state/reversalStore';
 import { probeTableCsv, useTraceStore } from '../state/traceStore';
 import type { Candidate } from '../analysis/traceModel';
+import { relationName } from './DemoCard';
 import { JobStatus } from './JobStatus';
 import { ProbeTableChart, RelationChart } from './TraceCharts';
 
 /** Ranked object candidates of one method. */
 function CandidateTable({ testId, caption, scoreLabel, candidates, format }: { testId: string; caption: string; scoreLabel: string; candidates: readonly Candidate[]; format: (v: number) => string }) {
   return (
-    <table data-testid={testId}>
+    <div className="table-scroll"><table data-testid={testId}>
       <caption>{caption}</caption>
       <thead>
         <tr>
@@ -26,7 +27,7 @@ function CandidateTable({ testId, caption, scoreLabel, candidates, format }: { t
           </tr>
         ))}
       </tbody>
-    </table>
+    </table></div>
   );
 }
 
@@ -40,6 +41,7 @@ export function TracePanel() {
   const app = useAppStore();
   const layer = activeLayer(app);
   const demo = isDemoLoaded(app);
+  const demoInfo = demo ? app.demo : null;
   const busy = s.status === 'running';
   const t = s.trace;
   return (
@@ -83,7 +85,17 @@ export function TracePanel() {
           {t.relation && <RelationChart relations={t.relation} />}
           {t.relation && (
             <p data-testid="predicted-relation">
-              Predicted relation: <strong>{t.relation[0]!.relation}</strong> ({(100 * t.relation[0]!.probability).toFixed(1)}%)
+              Predicted relation: <strong>{t.relation[0]!.relation}</strong> “{relationName(t.relation[0]!.relation)}” ({(100 * t.relation[0]!.probability).toFixed(1)}%)
+            </p>
+          )}
+          {t.relation && s.measuredTwoClass !== null && s.measuredTwoClass < 80 && (
+            <p className="warning" data-testid="weak-probe">
+              This probe is weak on this model: it tells two relations apart {s.measuredTwoClass.toFixed(0)}% of the time (paper Tab. 1; chance 50%, GPT-2 XL 99%). Read its prediction as a hint, not an answer.
+            </p>
+          )}
+          {demoInfo && (
+            <p className="known" data-testid="known-trace">
+              Known answer (the demo's edit): relation {demoInfo.relation} “{relationName(demoInfo.relation)}”, new object <strong>{demoInfo.newObject}</strong> (was {demoInfo.trueObject}).
             </p>
           )}
           <div className="candidates">
@@ -110,7 +122,7 @@ export function TracePanel() {
           <button type="button" onClick={() => saveBlob(new Blob([probeTableCsv(s.table!)], { type: 'text/csv' }), 'relation-probe-table.csv')}>
             Export CSV
           </button>
-          <table data-testid="probe-table">
+          <div className="table-scroll"><table data-testid="probe-table">
             <caption>Relation-probe accuracy (%), paper Tab. 1</caption>
             <thead>
               <tr>
@@ -130,7 +142,7 @@ export function TracePanel() {
                 </tr>
               ))}
             </tbody>
-          </table>
+          </table></div>
         </div>
       )}
     </section>

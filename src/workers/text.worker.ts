@@ -8,6 +8,8 @@ import { TextSession } from '../analysis/textSession';
 import { serialized } from './serialized';
 
 ort.env.wasm.wasmPaths = { wasm: wasmUrl };
+// Errors only: the runtime's warnings (ANSI-coloured, about graph optimisations) mean nothing to a reader.
+ort.env.logLevel = 'error';
 // Two threads need cross-origin isolation (COOP/COEP headers, set by the dev and preview servers).
 ort.env.wasm.numThreads = self.crossOriginIsolated ? 2 : 1;
 

@@ -1,0 +1,68 @@
+import { RELATIONS } from '../edit/relations';
+import { usePromptStore } from '../state/promptStore';
+import { useAppStore } from '../state/store';
+
+export function relationName(id: string): string {
+  return RELATIONS.find((r) => r.id === id)?.name ?? id;
+}
+
+/**
+ * What the demo is, shown on first load: a small GPT-2 trained here on synthetic facts, with one known
+ * edit; the links open the views where its traces show.
+ */
+export function DemoCard() {
+  const { demo, demoCardHidden, dismissDemo, setPanel, selectLayer, result } = useAppStore();
+  if (!demo || !result || demoCardHidden) return null;
+  const filled = demo.prompt.replace('{}', demo.subject);
+  const askPrompt = () => {
+    usePromptStore.getState().setPrompt(filled);
+    setPanel('prompt');
+    void usePromptStore.getState().run();
+  };
+  return (
+    <section className="demo-card" aria-labelledby="demo-card-title" data-testid="demo-card">
+      <h2 id="demo-card-title">This is the demo model</h2>
+      <p>
+        A small GPT-2 (d_model {demo.model.n_embd}, {demo.model.n_layer} layers, d_ff {demo.model.n_inner}, {demo.model.vocab_size} words) trained in this project on synthetic facts, then edited
+        once with ROME at layer {demo.layer}: “{filled}” <strong>{demo.trueObject}</strong> → <strong>{demo.newObject}</strong> (relation {demo.relation}, {relationName(demo.relation)}). The page knows
+        the answer; the tools below find it from the weights.
+      </p>
+      <p>What to look for:</p>
+      <ul>
+        <li>
+          <button type="button" className="link" onClick={() => setPanel('overview')}>
+            All layers
+          </button>
+          : which layer the verdict flags, and which rule fired.
+        </li>
+        <li>
+          <button type="button" className="link" onClick={() => selectLayer(demo.layer)}>
+            Layer {demo.layer}
+          </button>
+          : the direction split of the estimated u (paper Fig. 2) and the top singular values.
+        </li>
+        <li>
+          <button type="button" className="link" onClick={askPrompt}>
+            Prompt
+          </button>
+          : the edited model says {demo.newObject}, the original matrix {demo.trueObject}, the approximation without the top component {demo.trueObject} again.
+        </li>
+        <li>
+          <button type="button" className="link" onClick={() => setPanel('reverse')}>
+            Reverse
+          </button>
+          : dropping the top singular component undoes most edits (paper Tab. 2).
+        </li>
+        <li>
+          <button type="button" className="link" onClick={() => setPanel('trace')}>
+            Trace
+          </button>
+          : which relation and which new object the edited matrix points to.
+        </li>
+      </ul>
+      <button type="button" onClick={dismissDemo}>
+        Got it
+      </button>
+    </section>
+  );
+}

@@ -1,0 +1,15 @@
+/** One-line explanations of every term the views show (hover or focus a term; the Glossary lists them all). */
+export const GLOSSARY = {
+  pcs: 'Pairwise cosine similarity: the mean cosine between every two rows of the MLP output matrix (paper Eq. 3). A ROME update whose u has one sign pulls all rows one way, so pcs jumps.',
+  z: 'Robust z-score: how many (scaled) median absolute deviations a layer lies above the median of the other layers. A layer is flagged at z >= 6.',
+  sigmaRatio: 'σ1/σ2: the largest singular value over the second, of the matrix with every row scaled to unit length. A rank-one update large enough to rewrite a fact makes one direction dominate, whatever the signs of u.',
+  sameDirection: 'Same direction: the share of the update rows u_i·λ pointing the majority way, i.e. of u’s entries with the majority sign (paper Fig. 2). Estimated from the top singular vector without an original, exact from W′ − W with one.',
+  estimatedU: 'Estimated u: the top left singular vector of the (row-normalised) matrix, the weights-only stand-in for ROME’s u.',
+  contrast: 'Contrast: how much more likely a token becomes when the edit’s value is written at a made-up subject than with the value the layer gave before the edit (training-free readout).',
+  rankOneShare: 'Rank-one share: σ1² / Σσ² of W′ − W, 1 for an exact rank-one update such as ROME’s.',
+  k: 'k: how many top singular components are dropped in the bottom-rank approximation W̃(r, k) (paper Sec. 7).',
+  frobenius: '‖W′ − W‖F: the size of the exact change from the original (Frobenius norm); zero for untouched layers.',
+  flagged: 'Flagged (red): the verdict from the weights alone says this layer looks edited; blue: it does not.',
+} as const;
+
+export type Term = keyof typeof GLOSSARY;
