@@ -104,3 +104,9 @@ resetOnModelChange(usePromptStore, () => {
   void startedTextWorker()?.cancel();
   return { status: 'idle' as const, error: null, info: null, openedFor: null, results: null };
 });
+
+// Once a scan is done, open the model in the language-model worker in the background: the first Prompt
+// answer then needs no model loading (a model without a tokenizer simply stays closed until asked).
+useAppStore.subscribe((s, prev) => {
+  if (s.status === 'done' && prev.status !== 'done' && s.result) void ensureTextModel().catch(() => undefined);
+});

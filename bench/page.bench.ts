@@ -1,0 +1,51 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chromium } from '@playwright/test';
+import { createServer } from 'vite';
+import { CHROMIUM_ARGS } from '../playwright.config';
+import { fmtSeconds } from './benchUtil';
+
+/**
+ * The same reversal experiment (the demo's bundle, `perRelation` edits per relation) in the page and in the
+ * CLI, in the same run: the page must stay within 2x of the CLI (issue: first visit). The page chooses its
+ * own backend (on a machine whose only WebGPU adapter is SwiftShader: the CPU and wasm).
+ */
+export async function benchPage(perRelation = Number(process.env['BENCH_REVERSAL_PER_RELATION'] ?? 3)): Promise<void> {
+  const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+  console.log(`\nThe page against the CLI on the demo (Chromium; reversal with ${perRelation} edits per relation):`);
+  if (!existsSync(executablePath) || !existsSync('public/demo/edits.safetensors')) {
+    console.log('  skipped: needs Chromium and the committed demo');
+    return;
+  }
+  const t0 = performance.now();
+  const cli = JSON.parse(execFileSync(process.execPath, ['bin/edit-forensics.mjs', 'reverse', 'public/demo/base', '--layer', '0', '--edits', 'public/demo/edits.safetensors', '--per-relation', String(perRelation), '--json'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] }));
+  const cliSeconds = (performance.now() - t0) / 1000;
+  const server = await createServer({ configFile: 'vite.config.ts', logLevel: 'error', server: { port: 5192, strictPort: true, host: 'localhost' } });
+  await server.listen();
+  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    await page.goto('http://localhost:5192/?model=demo');
+    await page.getByTestId('verdict').waitFor({ timeout: 300_000 });
+    const backend = await page.getByTestId('backend').innerText();
+    // The first Prompt answer: the language model's opening included (target < 5 s on the demo).
+    await page.getByRole('navigation', { name: 'views' }).getByRole('button', { name: 'Prompt', exact: true }).click();
+    await page.getByRole('textbox', { name: 'Prompt' }).fill('The mother tongue of');
+    const tp = performance.now();
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByRole('region', { name: /Loaded model/ }).waitFor({ timeout: 300_000 });
+    console.log(`  first Prompt answer in the page (opening the model included): ${fmtSeconds((performance.now() - tp) / 1000)}`);
+    await page.getByRole('navigation', { name: 'views' }).getByRole('button', { name: 'Reverse', exact: true }).click();
+    await page.getByLabel('edits per relation').fill(String(perRelation));
+    const t1 = performance.now();
+    await page.getByRole('button', { name: 'Run reversal' }).click();
+    await page.getByTestId('reversal-summary').waitFor({ timeout: 1_800_000 });
+    const pageSeconds = (performance.now() - t1) / 1000;
+    const summary = await page.getByTestId('reversal-summary').innerText();
+    console.log(`  CLI (Node, onnxruntime-web wasm; process start included): ${fmtSeconds(cliSeconds)} for ${cli.reversal.edits.length} edits`);
+    console.log(`  page (${backend.replace(/\s+/g, ' ').slice(0, 80)}): ${fmtSeconds(pageSeconds)} = ${(pageSeconds / cliSeconds).toFixed(2)}x the CLI (model opening included); ${summary.split(':')[0]}`);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
