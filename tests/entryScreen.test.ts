@@ -49,3 +49,17 @@ describe('entry screen', () => {
     expect(Array.from(m.data).map((x) => Number(x.toFixed(6)))).toEqual([0.6, 0.8, 0, 0, -0.707107, 0.707107]);
   });
 });
+
+describe('histogram of u', () => {
+  it('keeps its range on the bulk when one entry is an outlier, and counts the clipped entries', async () => {
+    const { histogram } = await import('../src/core/editSignature');
+    const values = Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 0.01);
+    values[7] = 50;
+    const h = histogram(values, 20);
+    expect(h.edges[20]).toBeLessThan(0.011);
+    expect(h.clipped).toBeGreaterThanOrEqual(1);
+    expect(h.counts.reduce((a, b) => a + b, 0)).toBe(1000);
+    // Zero is always inside the range: it separates the two directions.
+    expect(histogram([0.2, 0.3, 0.4], 4).edges[0]).toBe(0);
+  });
+});

@@ -34,25 +34,29 @@ export function rankOneShare(sigma1: number, frobeniusNorm: number): number {
   return frobeniusNorm > 0 ? Math.min(1, (sigma1 * sigma1) / (frobeniusNorm * frobeniusNorm)) : Number.NaN;
 }
 
-/** Histogram of values into `bins` equal bins over [min, max]: for charts of u. */
-export function histogram(values: ArrayLike<number>, bins: number): { edges: number[]; counts: number[] } {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const x = values[i] as number;
-    if (x < min) min = x;
-    if (x > max) max = x;
-  }
+/**
+ * Histogram of values into `bins` equal bins: for charts of u. The range is the 0.5th..99.5th percentile (so
+ * one outlier entry cannot squeeze every other value into a bin or two), widened to include zero, which
+ * separates the two directions; values outside it are counted in the end bins and reported as `clipped`.
+ */
+export function histogram(values: ArrayLike<number>, bins: number): { edges: number[]; counts: number[]; clipped: number } {
+  const finite = Array.from(values as ArrayLike<number>).filter(Number.isFinite).sort((a, b) => a - b);
+  let min = finite.length ? (finite[Math.floor(0.005 * (finite.length - 1))] as number) : -0.5;
+  let max = finite.length ? (finite[Math.ceil(0.995 * (finite.length - 1))] as number) : 0.5;
+  min = Math.min(min, 0);
+  max = Math.max(max, 0);
   if (!(max > min)) {
-    min = Number.isFinite(min) ? min - 0.5 : -0.5;
+    min -= 0.5;
     max = min + 1;
   }
   const counts = new Array<number>(bins).fill(0);
   const width = (max - min) / bins;
-  for (let i = 0; i < values.length; i++) {
-    const b = Math.min(bins - 1, Math.floor(((values[i] as number) - min) / width));
+  let clipped = 0;
+  for (const x of finite) {
+    if (x < min || x > max) clipped++;
+    const b = Math.max(0, Math.min(bins - 1, Math.floor((x - min) / width)));
     counts[b] = (counts[b] as number) + 1;
   }
   const edges = Array.from({ length: bins + 1 }, (_, i) => min + i * width);
-  return { edges, counts };
+  return { edges, counts, clipped };
 }

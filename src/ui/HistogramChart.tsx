@@ -2,7 +2,7 @@ import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis
 import { COLORS } from './chartColors';
 
 /** Histogram bars coloured by the sign of the bin's centre: the paper's two directions (Fig. 2). */
-export function HistogramChart({ title, histogram, testId }: { title: string; histogram: { edges: number[]; counts: number[] }; testId: string }) {
+export function HistogramChart({ title, histogram, testId }: { title: string; histogram: { edges: number[]; counts: number[]; clipped?: number }; testId: string }) {
   const data = histogram.counts.map((count, i) => {
     const lo = histogram.edges[i] ?? 0;
     const hi = histogram.edges[i + 1] ?? lo;
@@ -24,6 +24,10 @@ export function HistogramChart({ title, histogram, testId }: { title: string; hi
           </Bar>
         </BarChart>
       </ResponsiveContainer>
+      <p className="legend">
+        <span className="swatch" style={{ background: COLORS.positive }} /> positive entries <span className="swatch" style={{ background: COLORS.negative }} /> negative entries
+        {histogram.clipped ? ` · ${histogram.clipped} extreme entr${histogram.clipped === 1 ? 'y' : 'ies'} counted in the end bins` : ''}
+      </p>
     </figure>
   );
 }

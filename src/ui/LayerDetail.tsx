@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ScanResult } from '../analysis/scanModel';
 import { useAppStore } from '../state/store';
 import { CosineHeatmap } from './CosineHeatmap';
@@ -13,11 +13,14 @@ export function LayerDetail({ result, layer }: { result: ScanResult; layer: numb
   const detail = result.details[index];
   const [start, setStart] = useState(0);
   const [count, setCount] = useState(Math.min(256, detail?.rows ?? 256));
+  // The "details" button or bar that opened this view is gone: keyboard focus moves to its heading.
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), [layer]);
   if (!row || !detail) return null;
   const split = detail.direction;
   return (
     <section className="panel" aria-labelledby="detail-title" data-testid="layer-detail">
-      <h2 id="detail-title">
+      <h2 id="detail-title" ref={heading} tabIndex={-1}>
         Layer {layer} {row.flagged && <span className="flag">looks edited</span>}
         <button type="button" className="link close" onClick={() => selectLayer(null)}>
           back to all layers
