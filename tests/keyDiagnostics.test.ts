@@ -171,3 +171,24 @@ describe('key statistics and diagnostics', () => {
     expect(out.rowRatio).toBeCloseTo(((ratios[11] as number) + (ratios[12] as number)) / 2, 6);
   });
 });
+
+describe('where C^-1 k* lives', () => {
+  it('with C diagonal, each neuron is its own eigen-direction: the share in the lower half is computed per neuron', async () => {
+    const n = 6;
+    const diag = [6, 5, 4, 3, 2, 1];
+    const moment = new Float64Array(n * n);
+    diag.forEach((d, i) => (moment[i * n + i] = d));
+    const k = Float64Array.from([1, 1, 1, 1, 1, 1]);
+    const out = await keyDiagnostics({
+      layer: 0,
+      stats: { tokens: 10, moment, mean: new Float64Array(n), preActivation: { belowMinus2: 0, absBelow1: 0, above1: 0 } },
+      covarianceFactor: cholesky(moment, n) as Float64Array,
+      kStars: [k],
+      weight: Float32Array.from({ length: n * 2 }, (_, i) => 1 + i),
+    });
+    // u = C^-1 k = 1/d_i: the lower half (d = 1, 2, 3) holds (1 + 1/4 + 1/9) of sum 1/d^2.
+    const total = diag.reduce((a, d) => a + 1 / d ** 2, 0);
+    expect(out.eigen!.lowerHalfShare).toBeCloseTo((1 + 1 / 4 + 1 / 9) / total, 10);
+    expect(out.eigen!.lowerEigenvectorSignShare).toBe(1);
+  });
+});

@@ -2,6 +2,7 @@ import { centredCovariance, meanAbsCorrelation, participationRatio, topEigenvalu
 import { directionSplit } from '../core/editSignature';
 import { rowMatrix } from '../core/matrix';
 import { pairwiseCosine } from '../core/pairwiseCosine';
+import { symmetricEigen } from '../core/smallLinearAlgebra';
 import { median } from '../core/robustStats';
 import type { KeyStatistics, PreActivationSaturation } from './keyStatistics';
 import { choleskySolve } from './linalg64';
@@ -32,6 +33,12 @@ export interface KeyDiagnostics {
   rowRatio: number | null;
   /** Edits sampled for the sign shares. */
   edits: number;
+  /**
+   * Where C^-1 k* lives (null above 800 neurons: a full eigendecomposition): the mean share of ||C^-1 k*||^2
+   * in the lower half of C's eigen-directions, and the majority-sign share of those eigenvectors. A one-signed
+   * u needs low-variance directions that are one-signed or localised on single neurons.
+   */
+  eigen: { lowerHalfShare: number; lowerEigenvectorSignShare: number } | null;
 }
 
 export interface KeyDiagnosticsInput {
@@ -82,5 +89,27 @@ export async function keyDiagnostics(input: KeyDiagnosticsInput): Promise<KeyDia
     basePcs: pairwiseCosine(rowMatrix(n, d, weight)).pcs,
     rowRatio: rowRatios.length ? median(rowRatios) : null,
     edits: kStars.length,
+    eigen: n <= 800 && kStars.length ? whereUIs(stats.moment, n, kStars.map((k) => choleskySolve(input.covarianceFactor, n, k))) : null,
   };
+}
+
+function whereUIs(moment: Float64Array, n: number, us: readonly Float64Array[]): { lowerHalfShare: number; lowerEigenvectorSignShare: number } {
+  const eig = symmetricEigen(moment, n);
+  const lower = Array.from(eig.values.keys()).sort((a, b) => (eig.values[a] as number) - (eig.values[b] as number)).slice(0, Math.floor(n / 2));
+  const column = (j: number) => Float64Array.from({ length: n }, (_, i) => eig.vectors[i * n + j] as number);
+  const lowerSign = lower.reduce((a, j) => a + directionSplit(column(j)).sameDirectionFraction, 0) / lower.length;
+  let share = 0;
+  for (const u of us) {
+    let total = 0;
+    let low = 0;
+    const isLower = new Set(lower);
+    for (let j = 0; j < n; j++) {
+      let c = 0;
+      for (let i = 0; i < n; i++) c += (u[i] as number) * (eig.vectors[i * n + j] as number);
+      total += c * c;
+      if (isLower.has(j)) low += c * c;
+    }
+    share += low / total / us.length;
+  }
+  return { lowerHalfShare: share, lowerEigenvectorSignShare: lowerSign };
 }

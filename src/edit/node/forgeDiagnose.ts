@@ -58,6 +58,7 @@ for (const layer of layers) {
   const f = (x: number, digits = 3) => x.toFixed(digits);
   console.log(
     `layer ${layer}: PR ${f(diagnostics.participationRatio, 1)}/${world.config.n_inner}, top-10 ${f(diagnostics.top10Share)}, |corr| ${f(diagnostics.meanAbsCorrelation)}, z<-2 ${f(diagnostics.preActivation.belowMinus2)}, |z|<1 ${f(diagnostics.preActivation.absBelow1)}, z>1 ${f(diagnostics.preActivation.above1)}; ` +
+      (diagnostics.eigen ? `C^-1 k* in C's lower half ${f(diagnostics.eigen.lowerHalfShare)} (those eigenvectors ${f(diagnostics.eigen.lowerEigenvectorSignShare)} one sign); ` : '') +
       `sign share k* ${f(diagnostics.signShare.k)}, k*-mean ${f(diagnostics.signShare.kMinusMean)}, diag(C)^-1 k* ${f(diagnostics.signShare.diagCInvK)}, C^-1 k* ${f(diagnostics.signShare.cInvK)}; base pcs ${diagnostics.basePcs.toExponential(2)}` +
       (rome ? `; row ratio ${f(diagnostics.rowRatio as number)}; ROME efficacy ${f(rome.efficacy)}, paraphrase ${f(rome.paraphrase)}, neighbourhood ${f(rome.neighbourhood)}, pcs x${f(rome.pcsRatio, 2)}, sigma1/sigma2 ${f(rome.sigmaRatioAfter, 2)}` : '') +
       ` (${f(row.seconds, 1)} s)`,
