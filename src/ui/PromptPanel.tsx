@@ -34,7 +34,7 @@ export function PromptPanel() {
   const known = demo && examples.includes(prompt.trim());
   const unknown = results?.model.unknownWords ?? [];
   return (
-    <section className="prompt-panel" aria-label="prompt panel">
+    <section className="panel prompt-panel" aria-label="prompt panel">
       <form
         onSubmit={(e) => {
           e.preventDefault();

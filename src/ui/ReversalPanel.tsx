@@ -1,6 +1,7 @@
 import { reversalCsv } from '../analysis/reversal';
 import { activeLayer, isDemoLoaded, useAppStore } from '../state/store';
 import { saveBlob, useReversalStore } from '../state/reversalStore';
+import { FilePicker } from './FilePicker';
 import { JobStatus } from './JobStatus';
 import { AccuracyChart, SimilarityChart, UniqueChart } from './ReversalCharts';
 
@@ -19,7 +20,7 @@ export function ReversalPanel() {
   const busy = s.status === 'running';
   const r = s.result;
   return (
-    <section className="reversal-panel" aria-label="reversal panel">
+    <section className="panel reversal-panel" aria-label="reversal panel">
       <h2>Reverse the edit at layer {layer}</h2>
       <p className="hint">
         Drops the top k singular components of the layer's MLP matrix, W~(r, k) = W' − Σ<sub>i≤k</sub> σ<sub>i</sub>u<sub>i</sub>v<sub>i</sub>ᵀ (paper Sec. 7). The Prompt tab shows the approximated model's answers beside the others.
@@ -46,8 +47,7 @@ export function ReversalPanel() {
 
       <fieldset>
         <legend>Reversal experiment (Tab. 2, Tab. 5, Tab. 3)</legend>
-        <label htmlFor="bundle-input">Edit bundle {demo ? '(default: the demo’s)' : ''}</label>
-        <input id="bundle-input" type="file" accept=".safetensors" onChange={(e) => s.setBundleFile(e.target.files?.[0] ?? null)} />
+        <FilePicker id="bundle-input" label="Edit bundle…" accept=".safetensors" chosen={s.bundleFile?.name ?? (demo ? 'the demo’s' : null)} onFile={s.setBundleFile} />
         <label htmlFor="per-relation">edits per relation</label>
         <input id="per-relation" type="number" min={1} max={1000} value={s.perRelation} onChange={(e) => s.setPerRelation(Number(e.target.value))} />
         <button type="button" disabled={busy} onClick={() => void s.runReversal()}>
@@ -58,8 +58,7 @@ export function ReversalPanel() {
 
       <fieldset>
         <legend>Unique predictions (Fig. 8): a second detection signal</legend>
-        <label htmlFor="samples-input">Neutral text, one sample per line {demo ? '(default: the demo’s)' : ''}</label>
-        <input id="samples-input" type="file" accept=".txt,text/plain" onChange={(e) => s.setSamplesFile(e.target.files?.[0] ?? null)} />
+        <FilePicker id="samples-input" label="Neutral text, one sample per line…" accept=".txt,text/plain" chosen={s.samplesFile?.name ?? (demo ? 'the demo’s' : null)} onFile={s.setSamplesFile} />
         <button type="button" disabled={busy} onClick={() => void s.runUniquePredictions()}>
           Count unique predictions
         </button>

@@ -3,6 +3,7 @@ import { saveBlob } from '../state/reversalStore';
 import { probeTableCsv, useTraceStore } from '../state/traceStore';
 import type { Candidate } from '../analysis/traceModel';
 import { relationName } from './DemoCard';
+import { FilePicker } from './FilePicker';
 import { JobStatus } from './JobStatus';
 import { ProbeTableChart, RelationChart } from './TraceCharts';
 
@@ -45,14 +46,13 @@ export function TracePanel() {
   const busy = s.status === 'running';
   const t = s.trace;
   return (
-    <section className="trace-panel" aria-label="trace panel">
+    <section className="panel trace-panel" aria-label="trace panel">
       <h2>Trace the edit at layer {layer}</h2>
       <p className="hint">From the edited matrix alone: the relation of the edited fact (a linear probe on PCA of edited matrices, paper Sec. 5) and its new object (Sec. 6).</p>
 
       <fieldset>
         <legend>Trace this layer</legend>
-        <label htmlFor="decoder-input">Trained object decoder {demo ? '(default: the demo’s)' : '(optional)'}</label>
-        <input id="decoder-input" type="file" accept=".safetensors" onChange={(e) => s.setDecoderFile(e.target.files?.[0] ?? null)} />
+        <FilePicker id="decoder-input" label="Trained object decoder…" accept=".safetensors" chosen={s.decoderFile?.name ?? (demo ? 'the demo’s' : 'none (optional)')} onFile={s.setDecoderFile} />
         <button type="button" disabled={busy} onClick={() => void s.runTrace()}>
           Trace layer {layer}
         </button>
@@ -61,10 +61,8 @@ export function TracePanel() {
       <fieldset>
         <legend>Relation probe</legend>
         <p data-testid="probe-status">{s.probe ? `Loaded: ${s.probe.name}, ${s.probe.relations} relations, layer ${s.probe.layer}, trained on ${s.probe.trainedOn}.` : demo ? 'None loaded: tracing uses the demo’s probe.' : 'None loaded: train one on an edit bundle or load a probe file.'}</p>
-        <label htmlFor="probe-input">Load probe (JSON)</label>
-        <input id="probe-input" type="file" accept=".json,application/json" onChange={(e) => e.target.files?.[0] && void s.loadProbeFile(e.target.files[0])} />
-        <label htmlFor="trace-bundle-input">Edit bundle {demo ? '(default: the demo’s)' : ''}</label>
-        <input id="trace-bundle-input" type="file" accept=".safetensors" onChange={(e) => s.setBundleFile(e.target.files?.[0] ?? null)} />
+        <FilePicker id="probe-input" label="Load probe (JSON)" accept=".json,application/json" chosen={s.probe?.name ?? null} onFile={(f) => void s.loadProbeFile(f)} />
+        <FilePicker id="trace-bundle-input" label="Edit bundle…" accept=".safetensors" chosen={s.bundleFile?.name ?? (demo ? 'the demo’s' : null)} onFile={s.setBundleFile} />
         <button type="button" disabled={busy} onClick={() => void s.trainProbe()} title="50 edits per relation, against the original model's matrix">
           Train probe
         </button>
