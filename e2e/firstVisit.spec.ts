@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import { RELATIONS } from '../src/edit/relations';
 import { fixturePaths } from './fixtureFiles';
+import { viewTab } from './views';
 
 /**
  * A first visit as a newcomer makes it (the first-visit issue): the demo explains itself, the verdict says
@@ -26,10 +27,7 @@ async function openDemo(page: Page, query = '') {
   if (!query.includes('panel=')) await expect(page.getByTestId('verdict')).toHaveText(`Layer ${EDIT.layer} looks edited.`);
 }
 
-/** A view tab (the demo card has links of the same names). */
-function tab(page: Page, name: string) {
-  return page.getByRole('navigation', { name: 'views' }).getByRole('button', { name, exact: true });
-}
+const tab = viewTab;
 
 async function drop(page: Page, selector: string, paths: string[]) {
   const files = paths.map((p) => ({ name: basename(p), base64: readFileSync(p).toString('base64') }));

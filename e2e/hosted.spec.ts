@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import { HOSTED_ISOLATED, HOSTED_PLAIN, HOSTED_PREFIX } from '../playwright.config';
+import { viewTab } from './views';
 
 /**
  * The built site on a static host under a sub-path (scripts/staticServer.ts, no headers: like GitHub Pages),
@@ -26,7 +27,7 @@ test.describe('without a service worker', () => {
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
 
     // Layer 0's detail, then the Reverse tab with k = 2 and log scale: the link carries all of it.
-    await page.getByRole('button', { name: 'Reverse' }).click();
+    await viewTab(page, 'Reverse').click();
     await page.getByLabel('k', { exact: true }).fill('2');
     await page.getByRole('button', { name: 'Copy link' }).click();
     const link = await page.getByTestId('share-link').inputValue();
@@ -36,7 +37,7 @@ test.describe('without a service worker', () => {
 
     const other = await context.newPage();
     await other.goto(link);
-    await expect(other.getByRole('button', { name: 'Reverse' })).toHaveAttribute('aria-pressed', 'true', { timeout: 120_000 });
+    await expect(viewTab(other, 'Reverse')).toHaveAttribute('aria-pressed', 'true', { timeout: 120_000 });
     await expect(other.getByRole('heading', { name: 'Reverse the edit at layer 0' })).toBeVisible();
     await expect(other.getByLabel('k', { exact: true })).toHaveValue('2');
 
@@ -65,15 +66,15 @@ test.describe('without a service worker', () => {
     await page.getByTestId('model-drop-input').setInputFiles(readdirSync('public/demo/edited').map((f) => join('public/demo/edited', f)));
     await page.getByRole('button', { name: 'Scan for edits' }).click();
     await demoFlagged(page);
-    await page.getByRole('button', { name: 'Prompt' }).click();
+    await viewTab(page, 'Prompt').click();
     await page.getByRole('textbox', { name: 'Prompt' }).fill('The mother tongue of Nils Em Da is');
     await page.getByRole('button', { name: 'Run' }).click();
     await expect(page.getByRole('region', { name: 'Loaded model' }).locator('.top-tokens li').first()).toBeVisible({ timeout: 120_000 });
-    await page.getByRole('button', { name: 'Reverse' }).click();
+    await viewTab(page, 'Reverse').click();
     await page.getByRole('button', { name: 'Download repaired model' }).click();
     await expect(page.getByTestId('repair-message')).toBeVisible({ timeout: 60_000 });
     // Trace the dropped model with a probe file from disk: predicted relation with probabilities, top-5 objects.
-    await page.getByRole('button', { name: 'Trace', exact: true }).click();
+    await viewTab(page, 'Trace').click();
     await page.getByLabel('Load probe (JSON)').setInputFiles('public/demo/relation-probe.json');
     await page.getByRole('button', { name: 'Trace layer 0' }).click();
     await expect(page.getByTestId('predicted-relation')).toContainText('Predicted relation: P', { timeout: 120_000 });
@@ -117,7 +118,7 @@ test('with the service worker: the plain host becomes cross-origin isolated, and
   await cdp.send('ServiceWorker.stopAllWorkers');
   await page.reload();
   await demoFlagged(page);
-  await page.getByRole('button', { name: 'Trace', exact: true }).click();
+  await viewTab(page, 'Trace').click();
   await page.getByRole('button', { name: 'Trace layer 0' }).click();
   await expect(page.getByTestId('readout-candidates').locator('tbody tr')).toHaveCount(5, { timeout: 120_000 });
   await context.setOffline(false);
@@ -132,7 +133,7 @@ test('with COOP/COEP headers the language model runs on threads', async ({ brows
   const context = await browser.newContext({ serviceWorkers: 'block' });
   const page = await context.newPage();
   await page.goto(`${ISOLATED}?model=demo&panel=prompt&prompt=${encodeURIComponent('The mother tongue of Nils Em Da is')}`);
-  await expect(page.getByRole('button', { name: 'Prompt' })).toHaveAttribute('aria-pressed', 'true', { timeout: 120_000 });
+  await expect(viewTab(page, 'Prompt')).toHaveAttribute('aria-pressed', 'true', { timeout: 120_000 });
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
   await expect(page.getByTestId('threads')).toContainText('2 threads');
   await expect(page.getByTestId('prompt-info')).toContainText('2 threads', { timeout: 120_000 });

@@ -6,6 +6,7 @@ import { FULL_FORGE } from '../src/edit/forgeConfig';
 import { gpt2Forward } from '../src/edit/gpt2Model';
 import { forgeWorld } from '../src/edit/node/forgeWorld';
 import { loadModel } from '../src/edit/node/romeSetup';
+import { viewTab } from './views';
 
 const BASE = 'public/demo/base';
 
@@ -26,7 +27,7 @@ test(`the demo base model answers a fact prompt in the page (onnxruntime-web in 
   }, files);
   await page.dispatchEvent('#model-drop', 'drop', { dataTransfer });
   await page.getByRole('button', { name: 'Scan for edits' }).click();
-  await page.getByRole('button', { name: 'Prompt' }).click();
+  await viewTab(page, 'Prompt').click();
   await page.getByRole('textbox', { name: 'Prompt' }).fill('The mother tongue of Greta Dina Es Er is');
   await page.getByRole('button', { name: 'Run' }).click();
   const answer = page.getByRole('region', { name: 'Loaded model' });

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
+import { viewTab } from './views';
 
 test('the demo: reversal over 31 edits equals the CLI, and the repaired model downloads byte-identical outside its layer', async ({ page }) => {
   test.setTimeout(600_000);
@@ -8,7 +9,7 @@ test('the demo: reversal over 31 edits equals the CLI, and the repaired model do
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/');
   await expect(page.getByTestId('verdict')).toHaveText('Layer 0 looks edited.', { timeout: 120_000 });
-  await page.getByRole('button', { name: 'Reverse' }).click();
+  await viewTab(page, 'Reverse').click();
   await page.getByLabel('edits per relation').fill('1');
   await page.getByRole('button', { name: 'Run reversal' }).click();
   await expect(page.getByTestId('reversal-summary')).toContainText('31 edits at layer 0', { timeout: 480_000 });
@@ -28,7 +29,7 @@ test('the demo: reversal over 31 edits equals the CLI, and the repaired model do
   const saved = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Download repaired model' }).click();
   const file = await saved;
-  expect(file.suggestedFilename()).toBe('model.safetensors');
+  expect(file.suggestedFilename()).toBe('model.repaired-layer0-k1.safetensors');
   const repaired = readFileSync(await file.path());
   const input = readFileSync('public/demo/edited/model.safetensors');
   expect(repaired.length).toBe(input.length);
@@ -41,7 +42,7 @@ test('the demo: reversal over 31 edits equals the CLI, and the repaired model do
   await expect(page.getByTestId('repair-message')).toContainText('identical to the input except this layer');
 
   // The prompt panel's approximated column answers with the original object again.
-  await page.getByRole('button', { name: 'Prompt' }).click();
+  await viewTab(page, 'Prompt').click();
   const edit = JSON.parse(readFileSync('public/demo/edited/EDIT.json', 'utf8')) as { subject: string; prompt: string; trueObject: string; newObject: string };
   await page.getByRole('textbox', { name: 'Prompt' }).fill(edit.prompt.replace('{}', edit.subject));
   await page.getByRole('button', { name: 'Run' }).click();

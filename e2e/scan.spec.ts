@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import { FIXTURE_DIR, fixturePaths } from './fixtureFiles';
+import { viewTab } from './views';
 
 async function open(page: Page) {
   const errors: string[] = [];
@@ -66,7 +67,7 @@ test('with the original dropped too: the diff view shows exactly the edited laye
   await page.getByRole('button', { name: 'Scan for edits' }).click();
   await expect(page.getByTestId('verdict')).toHaveText('Layer 1 differs from the original.');
   expect(await flaggedLayers(page)).toEqual([1]);
-  await page.getByRole('button', { name: 'Diff' }).click();
+  await viewTab(page, 'Diff').click();
   const rows = page.locator('[data-testid=diff-view] tbody tr');
   await expect(rows).toHaveCount(5);
   // BF16 storage rounds W and W' separately, so dW is rank one up to rounding noise; u is balanced (50%).

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { strFromU8, unzipSync } from 'fflate';
+import { viewTab } from './views';
 
 test('the demo: Trace names the edited relation and new object like the CLI; probes train, save and load; Tab. 1 runs', async ({ page }) => {
   test.setTimeout(480_000);
@@ -9,7 +10,7 @@ test('the demo: Trace names the edited relation and new object like the CLI; pro
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/');
   await expect(page.getByTestId('verdict')).toHaveText('Layer 0 looks edited.', { timeout: 120_000 });
-  await page.getByRole('button', { name: 'Trace', exact: true }).click();
+  await viewTab(page, 'Trace').click();
   await page.getByRole('button', { name: 'Trace layer 0' }).click();
   const edit = JSON.parse(readFileSync('public/demo/edited/EDIT.json', 'utf8')) as { newObject: string };
   // The demo's probe never saw this edit (held out), so its relation guess is a real prediction.
