@@ -113,3 +113,38 @@ describe('randomized SVD against matrices built with a known spectrum', () => {
     expect(absDot(column(onGpu.u, rows, 16, 0), column(onCpu.u, rows, 16, 0))).toBeGreaterThan(0.99999);
   });
 });
+
+describe('orthonormal columns', () => {
+  it('spans the columns and is orthonormal, on well-conditioned, graded and rank-deficient panels', async () => {
+    const { orthonormalColumns } = await import('../src/core/smallLinearAlgebra');
+    const { SeededRandom } = await import('../src/core/random');
+    const rng = new SeededRandom(4);
+    const [m, l] = [300, 12];
+    const panels: [string, Float64Array][] = [
+      ['gaussian', Float64Array.from(rng.gaussianArray(m * l))],
+      ['graded (column c scaled by 10^-c)', Float64Array.from(rng.gaussianArray(m * l), (x, i) => x * 10 ** -(i % l))],
+      ['rank-deficient (column 5 = column 2)', (() => { const y = Float64Array.from(rng.gaussianArray(m * l)); for (let i = 0; i < m; i++) y[i * l + 5] = y[i * l + 2] as number; return y; })()],
+    ];
+    for (const [name, y] of panels) {
+      const q = orthonormalColumns(y, m, l);
+      const dot = (a: number, b: number, x: Float64Array, z: Float64Array) => { let s = 0; for (let i = 0; i < m; i++) s += (x[i * l + a] as number) * (z[i * l + b] as number); return s; };
+      for (let a = 0; a < l; a++) for (let b = 0; b < l; b++) {
+        const g = dot(a, b, q, q);
+        const zero = a === b && Math.abs(g) < 1e-12; // a dependent column becomes zero
+        if (!zero) expect(Math.abs(g - (a === b ? 1 : 0)), `${name} Q^T Q at ${a},${b}`).toBeLessThan(1e-9);
+      }
+      // Every column of Y lies in the span of Q: Y - Q Q^T Y vanishes.
+      for (let c = 0; c < l; c++) {
+        let res = 0;
+        let len = 0;
+        for (let i = 0; i < m; i++) {
+          let proj = 0;
+          for (let a = 0; a < l; a++) proj += (q[i * l + a] as number) * dot(a, c, q, y);
+          res += ((y[i * l + c] as number) - proj) ** 2;
+          len += (y[i * l + c] as number) ** 2;
+        }
+        expect(Math.sqrt(res / len), `${name} column ${c} outside the span`).toBeLessThan(1e-8);
+      }
+    }
+  });
+});

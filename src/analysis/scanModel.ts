@@ -115,14 +115,28 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
   let shape: { rows: number; cols: number; dtype: string } | null = null;
   // One buffer per role, reused by every layer: memory stays at a few layers' worth however deep the model.
   const scratch: ScanScratch = {};
+  // Reads overlap the work: layer i + 1 is read (into the second of two buffers) while layer i is analysed.
+  const buffers: (Float32Array | undefined)[] = [undefined, undefined];
+  const infoOf = (entry: LayerMatrix) => {
+    const info = model.tensors.get(entry.tensor);
+    if (!info) throw new FormatError(model.label, 'tensor vanished from the checkpoint', entry.tensor);
+    return info;
+  };
+  const startRead = (i: number) => {
+    const entry = layers[i];
+    if (!entry) return null;
+    const read = readMatrix(infoOf(entry), family.rowsAxis, checkpoint, buffers[i % 2]).then((m) => ((buffers[i % 2] = m.data), m));
+    read.catch(() => undefined); // awaited below; a failure of a prefetch must not go unhandled meanwhile
+    return read;
+  };
+  let next = startRead(0);
 
   for (const [index, entry] of layers.entries()) {
     checkpoint();
     progress(index, entry.layer, `layer ${entry.layer}: reading ${entry.tensor}`);
-    const info = model.tensors.get(entry.tensor);
-    if (!info) throw new FormatError(model.label, 'tensor vanished from the checkpoint', entry.tensor);
-    const edited = await readMatrix(info, family.rowsAxis, checkpoint, scratch.edited);
-    scratch.edited = edited.data;
+    const info = infoOf(entry);
+    const edited = await (next as Promise<RowMatrix>);
+    next = startRead(index + 1);
     if (edited.rows === 0 || edited.cols === 0) throw new FormatError(info.source.name, `has shape [${info.shape.join(', ')}]: an empty matrix, nothing to analyse`, entry.tensor);
     shape ??= { rows: edited.rows, cols: edited.cols, dtype: info.dtype };
     if (edited.rows !== shape.rows || edited.cols !== shape.cols) {
@@ -235,7 +249,6 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
 }
 
 interface ScanScratch {
-  edited?: Float32Array;
   original?: Float32Array;
   delta?: Float32Array;
 }

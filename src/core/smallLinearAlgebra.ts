@@ -8,23 +8,80 @@
  * in float64. Columns that vanish (rank deficiency) are replaced by zero columns.
  */
 export function orthonormalColumns(y: ArrayLike<number>, m: number, l: number): Float64Array {
-  const q = Float64Array.from(y as ArrayLike<number>);
-  const col = new Float64Array(m);
+  return choleskyQr2(y, m, l) ?? gramSchmidtColumns(y, m, l);
+}
+
+/**
+ * CholeskyQR2 (Fukaya et al. 2014): Q = Y R^-1 with R from the Cholesky factor of Y^T Y, done twice. Two
+ * passes over Y per round instead of Gram-Schmidt's 2l; null when Y^T Y is not numerically positive
+ * definite (a rank-deficient or badly conditioned panel), and Gram-Schmidt takes over.
+ */
+function choleskyQr2(y: ArrayLike<number>, m: number, l: number): Float64Array | null {
+  let q = Float64Array.from(y as ArrayLike<number>);
+  for (let round = 0; round < 2; round++) {
+    const g = new Float64Array(l * l);
+    for (let i = 0; i < m; i++) {
+      const o = i * l;
+      for (let a = 0; a < l; a++) {
+        const x = q[o + a] as number;
+        if (x === 0) continue;
+        for (let b = a; b < l; b++) g[a * l + b] = (g[a * l + b] as number) + x * (q[o + b] as number);
+      }
+    }
+    // Cholesky G = R^T R (R upper), refusing a condition number beyond what float64 Q can carry.
+    const r = new Float64Array(l * l);
+    let maxDiag = 0;
+    for (let a = 0; a < l; a++) maxDiag = Math.max(maxDiag, g[a * l + a] as number);
+    for (let a = 0; a < l; a++) {
+      let d = g[a * l + a] as number;
+      for (let p = 0; p < a; p++) d -= (r[p * l + a] as number) ** 2;
+      if (!(d > 1e-12 * maxDiag)) return null;
+      const raa = Math.sqrt(d);
+      r[a * l + a] = raa;
+      for (let b = a + 1; b < l; b++) {
+        let s = g[a * l + b] as number;
+        for (let p = 0; p < a; p++) s -= (r[p * l + a] as number) * (r[p * l + b] as number);
+        r[a * l + b] = s / raa;
+      }
+    }
+    // Q = Y R^-1, row by row (forward substitution with R upper triangular).
+    const next = new Float64Array(m * l);
+    for (let i = 0; i < m; i++) {
+      const o = i * l;
+      for (let b = 0; b < l; b++) {
+        let s = q[o + b] as number;
+        for (let p = 0; p < b; p++) s -= (next[o + p] as number) * (r[p * l + b] as number);
+        next[o + b] = s / (r[b * l + b] as number);
+      }
+    }
+    q = next;
+  }
+  return q;
+}
+
+/** Modified Gram-Schmidt applied twice, for panels CholeskyQR cannot take. */
+function gramSchmidtColumns(y: ArrayLike<number>, m: number, l: number): Float64Array {
+  // Column-major working copy: every dot product and update below walks contiguous memory.
+  const cols = new Float64Array(l * m);
+  for (let i = 0; i < m; i++) for (let c = 0; c < l; c++) cols[c * m + i] = y[i * l + c] as number;
   for (let c = 0; c < l; c++) {
-    for (let i = 0; i < m; i++) col[i] = q[i * l + c] as number;
+    const col = cols.subarray(c * m, (c + 1) * m);
     const originalNorm = norm(col);
     for (let pass = 0; pass < 2; pass++) {
       for (let p = 0; p < c; p++) {
+        const prev = cols.subarray(p * m, (p + 1) * m);
         let dot = 0;
-        for (let i = 0; i < m; i++) dot += (q[i * l + p] as number) * (col[i] as number);
-        for (let i = 0; i < m; i++) col[i] = (col[i] as number) - dot * (q[i * l + p] as number);
+        for (let i = 0; i < m; i++) dot += (prev[i] as number) * (col[i] as number);
+        for (let i = 0; i < m; i++) col[i] = (col[i] as number) - dot * (prev[i] as number);
       }
     }
     const n = norm(col);
     // A column that lost almost all of its length is numerically dependent on the earlier ones.
     const keep = n > 1e-10 * Math.max(originalNorm, Number.MIN_VALUE) && n > 0;
-    for (let i = 0; i < m; i++) q[i * l + c] = keep ? (col[i] as number) / n : 0;
+    for (let i = 0; i < m; i++) col[i] = keep ? (col[i] as number) / n : 0;
   }
+  const q = new Float64Array(m * l);
+  for (let c = 0; c < l; c++) for (let i = 0; i < m; i++) q[i * l + c] = cols[c * m + i] as number;
   return q;
 }
 

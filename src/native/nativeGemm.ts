@@ -62,6 +62,17 @@ export class NativeProducts {
     return out.data;
   }
 
+  private sumSquares: NativeSession | null = null;
+
+  /** Sum of squares of every row of A [n x d] (float32 accumulation in the native kernel). */
+  rowSumSquares(a: Float32Array, n: number, d: number): Float32Array {
+    if (n * d === 0) return new Float32Array(n);
+    this.sumSquares ??= this.runtime.session(rowSumSquaresModel(), this.threads);
+    const out = this.sumSquares.run({ a: new this.runtime.Tensor('float32', this.operand(a, n * d, 0), [n, d]) }, { c: null }, {}).c;
+    if (!out) throw new Error('native ReduceSumSquare returned no output');
+    return out.data;
+  }
+
   /** The engine's contract: C (+)= A B^T. */
   readonly gemmNT: GemmNT = (a, m, k, b, n, c, accumulate = false) => {
     if (m * n * k < NATIVE_MIN_WORK || m === 0 || n === 0 || k === 0) {
@@ -72,6 +83,15 @@ export class NativeProducts {
     if (accumulate) for (let i = 0; i < m * n; i++) c[i] = (c[i] as number) + (data[i] as number);
     else c.set(data, 0);
   };
+}
+
+/** The ONNX model of every row's sum of squares: ReduceSumSquare over axis 1 of A [n x d]. */
+function rowSumSquaresModel(): Uint8Array {
+  const g = new GraphBuilder();
+  const a = g.input('a', OnnxType.FLOAT, ['n', 'd']);
+  g.op('ReduceSumSquare', [a, g.constInt64([1])], { keepdims: 0 }, { name: 'c' });
+  g.output('c', OnnxType.FLOAT, ['n']);
+  return encodeModel(g.model('row_sum_squares', [{ domain: '', version: 18 }]).model);
 }
 
 /** Native products for this thread, or null when onnxruntime-node cannot be loaded here. */

@@ -1,5 +1,6 @@
 import type { MatrixBackend } from '../core/matrixBackend';
-import { cosineBlock, pairwiseCosine } from '../core/pairwiseCosine';
+import type { RowMatrix } from '../core/matrix';
+import { cosineBlock, type PairwiseCosineResult, pcsFromUnitRowSum } from '../core/pairwiseCosine';
 import { nativeProducts } from './nativeGemm';
 
 /**
@@ -7,6 +8,23 @@ import { nativeProducts } from './nativeGemm';
  * the CLI's default. pcs and cosine blocks are O(rows x cols) passes and stay in TypeScript. Null without the
  * native runtime (the caller falls back to the TypeScript backend).
  */
+/**
+ * pcs by the same identity as the reference (core/pairwiseCosine), both passes native: the rows' sums of
+ * squares, then the reciprocal norms times the matrix (a 1 x n by n x d product) for the sum of unit rows.
+ */
+function nativePairwiseCosine(products: NonNullable<ReturnType<typeof nativeProducts>>, m: RowMatrix): PairwiseCosineResult {
+  const squares = products.rowSumSquares(m.data, m.rows, m.cols);
+  const weights = new Float32Array(m.rows);
+  let zeros = 0;
+  for (let i = 0; i < m.rows; i++) {
+    const s = squares[i] as number;
+    if (s > 0) weights[i] = 1 / Math.sqrt(s);
+    else zeros++;
+  }
+  const sum = Float64Array.from(products.product(weights, m.data, 1, m.rows, m.cols, 0, 0));
+  return pcsFromUnitRowSum(sum, m.rows - zeros, zeros);
+}
+
 export function nativeBackend(threads: number): MatrixBackend | null {
   const products = nativeProducts(threads);
   if (!products) return null;
@@ -19,7 +37,7 @@ export function nativeBackend(threads: number): MatrixBackend | null {
         cols: m.cols,
         multiply: async (b, l) => products.product(m.data, b, m.rows, m.cols, l, 0, 0),
         multiplyTransposed: async (b, l) => products.product(m.data, b, m.cols, m.rows, l, 1, 0),
-        pairwiseCosine: async () => pairwiseCosine(m),
+        pairwiseCosine: async () => nativePairwiseCosine(products, m),
         cosineBlock: async (start, count) => cosineBlock(m, start, count),
         release: () => undefined,
       };
