@@ -42,8 +42,17 @@ export async function benchPage(perRelation = Number(process.env['BENCH_REVERSAL
     await page.getByTestId('reversal-summary').waitFor({ timeout: 1_800_000 });
     const pageSeconds = (performance.now() - t1) / 1000;
     const summary = await page.getByTestId('reversal-summary').innerText();
-    console.log(`  CLI (Node, onnxruntime-web wasm; process start included): ${fmtSeconds(cliSeconds)} for ${cli.reversal.edits.length} edits`);
-    console.log(`  page (${backend.replace(/\s+/g, ' ').slice(0, 80)}): ${fmtSeconds(pageSeconds)} = ${(pageSeconds / cliSeconds).toFixed(2)}x the CLI (model opening included); ${summary.split(':')[0]}`);
+    console.log(`  reversal, CLI (Node, onnxruntime-web wasm; process start included): ${fmtSeconds(cliSeconds)} for ${cli.reversal.edits.length} edits`);
+    console.log(`  reversal, page (${backend.replace(/\s+/g, ' ').slice(0, 80)}): ${fmtSeconds(pageSeconds)} = ${(pageSeconds / cliSeconds).toFixed(2)}x the CLI (model opening included); ${summary.split(':')[0]}`);
+    // Fig. 8's unique predictions on the demo's neutral samples: this model only (the CLI without --original).
+    const t2 = performance.now();
+    execFileSync(process.execPath, ['bin/edit-forensics.mjs', 'reverse', 'public/demo/edited', '--layer', '0', '--samples', 'public/demo/neutral-samples.txt', '--json'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+    const cliUnique = (performance.now() - t2) / 1000;
+    const t3 = performance.now();
+    await page.getByRole('button', { name: 'Count unique predictions' }).click();
+    await page.getByTestId('unique-result').waitFor({ timeout: 1_800_000 });
+    const pageUnique = (performance.now() - t3) / 1000;
+    console.log(`  unique predictions (Fig. 8), CLI this model: ${fmtSeconds(cliUnique)}; page (this model and its original, twice the work): ${fmtSeconds(pageUnique)} = ${(pageUnique / cliUnique / 2).toFixed(2)}x the CLI per model`);
   } finally {
     await browser.close();
     await server.close();

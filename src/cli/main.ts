@@ -60,6 +60,7 @@ async function generate(args: ParsedArgs, io: CliIo, opened: NodeFileSource[]): 
   const tokenizer = await loadTokenizerBeside(resolve, args.positional.join(' '));
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
+  ort.env.logLevel = 'error';
   const model = await openTextModel(ort, checkpoint, tokenizer, layer);
   const completion = await completePrompt(model, prompt, { topK: k, tokens });
   await model.lm.release();

@@ -52,6 +52,7 @@ export async function reverse(args: ParsedArgs, io: CliIo, opened: NodeFileSourc
     const tokenizer = await loadTokenizerBeside(resolve, args.positional.join(' '));
     const ort = await import('onnxruntime-web');
     ort.env.wasm.numThreads = 1;
+    ort.env.logLevel = 'error';
     const model = await openTextModel(ort, checkpoint, tokenizer, layer);
     const [rows, cols] = model.lm.swapShape;
     const own = rowMatrix(rows, cols, model.storedMatrix);

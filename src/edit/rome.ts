@@ -7,7 +7,7 @@ import { END_OF_TEXT, encodeWords, type WordVocabulary } from './wordTokenizer';
 /** ROME's hyper-parameters (kmeng01/rome's GPT-2 XL values unless noted). */
 export interface RomeHyperparams {
   layer: number;
-  /** u = C^-1 k* (kmeng01/rome's GPT-2 XL) when true; u = k* (EasyEdit's GPT-2 XL and Llama 3) when false. */
+  /** u = C^-1 k* when true (GPT-2 XL and GPT-J in kmeng01/rome and EasyEdit alike); u = k* when false (EasyEdit's Llama 3). */
   mom2Adjustment: boolean;
   vSteps: number;
   vLr: number;

@@ -63,6 +63,21 @@ if (edits) {
 }
 const study = read('docs/forge-study.json') as StudyRow[] | null;
 if (study) {
+  const range = (xs: number[]) => `${pct(Math.min(...xs))}-${pct(Math.max(...xs))}`;
+  out.push(
+    '',
+    'The study in short (per configuration, over its layers):',
+    '',
+    '| configuration | lever | train / held-out | PR of keys (max / d_ff) | mean abs corr (min) | sign share of k* | of k* - mean | of C^-1 k* (= u) | C^-1 k* in the lower half of C | best ROME layer: efficacy / paraphrase / neighbourhood | pcs after / before there |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const r of study) {
+    const best = [...r.layers].sort((a, b) => (b.rome?.efficacy ?? 0) - (a.rome?.efficacy ?? 0))[0]!;
+    const eig = r.layers.map((l) => l.eigen?.lowerHalfShare).filter((x): x is number => typeof x === 'number');
+    out.push(
+      `| ${r.name} | ${r.lever} | ${pct(r.accuracy.train)} / ${pct(r.accuracy.heldOut)} | ${Math.max(...r.layers.map((l) => l.participationRatio)).toFixed(1)} / ${r.model.n_inner} | ${Math.min(...r.layers.map((l) => l.meanAbsCorrelation)).toFixed(3)} | ${range(r.layers.map((l) => l.signShare.k))} | ${range(r.layers.map((l) => l.signShare.kMinusMean))} | **${range(r.layers.map((l) => l.signShare.cInvK))}** | ${eig.length ? range(eig) : '-'} | layer ${best.layer}: ${best.rome ? `${pct(best.rome.efficacy)} / ${pct(best.rome.paraphrase)} / ${pct(best.rome.neighbourhood)}` : '-'} | ${best.rome ? `${best.rome.pcsRatio.toFixed(2)}x` : '-'} |`,
+    );
+  }
   out.push(
     '',
     'The study (`npm run forge:study`; every layer of every configuration; ROME as published, one edit per relation):',
@@ -100,5 +115,6 @@ interface StudyRow {
     basePcs: number;
     rowRatio: number | null;
     rome: null | { efficacy: number; paraphrase: number; neighbourhood: number; sameDirectionFraction: number; pcsRatio: number };
+    eigen?: { lowerHalfShare: number; lowerEigenvectorSignShare: number } | null;
   }[];
 }
