@@ -18,18 +18,22 @@ export function orthonormalColumns(y: ArrayLike<number>, m: number, l: number): 
  */
 function choleskyQr2(y: ArrayLike<number>, m: number, l: number): Float64Array | null {
   let q = Float64Array.from(y as ArrayLike<number>);
+  const g = new Float64Array(l * l);
+  const r = new Float64Array(l * l);
+  // R^-1 transposed: row b holds column b of R^-1, so each output entry is one contiguous dot product.
+  const invT = new Float64Array(l * l);
   for (let round = 0; round < 2; round++) {
-    const g = new Float64Array(l * l);
+    g.fill(0);
     for (let i = 0; i < m; i++) {
       const o = i * l;
       for (let a = 0; a < l; a++) {
         const x = q[o + a] as number;
-        if (x === 0) continue;
-        for (let b = a; b < l; b++) g[a * l + b] = (g[a * l + b] as number) + x * (q[o + b] as number);
+        const ga = a * l;
+        for (let b = a; b < l; b++) g[ga + b] = (g[ga + b] as number) + x * (q[o + b] as number);
       }
     }
     // Cholesky G = R^T R (R upper), refusing a condition number beyond what float64 Q can carry.
-    const r = new Float64Array(l * l);
+    r.fill(0);
     let maxDiag = 0;
     for (let a = 0; a < l; a++) maxDiag = Math.max(maxDiag, g[a * l + a] as number);
     for (let a = 0; a < l; a++) {
@@ -44,14 +48,25 @@ function choleskyQr2(y: ArrayLike<number>, m: number, l: number): Float64Array |
         r[a * l + b] = s / raa;
       }
     }
-    // Q = Y R^-1, row by row (forward substitution with R upper triangular).
+    // R^-1 (upper triangular) by back substitution, column by column, stored transposed.
+    invT.fill(0);
+    for (let b = 0; b < l; b++) {
+      // Solve R x = e_b for x = column b of R^-1 (x_p = 0 for p > b).
+      for (let p = b; p >= 0; p--) {
+        let s = p === b ? 1 : 0;
+        for (let t = p + 1; t <= b; t++) s -= (r[p * l + t] as number) * (invT[b * l + t] as number);
+        invT[b * l + p] = s / (r[p * l + p] as number);
+      }
+    }
+    // Q = Y R^-1.
     const next = new Float64Array(m * l);
     for (let i = 0; i < m; i++) {
       const o = i * l;
       for (let b = 0; b < l; b++) {
-        let s = q[o + b] as number;
-        for (let p = 0; p < b; p++) s -= (next[o + p] as number) * (r[p * l + b] as number);
-        next[o + b] = s / (r[b * l + b] as number);
+        const ib = b * l;
+        let s = 0;
+        for (let p = 0; p <= b; p++) s += (q[o + p] as number) * (invT[ib + p] as number);
+        next[o + b] = s;
       }
     }
     q = next;
