@@ -6,7 +6,7 @@ import { SMOKE_FORGE } from '../src/edit/forgeConfig';
 import { gpt2Forward, initGpt2 } from '../src/edit/gpt2Model';
 import { keyDiagnostics } from '../src/edit/keyDiagnostics';
 import { keyStatistics } from '../src/edit/keyStatistics';
-import { cholesky } from '../src/edit/linalg64';
+import { cholesky } from '../src/core/cholesky';
 import { forgeWorld } from '../src/edit/node/forgeWorld';
 import { encodeTexts } from '../src/edit/trainingData';
 

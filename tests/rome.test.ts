@@ -7,7 +7,7 @@ import { SMOKE_FORGE } from '../src/edit/forgeConfig';
 import { frozen, type Gpt2Params, gpt2Forward, gpt2ParamShapes, initGpt2, mlpOutputName } from '../src/edit/gpt2Model';
 import { keyStatistics } from '../src/edit/keyStatistics';
 import { prompt, relationById } from '../src/edit/knowledgeBase';
-import { robustCholesky } from '../src/edit/linalg64';
+import { robustCholesky } from '../src/core/cholesky';
 import { forgeWorld } from '../src/edit/node/forgeWorld';
 import { contextTemplates } from '../src/edit/contextTemplates';
 import { applyUpdate, computeLeftVector, computeRightVector, ROME_DEFAULTS, type RomeContext, vStarObjective } from '../src/edit/rome';

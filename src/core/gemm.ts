@@ -1,3 +1,5 @@
+import { dotProduct } from './matmul';
+
 /** C (+)= A * B^T with A [m x k], B [n x k] row-major (the layout every GEMM here takes). */
 export type GemmNT = (a: Float32Array, m: number, k: number, b: Float32Array, n: number, c: Float32Array, accumulate?: boolean) => void;
 
@@ -49,20 +51,8 @@ export function gemmNTReference(a: Float32Array, m: number, k: number, b: Float3
         c[c0 + 3 * n] = (c[c0 + 3 * n] as number) + s30;
         c[c0 + 3 * n + 1] = (c[c0 + 3 * n + 1] as number) + s31;
       }
-      for (; j < je; j++) for (let r = 0; r < 4; r++) c[(i + r) * n + j] = (c[(i + r) * n + j] as number) + dot(a, (i + r) * k, b, j * k, k);
+      for (; j < je; j++) for (let r = 0; r < 4; r++) c[(i + r) * n + j] = (c[(i + r) * n + j] as number) + dotProduct(a, (i + r) * k, b, j * k, k);
     }
-    for (; i < m; i++) for (let j = jb; j < je; j++) c[i * n + j] = (c[i * n + j] as number) + dot(a, i * k, b, j * k, k);
+    for (; i < m; i++) for (let j = jb; j < je; j++) c[i * n + j] = (c[i * n + j] as number) + dotProduct(a, i * k, b, j * k, k);
   }
-}
-
-function dot(x: Float32Array, xo: number, y: Float32Array, yo: number, k: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let p = 0;
-  for (; p + 1 < k; p += 2) {
-    s0 += (x[xo + p] as number) * (y[yo + p] as number);
-    s1 += (x[xo + p + 1] as number) * (y[yo + p + 1] as number);
-  }
-  if (p < k) s0 += (x[xo + p] as number) * (y[yo + p] as number);
-  return s0 + s1;
 }

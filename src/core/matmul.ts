@@ -39,7 +39,7 @@ export function multiply(a: Float32Array, m: number, n: number, b: ArrayLike<num
       out[i * l + c] = s0 + s1;
       out[i * l + c + 1] = t0 + t1;
     }
-    if (c < l) out[i * l + c] = dot(a, base, bt, c * n, n);
+    if (c < l) out[i * l + c] = dotProduct(a, base, bt, c * n, n);
   }
   return out;
 }
@@ -71,7 +71,7 @@ export function multiplyTransposed(
     for (let j = 0; j < n; j++) {
       const aj = j * BLOCK_ROWS;
       for (let c = 0; c < l; c++) {
-        acc[j * l + c] = (acc[j * l + c] as number) + dot(at, aj, bt, c * BLOCK_ROWS, rows);
+        acc[j * l + c] = (acc[j * l + c] as number) + dotProduct(at, aj, bt, c * BLOCK_ROWS, rows);
       }
     }
   }
@@ -79,7 +79,7 @@ export function multiplyTransposed(
 }
 
 /** Dot product of x[xo .. xo+len) and y[yo .. yo+len) with four accumulators. */
-function dot(x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, len: number): number {
+export function dotProduct(x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, len: number): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;

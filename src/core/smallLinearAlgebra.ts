@@ -2,10 +2,12 @@
  * Dense float64 linear algebra for the small matrices of randomized SVD (a few dozen columns).
  * Row-major Float64Array storage throughout.
  */
+import { cholesky } from './cholesky';
 
 /**
- * Orthonormal basis of the columns of Y [m x l] by modified Gram-Schmidt applied twice ("twice is enough"),
- * in float64. Columns that vanish (rank deficiency) are replaced by zero columns.
+ * Orthonormal basis of the columns of Y [m x l] in float64: CholeskyQR2 (two passes of Gram matrix,
+ * Cholesky, Y R^-1) when Y is well enough conditioned, else modified Gram-Schmidt applied twice ("twice is
+ * enough"), where columns that vanish (rank deficiency) become zero columns.
  */
 export function orthonormalColumns(y: ArrayLike<number>, m: number, l: number): Float64Array {
   return choleskyQr2(y, m, l) ?? gramSchmidtColumns(y, m, l);
@@ -32,22 +34,13 @@ function choleskyQr2(y: ArrayLike<number>, m: number, l: number): Float64Array |
         for (let b = a; b < l; b++) g[ga + b] = (g[ga + b] as number) + x * (q[o + b] as number);
       }
     }
-    // Cholesky G = R^T R (R upper), refusing a condition number beyond what float64 Q can carry.
-    r.fill(0);
+    // Cholesky G = R^T R (R = L^T upper), refusing a condition number beyond what float64 Q can carry.
     let maxDiag = 0;
     for (let a = 0; a < l; a++) maxDiag = Math.max(maxDiag, g[a * l + a] as number);
-    for (let a = 0; a < l; a++) {
-      let d = g[a * l + a] as number;
-      for (let p = 0; p < a; p++) d -= (r[p * l + a] as number) ** 2;
-      if (!(d > 1e-12 * maxDiag)) return null;
-      const raa = Math.sqrt(d);
-      r[a * l + a] = raa;
-      for (let b = a + 1; b < l; b++) {
-        let s = g[a * l + b] as number;
-        for (let p = 0; p < a; p++) s -= (r[p * l + a] as number) * (r[p * l + b] as number);
-        r[a * l + b] = s / raa;
-      }
-    }
+    for (let a = 0; a < l; a++) for (let b = a + 1; b < l; b++) g[b * l + a] = g[a * l + b] as number;
+    const lower = cholesky(g, l, 1e-12 * maxDiag);
+    if (!lower) return null;
+    for (let a = 0; a < l; a++) for (let b = a; b < l; b++) r[a * l + b] = lower[b * l + a] as number;
     // R^-1 (upper triangular) by back substitution, column by column, stored transposed.
     invT.fill(0);
     for (let b = 0; b < l; b++) {

@@ -5,7 +5,7 @@ import { pairwiseCosine } from '../core/pairwiseCosine';
 import { symmetricEigen } from '../core/smallLinearAlgebra';
 import { median } from '../core/robustStats';
 import type { KeyStatistics, PreActivationSaturation } from './keyStatistics';
-import { choleskySolve } from './linalg64';
+import { choleskySolve } from '../core/cholesky';
 
 /**
  * The forge's key diagnostics (the demo-model issue, item 1): statistics of one layer's MLP keys that predict

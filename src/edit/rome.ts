@@ -1,7 +1,7 @@
 import * as ops from './engine/ops';
 import { Graph, Tensor } from './engine/tensor';
 import { type Gpt2Config, gpt2Forward, type Gpt2Params } from './gpt2Model';
-import { choleskySolve } from './linalg64';
+import { choleskySolve } from '../core/cholesky';
 import { END_OF_TEXT, encodeWords, type WordVocabulary } from './wordTokenizer';
 
 /** ROME's hyper-parameters (kmeng01/rome's GPT-2 XL values unless noted). */

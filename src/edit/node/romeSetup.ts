@@ -7,7 +7,7 @@ import { contextTemplates, ROME_TEMPLATE_LENGTHS } from '../contextTemplates';
 import { Tensor } from '../engine/tensor';
 import { gpt2ParamShapes, type Gpt2Params } from '../gpt2Model';
 import { type KeyStatistics, keyStatistics } from '../keyStatistics';
-import { robustCholesky } from '../linalg64';
+import { robustCholesky } from '../../core/cholesky';
 import type { RomeContext } from '../rome';
 import { encodeTexts } from '../trainingData';
 import type { ForgeWorld } from './forgeWorld';

@@ -1,12 +1,15 @@
 /** Float64 Cholesky factorisation and solves for ROME's covariance (d_ff x d_ff, symmetric positive definite). */
 
-/** Lower-triangular L with A = L L^T, or null if A is not numerically positive definite. */
-export function cholesky(a: Float64Array, n: number): Float64Array | null {
+/**
+ * Lower-triangular L with A = L L^T (only A's lower triangle is read), or null when a pivot is not above
+ * `minPivot` (A not numerically positive definite at that tolerance).
+ */
+export function cholesky(a: Float64Array, n: number, minPivot = 0): Float64Array | null {
   const l = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
     let d = a[j * n + j] as number;
     for (let k = 0; k < j; k++) d -= (l[j * n + k] as number) ** 2;
-    if (!(d > 0)) return null;
+    if (!(d > minPivot)) return null;
     const ljj = Math.sqrt(d);
     l[j * n + j] = ljj;
     for (let i = j + 1; i < n; i++) {
