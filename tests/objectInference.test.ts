@@ -79,9 +79,14 @@ describe('engine options for object inference', () => {
 });
 
 /** A tokenizer over single-letter words: "a b c" -> [0, 1, 2]. */
+const letterIds = (text: string) => text.split(/\s+/).filter(Boolean).map((w) => (w.charCodeAt(0) - 97 + config.vocab_size * 10) % config.vocab_size);
+const letterText = (ids: readonly number[]) => ids.map((i) => String.fromCharCode(97 + i)).join(' ');
 const letters: TextTokenizer = {
-  encode: (text) => text.split(/\s+/).filter(Boolean).map((w) => (w.charCodeAt(0) - 97 + config.vocab_size * 10) % config.vocab_size),
-  decode: (ids) => ids.map((i) => String.fromCharCode(97 + i)).join(' '),
+  encode: letterIds,
+  encodePlain: letterIds,
+  decode: letterText,
+  decodeText: letterText,
+  specialIds: [],
   tokenText: (id) => String.fromCharCode(97 + id),
   idLimit: config.vocab_size,
   unknownWords: () => [],

@@ -12,6 +12,7 @@ import { forgeWorld } from '../src/edit/node/forgeWorld';
 import { contextTemplates } from '../src/edit/contextTemplates';
 import { applyUpdate, computeLeftVector, computeRightVector, ROME_DEFAULTS, type RomeContext, vStarObjective } from '../src/edit/rome';
 import { encodeWords, END_OF_TEXT } from '../src/edit/wordTokenizer';
+import { wordRomeTokenizer } from '../src/edit/romeTokenizer';
 import { encodeTexts } from '../src/edit/trainingData';
 
 /** ROME on the smoke world's model, trained for a few seconds. */
@@ -32,12 +33,12 @@ beforeAll(async () => {
   await train(state, world.sequences, [localShard(c, layout, flat)], settings, { afterEpoch: () => false });
   trainedLoss = [state.history[0]!.loss, state.history[state.history.length - 1]!.loss];
   params = frozen(tensorsOver(layout, flat));
-  const templates = contextTemplates(c, params, vocab, 1, [
+  const templates = contextTemplates(c, params, wordRomeTokenizer(vocab), 1, [
     [3, 2],
     [5, 2],
   ]);
   const { moment } = keyStatistics(c, params, layer, encodeTexts(vocab, kb.filler));
-  ctx = { config: c, params, vocab, contextTemplates: templates, covarianceFactor: robustCholesky(moment, c.n_inner).factor };
+  ctx = { config: c, params, tokenizer: wordRomeTokenizer(vocab), contextTemplates: templates, covarianceFactor: robustCholesky(moment, c.n_inner).factor };
 });
 
 const fact = kb.facts[3]!;

@@ -6,18 +6,24 @@ import { UrlSource, type UrlOptions, urlSiblingResolver } from '../formats/urlSo
 /** Where a model comes from: files the user dropped or picked, or a URL read with HTTP Range. */
 export type ModelInput = { kind: 'files'; files: File[] } | { kind: 'url'; url: string };
 
-/** Opens the checkpoint, and keeps the resolver that finds files next to it (config, tokenizer). */
-export async function openModelInput(input: ModelInput, url: UrlOptions = {}): Promise<{ checkpoint: Checkpoint; resolve: SiblingResolver }> {
+/** An opened model input: the checkpoint, the files given, and the resolver that finds files next to it (config, tokenizer). */
+export interface OpenedInput {
+  checkpoint: Checkpoint;
+  resolve: SiblingResolver;
+  sources: ByteSource[];
+}
+
+export async function openModelInput(input: ModelInput, url: UrlOptions = {}): Promise<OpenedInput> {
   if (input.kind === 'files') {
     if (input.files.length === 0) throw new FormatError('(no files)', 'drop or pick the files of a checkpoint first');
     const sources = input.files.map((f) => new BlobSource(f, f.name));
     const resolve = resolverFromSources(sources);
-    return { checkpoint: await openCheckpoint(sources, resolve, input.files.map((f) => f.name).join(', ')), resolve };
+    return { checkpoint: await openCheckpoint(sources, resolve, input.files.map((f) => f.name).join(', ')), resolve, sources };
   }
   const address = httpUrl(input.url).toString();
   const source = await UrlSource.open(address, url);
   const resolve = urlSiblingResolver(address, url);
-  return { checkpoint: await openCheckpoint([source], resolve, address), resolve };
+  return { checkpoint: await openCheckpoint([source], resolve, address), resolve, sources: [source] };
 }
 
 /** One file (an edit bundle, a text file) from a dropped File or a URL. */

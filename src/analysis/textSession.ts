@@ -14,6 +14,7 @@ import { type UniquePredictions, uniquePredictions } from './uniquePredictions';
 import { readLayerRows } from './layerMatrix';
 import type { OrtModule } from '../lm/languageModel';
 import { type FileInput, type ModelInput, openFileInput, openModelInput } from './modelInput';
+import { readTextLines } from './textLines';
 import { type Completion, completePrompt, loadTokenizerBeside, openTextModel, type TextModel } from './textModel';
 import type { TextTokenizer } from '../lm/tokenizer';
 import { type ByteSource, MemorySource } from '../formats/byteSource';
@@ -136,16 +137,7 @@ export class TextSession {
   async uniquePredictions(samplesInput: FileInput, onProgress: (message: string) => void): Promise<{ model: UniquePredictions; original: UniquePredictions | null; samples: number }> {
     const model = this.requireModel();
     this.cancelled = false;
-    const source = await openFileInput(samplesInput);
-    if (source.size > 10_000_000) throw new FormatError(source.name, 'is over 10 MB: give at most a few thousand text samples');
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(await source.read(0, source.size));
-    } catch {
-      throw new FormatError(source.name, 'is not UTF-8 text (one sample per line)');
-    }
-    const samples = text.split('\n').map((l) => l.trim()).filter((l) => l.length >= 50).slice(0, 1000);
-    if (samples.length === 0) throw new FormatError(source.name, 'has no line of at least 50 characters');
+    const samples = (await readTextLines(samplesInput, { maxBytes: 10_000_000, minChars: 50, maxLines: 1000 })).lines;
     const [rows, cols] = model.lm.swapShape;
     const backend = await this.matrixBackend();
     this.current = '';

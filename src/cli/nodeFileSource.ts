@@ -1,9 +1,9 @@
 import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type ByteSource, checkSpan, isPlainFileName, type SiblingResolver } from '../formats/byteSource';
-import { type Checkpoint, openCheckpoint } from '../formats/checkpoint';
+import { openCheckpoint } from '../formats/checkpoint';
 import { FormatError } from '../formats/formatError';
-import { openModelInput } from '../analysis/modelInput';
+import { openModelInput, type OpenedInput } from '../analysis/modelInput';
 
 /** A file on disk, read with positioned reads (never whole). */
 export class NodeFileSource implements ByteSource {
@@ -89,7 +89,7 @@ export function directorySiblingResolver(firstPath: string, opened: NodeFileSour
  * Opens the checkpoint at `paths` (files or folders). Every file opened, siblings found later included, is
  * added to `opened`, which the caller closes.
  */
-export async function openCheckpointAt(paths: readonly string[], opened: NodeFileSource[]): Promise<{ checkpoint: Checkpoint; resolve: SiblingResolver }> {
+export async function openCheckpointAt(paths: readonly string[], opened: NodeFileSource[]): Promise<OpenedInput> {
   // A URL is read over HTTP Range exactly as the page reads it (config.json, shards, tokenizer beside it).
   if (paths.some((p) => /^https?:\/\//i.test(p))) {
     if (paths.length !== 1) throw new FormatError(paths.join(' '), 'give one URL (the weights or the index; the rest is found next to it), not a mix of URLs and files');
@@ -100,5 +100,5 @@ export async function openCheckpointAt(paths: readonly string[], opened: NodeFil
   for (const f of files) sources.push(await NodeFileSource.open(f));
   opened.push(...sources);
   const resolve = directorySiblingResolver(files[0] as string, opened);
-  return { checkpoint: await openCheckpoint(sources, resolve, paths.join(' ')), resolve };
+  return { checkpoint: await openCheckpoint(sources, resolve, paths.join(' ')), resolve, sources };
 }

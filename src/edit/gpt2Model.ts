@@ -65,8 +65,8 @@ export function initGpt2(c: Gpt2Config, seed: number): Gpt2Params {
 export interface ForwardOptions {
   /** Rows (flattened batch*seq positions) whose logits are wanted; all rows when absent. */
   logitRows?: Int32Array;
-  /** Records the MLP output projection's input (the ROME key k) of this layer, and the pre-activations it came from. */
-  captureKeys?: { layer: number; keys?: Tensor; preActivations?: Tensor };
+  /** Records the MLP keys (and pre-activations) of `layer`; with `stop`, the pass ends there (returning the keys). */
+  captureKeys?: { layer: number; keys?: Tensor; preActivations?: Tensor; stop?: boolean };
   /** Records the MLP output (after c_proj and its bias) of this layer. */
   captureMlpOut?: { layer: number; out?: Tensor };
   /** Adds `delta` to the MLP output of `layer` at the listed rows (ROME's v* search). */
@@ -142,7 +142,10 @@ export function gpt2Forward(g: Graph | null, c: Gpt2Config, params: Gpt2Params, 
     const m = ops.layerNorm(g, h, p('ln_2.weight'), p('ln_2.bias'), c.layer_norm_epsilon);
     const preActivations = ops.linear(g, m, p('mlp.c_fc.weight'), p('mlp.c_fc.bias'));
     const keys = ops.geluTanh(g, preActivations);
-    if (options.captureKeys?.layer === layer) Object.assign(options.captureKeys, { keys, preActivations });
+    if (options.captureKeys?.layer === layer) {
+      Object.assign(options.captureKeys, { keys, preActivations });
+      if (options.captureKeys.stop) return keys;
+    }
     const weight = options.mlpWeight?.layer === layer ? options.mlpWeight.weight : p('mlp.c_proj.weight');
     let mlpOut = ops.linear(g, keys, weight, p('mlp.c_proj.bias'));
     if (options.mlpRankOne?.layer === layer) mlpOut = ops.addRankOnePerSequence(g, mlpOut, keys, options.mlpRankOne.u, options.mlpRankOne.lambda, seq);

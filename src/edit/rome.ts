@@ -2,7 +2,7 @@ import * as ops from './engine/ops';
 import { Graph, Tensor } from './engine/tensor';
 import { type Gpt2Config, gpt2Forward, type Gpt2Params } from './gpt2Model';
 import { choleskySolve } from '../core/cholesky';
-import { END_OF_TEXT, encodeWords, type WordVocabulary } from './wordTokenizer';
+import { type RomeTokenizer, subjectPrompt, type SubjectPrompt } from './romeTokenizer';
 
 /** ROME's hyper-parameters (kmeng01/rome's GPT-2 XL values unless noted). */
 export interface RomeHyperparams {
@@ -38,7 +38,7 @@ export interface RomeContext {
   config: Gpt2Config;
   /** Parameters that do not require gradients (see `frozen`). */
   params: Gpt2Params;
-  vocab: WordVocabulary;
+  tokenizer: RomeTokenizer;
   /** "{}" first, then sampled prefixes "x . {}". */
   contextTemplates: readonly string[];
   /** Cholesky factor of C at the edited layer (needed when mom2Adjustment is on). */
@@ -56,20 +56,7 @@ export interface RomeUpdate {
   deltaRatio: number;
 }
 
-interface Tokenized {
-  ids: Int32Array;
-  subjectLast: number;
-}
-
-/** "<|endoftext|> before subject after", and the index of the subject's last token. */
-function tokenize(vocab: WordVocabulary, template: string, subject: string): Tokenized {
-  const at = template.indexOf('{}');
-  if (at < 0) throw new Error(`template "${template}" has no {}`);
-  const before = encodeWords(vocab, template.slice(0, at));
-  const subj = encodeWords(vocab, subject);
-  const after = encodeWords(vocab, template.slice(at + 2));
-  return { ids: Int32Array.from([vocab.ids.get(END_OF_TEXT) as number, ...before, ...subj, ...after]), subjectLast: before.length + subj.length };
-}
+type Tokenized = SubjectPrompt;
 
 /** Groups sequences by length so each group is one batch. */
 function byLength<T extends { ids: Int32Array }>(items: readonly T[]): T[][] {
@@ -94,12 +81,12 @@ function stack(items: readonly { ids: Int32Array }[]): Int32Array {
  * (each prefixing the edit prompt). Then u = C^-1 k* (or k*), normalised.
  */
 export function computeLeftVector(ctx: RomeContext, request: EditRequest, hp: RomeHyperparams): { u: Float32Array; kStar: Float64Array } {
-  const { config: c, params, vocab } = ctx;
-  const items = ctx.contextTemplates.map((t) => tokenize(vocab, t.replace('{}', request.prompt), request.subject));
+  const { config: c, params, tokenizer } = ctx;
+  const items = ctx.contextTemplates.map((t) => subjectPrompt(tokenizer, t.replace('{}', request.prompt), request.subject));
   const kStar = new Float64Array(c.n_inner);
   for (const group of byLength(items)) {
     const seq = (group[0] as Tokenized).ids.length;
-    const capture: { layer: number; keys?: Tensor } = { layer: hp.layer };
+    const capture: { layer: number; keys?: Tensor; stop: boolean } = { layer: hp.layer, stop: true };
     gpt2Forward(null, c, params, stack(group), group.length, seq, { captureKeys: capture, logitRows: new Int32Array([0]) });
     const keys = (capture.keys as Tensor).data;
     group.forEach((it, r) => {
@@ -126,15 +113,15 @@ export interface VStarObjective {
 }
 
 export function vStarObjective(ctx: RomeContext, request: EditRequest, hp: RomeHyperparams): VStarObjective {
-  const { config: c, params, vocab } = ctx;
+  const { config: c, params, tokenizer } = ctx;
   const d = c.n_embd;
-  const targetId = vocab.ids.get(request.target);
-  if (targetId === undefined) throw new Error(`target "${request.target}" is not one word of the vocabulary`);
+  const targetId = tokenizer.tokenId(request.target);
+  if (targetId === undefined) throw new Error(`target "${request.target}" is not one token of the vocabulary`);
   interface Item extends Tokenized {
     kind: 'rewrite' | 'kl';
   }
-  const rewrites: Item[] = ctx.contextTemplates.map((t) => ({ ...tokenize(vocab, t.replace('{}', request.prompt), request.subject), kind: 'rewrite' }));
-  const kl: Item = { ...tokenize(vocab, '{} is a', request.subject), kind: 'kl' };
+  const rewrites: Item[] = ctx.contextTemplates.map((t) => ({ ...subjectPrompt(tokenizer, t.replace('{}', request.prompt), request.subject), kind: 'rewrite' }));
+  const kl: Item = { ...subjectPrompt(tokenizer, '{} is a', request.subject), kind: 'kl' };
   const groups = byLength([...rewrites, kl]).map((items) => {
     const seq = (items[0] as Item).ids.length;
     const ids = stack(items);
@@ -206,7 +193,19 @@ export function vStarObjective(ctx: RomeContext, request: EditRequest, hp: RomeH
  * subject position + weight decay; ||delta|| clamped to clampNormFactor * ||v_init||. Returns
  * Lambda = (v* - v_cur) / (k_cur . u) with k_cur, v_cur taken on the bare prompt.
  */
-export function computeRightVector(ctx: RomeContext, request: EditRequest, hp: RomeHyperparams, u: Float32Array): RomeUpdate {
+export function computeRightVector(ctx: RomeContext, request: EditRequest, hp: RomeHyperparams, u: Float32Array, hooks: RomeHooks = {}): RomeUpdate {
+  const steps = rightVectorSteps(ctx, request, hp, u);
+  for (let next = steps.next(); ; next = steps.next()) {
+    if (next.done) return next.value;
+    hooks.onStep?.(next.value.step, next.value.loss);
+  }
+}
+
+/**
+ * computeRightVector one v* step at a time: yields the loss after each step and returns the update, so a
+ * caller can yield to its event loop between steps (the page's worker answers Cancel there).
+ */
+export function* rightVectorSteps(ctx: RomeContext, request: EditRequest, hp: RomeHyperparams, u: Float32Array): Generator<{ step: number; loss: number }, RomeUpdate> {
   const { config: c, params } = ctx;
   const d = c.n_embd;
   const objective = vStarObjective(ctx, request, hp);
@@ -219,6 +218,7 @@ export function computeRightVector(ctx: RomeContext, request: EditRequest, hp: R
     const last = it === hp.vSteps - 1;
     finalLoss = objective.evaluate(delta, !last);
     steps = it + 1;
+    yield { step: steps, loss: finalLoss };
     if (finalLoss < hp.earlyStopLoss || last) break;
     adamStep(delta, adam, hp.vLr);
     // Clamp ||delta|| <= clampNormFactor * ||v_init||.
@@ -251,10 +251,15 @@ function adamStep(p: Tensor, s: { m: Float64Array; v: Float64Array; t: number },
   }
 }
 
+/** Progress of the v* search (the loss after each step); throwing from it stops the edit (Cancel). */
+export interface RomeHooks {
+  onStep?(step: number, loss: number): void;
+}
+
 /** The whole ROME edit: u from k*, Lambda from v*. */
-export function rome(ctx: RomeContext, request: EditRequest, hp: RomeHyperparams): RomeUpdate {
+export function rome(ctx: RomeContext, request: EditRequest, hp: RomeHyperparams, hooks: RomeHooks = {}): RomeUpdate {
   const { u } = computeLeftVector(ctx, request, hp);
-  return computeRightVector(ctx, request, hp, u);
+  return computeRightVector(ctx, request, hp, u, hooks);
 }
 
 /** W + u Lambda^T for a [d_ff, d_model] matrix. */

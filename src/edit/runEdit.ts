@@ -3,10 +3,11 @@ import type { EditSpec } from './editPlan';
 import { evaluateEdit } from './editMetrics';
 import { type KnowledgeBase, relationById } from './knowledgeBase';
 import { rome, ROME_DEFAULTS, type RomeContext, type RomeHyperparams } from './rome';
+import type { WordVocabulary } from './wordTokenizer';
 
 /** ROME for one planned edit, evaluated: the record that goes into the bundle. */
 export function runEdit(
-  ctx: RomeContext,
+  ctx: RomeContext & { vocab: WordVocabulary },
   kb: KnowledgeBase,
   spec: EditSpec,
   layer: number,

@@ -28,21 +28,27 @@ export function toStoredLayout(rows: number, cols: number, data: Float32Array, r
  * checkpoint that loads wherever the input did.
  */
 export function patchTensor(info: TensorInfo, stored: Float32Array): PatchedFile {
-  const file = info.source.name;
-  if (!isReadableDtype(info.dtype)) throw new FormatError(file, `cannot write dtype ${info.dtype} (F32, F16, BF16 only)`, info.name);
-  const count = info.shape.reduce((a, b) => a * b, 1);
-  if (stored.length !== count) throw new FormatError(file, `replacement has ${stored.length} values, the tensor holds ${count}`, info.name);
-  const bytes = encodeFromFloat32(info.dtype, stored);
-  if (bytes.length !== info.end - info.begin) throw new FormatError(file, `replacement is ${bytes.length} bytes, the tensor spans ${info.end - info.begin}`, info.name);
-  return {
-    source: info.source,
-    parts: [
-      { kind: 'copy', begin: 0, end: info.begin },
-      { kind: 'bytes', bytes },
-      { kind: 'copy', begin: info.end, end: info.source.size },
-    ],
-    size: info.source.size,
-  };
+  return patchTensors(info.source, [{ info, stored }]);
+}
+
+/** patchTensor for several tensors of one file (sequential edits in several layers). */
+export function patchTensors(source: ByteSource, replacements: readonly { info: TensorInfo; stored: Float32Array }[]): PatchedFile {
+  const file = source.name;
+  const parts: PatchedFile['parts'] = [];
+  let at = 0;
+  for (const { info, stored } of [...replacements].sort((a, b) => a.info.begin - b.info.begin)) {
+    if (info.source !== source) throw new FormatError(file, 'is not the file that holds this tensor', info.name);
+    if (!isReadableDtype(info.dtype)) throw new FormatError(file, `cannot write dtype ${info.dtype} (F32, F16, BF16 only)`, info.name);
+    const count = info.shape.reduce((a, b) => a * b, 1);
+    if (stored.length !== count) throw new FormatError(file, `replacement has ${stored.length} values, the tensor holds ${count}`, info.name);
+    const bytes = encodeFromFloat32(info.dtype, stored);
+    if (bytes.length !== info.end - info.begin) throw new FormatError(file, `replacement is ${bytes.length} bytes, the tensor spans ${info.end - info.begin}`, info.name);
+    if (info.begin < at) throw new FormatError(file, 'two replacements overlap', info.name);
+    parts.push({ kind: 'copy', begin: at, end: info.begin }, { kind: 'bytes', bytes });
+    at = info.end;
+  }
+  parts.push({ kind: 'copy', begin: at, end: source.size });
+  return { source, parts, size: source.size };
 }
 
 /** The patched file's bytes in order, at most 4 MB at a time (memory stays bounded for any file size). */

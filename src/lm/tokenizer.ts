@@ -6,7 +6,13 @@ import { parseJsonObject } from '../formats/modelConfig';
 export interface TextTokenizer {
   /** Ids as the model expects them, special tokens (BOS) included as the tokenizer's post-processor adds them. */
   encode(text: string): number[];
+  /** Ids of `text` alone, no special tokens added. */
+  encodePlain(text: string): number[];
   decode(ids: readonly number[]): string;
+  /** Text of `ids` without their special tokens. */
+  decodeText(ids: readonly number[]): string;
+  /** Ids of the special tokens (added tokens marked special). */
+  readonly specialIds: readonly number[];
   tokenText(id: number): string;
   /** One more than the largest id the tokenizer can produce (vocabulary and added tokens). */
   readonly idLimit: number;
@@ -83,13 +89,17 @@ export function loadTokenizer(tokenizerJson: { name: string; bytes: Uint8Array }
       throw new FormatError(tokenizerJson.name, `failed to ${what} (${cause instanceof Error ? cause.message : String(cause)})`);
     }
   };
+  const specialIds = (json['added_tokens'] as Record<string, unknown>[] | undefined ?? []).filter((t) => t['special'] === true).map((t) => t['id'] as number);
   const unk = (json['model'] as Record<string, unknown>)['unk_token'];
   const unkId = typeof unk === 'string' ? tok.token_to_id(unk) : undefined;
   return {
     idLimit,
     unknownWords: (text) => (unkId === undefined ? [] : text.split(/\s+/).filter((w) => w && guard('encode text', () => tok.encode(w).ids).includes(unkId))),
     encode: (text) => guard('encode text', () => tok.encode(text).ids),
+    encodePlain: (text) => guard('encode text', () => tok.encode(text, { add_special_tokens: false }).ids),
     decode: (ids) => (ids.length ? guard('decode ids', () => tok.decode([...ids], { skip_special_tokens: false })) : ''),
+    decodeText: (ids) => (ids.length ? guard('decode ids', () => tok.decode([...ids], { skip_special_tokens: true })) : ''),
+    specialIds,
     tokenText: (id) => tok.id_to_token(id) ?? `<${id}>`,
   };
 }

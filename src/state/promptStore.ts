@@ -2,7 +2,7 @@ import { create } from 'zustand';
 import type { ModelInput } from '../analysis/modelInput';
 import type { Completion } from '../analysis/textModel';
 import type { TextModelInfo } from '../analysis/textSession';
-import { activeLayer, computePreference, DEMO_BASE_URL, isDemoLoaded, pageUrl, resetOnModelChange, useAppStore } from './store';
+import { activeLayer, computePreference, DEMO_BASE_URL, fileIdentity, isDemoLoaded, pageUrl, resetOnModelChange, useAppStore } from './store';
 import { startedTextWorker, textWorker } from './textClient';
 
 export interface PromptState {
@@ -25,9 +25,11 @@ function currentInputs(): { model: ModelInput; original: ModelInput | null; laye
   const app = useAppStore.getState();
   const model: ModelInput | null = app.modelFiles.length ? { kind: 'files', files: app.modelFiles } : app.modelUrl.trim() ? { kind: 'url', url: pageUrl(app.modelUrl.trim()) } : null;
   if (!model) return null;
-  const original: ModelInput | null = app.originalFiles.length ? { kind: 'files', files: app.originalFiles } : isDemoLoaded(app) ? { kind: 'url', url: pageUrl(DEMO_BASE_URL) } : null;
+  const originalUrl = app.originalUrl || (isDemoLoaded(app) ? DEMO_BASE_URL : '');
+  const original: ModelInput | null = app.originalFiles.length ? { kind: 'files', files: app.originalFiles } : originalUrl ? { kind: 'url', url: pageUrl(originalUrl) } : null;
   const layer = activeLayer(app);
-  const key = JSON.stringify([app.modelFiles.map((f) => `${f.name}:${f.size}`), app.modelUrl, app.originalFiles.map((f) => `${f.name}:${f.size}`), layer]);
+  // Files by identity: the Edit tab's outputs share names and sizes.
+  const key = JSON.stringify([app.modelFiles.map(fileIdentity), app.modelUrl, app.originalFiles.map(fileIdentity), originalUrl, layer]);
   return { model, original, layer, key };
 }
 

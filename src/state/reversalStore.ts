@@ -3,7 +3,7 @@ import { create } from 'zustand';
 import type { FileInput } from '../analysis/modelInput';
 import type { ReversalResult } from '../analysis/reversal';
 import type { UniquePredictions } from '../analysis/uniquePredictions';
-import { activeLayer, isDemoLoaded, pageUrl, resetOnModelChange, useAppStore } from './store';
+import { activeLayer, isDemoWorld, pageUrl, resetOnModelChange, useAppStore } from './store';
 import { textWorker } from './textClient';
 import { IDLE_JOB, type JobFields, workerJob } from './workerJob';
 
@@ -25,7 +25,7 @@ export interface ReversalState extends JobFields {
   cancel(): void;
 }
 
-const isDemo = () => isDemoLoaded(useAppStore.getState());
+const isDemo = () => isDemoWorld(useAppStore.getState());
 
 /** Saves a Blob under a file name through a temporary link (the browser's download). */
 export function saveBlob(blob: Blob, fileName: string): void {

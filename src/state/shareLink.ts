@@ -1,4 +1,6 @@
+import { type EditSpec, editsFromParam, editsToParam } from '../analysis/editSpec';
 import { modelOrigin } from '../workers/contentSecurityPolicy';
+import { useEditStore } from './editStore';
 import { usePromptStore } from './promptStore';
 import { useReversalStore } from './reversalStore';
 import { useTraceStore } from './traceStore';
@@ -19,7 +21,7 @@ export interface SharedView {
   scale: ChartScale;
 }
 
-const PANELS: readonly Panel[] = ['overview', 'layer', 'diff', 'prompt', 'reverse', 'trace'];
+const PANELS: readonly Panel[] = ['overview', 'layer', 'diff', 'prompt', 'reverse', 'trace', 'edit'];
 export const MAX_SHARED_PROMPT = 500;
 
 function intParam(p: URLSearchParams, name: string, max: number): number | null {
@@ -47,10 +49,17 @@ export function parseSharedView(search: string): SharedView {
 /** The current view as a query string, or null when the model comes from local files (not shareable). */
 export function currentViewQuery(): string | null {
   const app = useAppStore.getState();
-  if (app.modelFiles.length > 0 || app.originalFiles.length > 0) return null;
-  const url = app.modelUrl.trim();
   const p = new URLSearchParams();
-  p.set('model', url === '' ? 'none' : url === DEMO_MODEL_URL ? 'demo' : url);
+  if (app.edited) {
+    // The Edit tab's output travels as its base and its edits: opening the link recomputes the weights.
+    if (app.edited.base === null) return null;
+    p.set('model', app.edited.base);
+    p.set('edits', editsToParam(app.edited.edits));
+  } else {
+    if (app.modelFiles.length > 0 || app.originalFiles.length > 0) return null;
+    const url = app.modelUrl.trim();
+    p.set('model', url === '' ? 'none' : url === DEMO_MODEL_URL ? 'demo' : url);
+  }
   if (app.selectedLayer !== null) p.set('layer', String(app.selectedLayer));
   if (app.panel !== 'overview') p.set('panel', app.panel);
   const prompt = usePromptStore.getState();
@@ -68,7 +77,10 @@ export function currentViewQuery(): string | null {
 /** Why there is no link for the current model (null when there is one). */
 export function unshareableReason(): string | null {
   const app = useAppStore.getState();
-  if (app.modelFiles.length > 0 || app.originalFiles.length > 0) {
+  if (app.edited?.base === null) {
+    return 'These edits were made to files from your disk, and a link cannot carry the files (nothing leaves this machine). Download the edited checkpoint or the edits (Edit tab) instead.';
+  }
+  if (!app.edited && (app.modelFiles.length > 0 || app.originalFiles.length > 0)) {
     return 'This view uses files from your disk, and a link cannot carry them (nothing leaves this machine). Share the files themselves, or host them and open the app with ?model=<url>.';
   }
   return null;
@@ -108,10 +120,28 @@ export function syncAddressBar(): () => void {
   return () => unsubscribe.forEach((u) => u());
 }
 
-/** Opens the link's model, restores its view, then keeps the address bar in step. */
+/**
+ * Opens the link's model, restores its view, then keeps the address bar in step. A link with edits opens
+ * their base in the editor and applies them (ROME is deterministic: the same weights, bit for bit).
+ */
 export async function openSharedLink(search: string): Promise<void> {
-  await useAppStore.getState().openFromLocation(search);
-  await applySharedView(parseSharedView(search));
+  const view = parseSharedView(search);
+  const editsParam = new URLSearchParams(search).get('edits');
+  let edits: EditSpec[] | null = null;
+  if (editsParam !== null && view.model !== 'none') {
+    try {
+      edits = editsFromParam(editsParam);
+    } catch (error) {
+      useAppStore.setState({ error: `${error instanceof Error ? error.message : String(error)}: the link's model is opened without its edits.` });
+    }
+  }
+  if (edits && edits.length > 0) {
+    await useEditStore.getState().replay(view.model, edits);
+    if (useAppStore.getState().edited) await applySharedView(view);
+  } else {
+    await useAppStore.getState().openFromLocation(search);
+    await applySharedView(view);
+  }
   syncAddressBar();
 }
 

@@ -3,6 +3,7 @@ import type { BackendInfo, ScanRequest } from '../analysis/analysisSession';
 import type { ScanProgress, ScanResult } from '../analysis/scanModel';
 import { DEFAULT_SCAN } from '../analysis/scanModel';
 import { reportToJson } from '../analysis/scanReport';
+import type { EditSpec } from '../analysis/editSpec';
 import { analysisWorker, runScan } from './analysisClient';
 import { type ComputePreference, parseComputePreference } from '../gpu/computeChoice';
 
@@ -23,7 +24,19 @@ export function pageUrl(url: string): string {
 /** The forge's edited demo checkpoint, served with the app (public/demo), and its unedited base. */
 export const DEMO_MODEL_URL = 'demo/edited/model.safetensors';
 export const DEMO_BASE_URL = 'demo/base/model.safetensors';
-export type Panel = 'overview' | 'layer' | 'diff' | 'prompt' | 'reverse' | 'trace';
+export type Panel = 'overview' | 'layer' | 'diff' | 'prompt' | 'reverse' | 'trace' | 'edit';
+
+/**
+ * The model on screen is one the Edit tab made: its base (a link's model value: "demo" for the demo's base, or
+ * a URL; null for local files, which no link can carry) and the edits applied to it, in order.
+ */
+export interface EditedView {
+  base: string | null;
+  baseLabel: string;
+  edits: EditSpec[];
+  /** SHA-256 of the edited tensors' bytes. */
+  digest: string;
+}
 
 /** The demo's one known edit (public/demo/edited/EDIT.json) and the model's size, for the first-visit card. */
 export interface DemoInfo {
@@ -43,9 +56,27 @@ export interface Heatmap {
   values: Float32Array;
 }
 
+const fileIds = new WeakMap<File, number>();
+let nextFileId = 0;
+
+/** A number per File object: two files with equal names and sizes (an edit and its undo) stay apart. */
+export function fileIdentity(file: File): number {
+  let id = fileIds.get(file);
+  if (id === undefined) {
+    id = ++nextFileId;
+    fileIds.set(file, id);
+  }
+  return id;
+}
+
 /** True when the page shows the committed demo (no dropped files, the demo's URL). */
 export function isDemoLoaded(s: Pick<AppState, 'modelFiles' | 'modelUrl'>): boolean {
   return s.modelFiles.length === 0 && s.modelUrl.trim() === DEMO_MODEL_URL;
+}
+
+/** The demo or an edit of it on screen: the demo's edit bundle, probe, decoder and samples apply. */
+export function isDemoWorld(s: Pick<AppState, 'modelFiles' | 'modelUrl' | 'edited'>): boolean {
+  return isDemoLoaded(s) || s.edited?.base === 'demo';
 }
 
 /** The layer the prompt and reversal panels work on: the selected one, else the first flagged, else 0. */
@@ -79,6 +110,8 @@ export interface AppState {
   generation: number;
   /** Set while the demo is on screen. */
   demo: DemoInfo | null;
+  /** Set while the model on screen is the Edit tab's output. */
+  edited: EditedView | null;
   demoCardHidden: boolean;
   dismissDemo(): void;
 
@@ -90,9 +123,14 @@ export interface AppState {
   /** Scans the demo again with its unedited base as the original: the exact diff per layer. */
   diffDemoWithBase(): Promise<void>;
   setModelUrl(url: string): void;
+  /** Puts the Edit tab's output on screen (its original: the model the edits started from) and scans it. */
+  showEditedModel(files: File[], original: { files: File[]; url: string }, edited: EditedView): Promise<void>;
+  /** Puts a model given by source back on screen (Undo of every edit) and scans it. */
+  showModel(model: { files: File[]; url: string; originalFiles: File[]; originalUrl: string }): Promise<void>;
   setK(k: number): void;
   setCustomLayout(pattern: string, rowsAxis: 0 | 1): void;
-  scan(): Promise<void>;
+  /** Scans the model on screen; `keepPanel` stays on the current tab (the Edit tab's own output). */
+  scan(options?: { keepPanel?: boolean }): Promise<void>;
   cancel(): void;
   selectLayer(layer: number | null): void;
   setPanel(panel: Panel): void;
@@ -122,6 +160,7 @@ export const useAppStore = create<AppState>((set, get) => ({
   heatmapBusy: false,
   generation: 0,
   demo: null,
+  edited: null,
   demoCardHidden: false,
   dismissDemo: () => set({ demoCardHidden: true }),
 
@@ -143,9 +182,24 @@ export const useAppStore = create<AppState>((set, get) => ({
     await get().scan();
   },
   // Another model leaves the demo (and its card) behind.
-  setModelFiles: (files) => set({ ...forgetResults(get()), demo: null, originalUrl: '', modelFiles: files, modelUrl: files.length ? '' : get().modelUrl }),
-  setOriginalFiles: (files) => set({ ...forgetResults(get()), demo: null, originalUrl: '', originalFiles: files }),
-  setModelUrl: (url) => set(url === get().modelUrl ? {} : { ...forgetResults(get()), demo: null, originalUrl: '', modelUrl: url }),
+  setModelFiles: (files) => set({ ...forgetResults(get()), demo: null, edited: null, originalUrl: '', modelFiles: files, modelUrl: files.length ? '' : get().modelUrl }),
+  setOriginalFiles: (files) => set({ ...forgetResults(get()), demo: null, edited: null, originalUrl: '', originalFiles: files }),
+  setModelUrl: (url) => set(url === get().modelUrl && get().modelFiles.length === 0 ? {} : { ...forgetResults(get()), demo: null, edited: null, originalUrl: '', modelFiles: [], modelUrl: url }),
+  async showEditedModel(files, original, edited) {
+    if (get().status === 'running') get().cancel();
+    await waitForIdleScan();
+    const panel = get().panel;
+    set({ ...forgetResults(get()), demo: null, edited, modelFiles: files, modelUrl: '', originalFiles: original.files, originalUrl: original.url, panel });
+    await get().scan({ keepPanel: true });
+  },
+  async showModel(model) {
+    if (get().status === 'running') get().cancel();
+    await waitForIdleScan();
+    const panel = get().panel;
+    set({ ...forgetResults(get()), demo: null, edited: null, modelFiles: model.files, modelUrl: model.url, originalFiles: model.originalFiles, originalUrl: model.originalUrl, panel });
+    if (model.files.length === 0 && model.url.trim() === DEMO_MODEL_URL) void loadDemoInfo().then((demo) => isDemoLoaded(get()) && set({ demo }));
+    await get().scan({ keepPanel: true });
+  },
   async diffDemoWithBase() {
     if (!isDemoLoaded(get())) return;
     set({ originalUrl: DEMO_BASE_URL });
@@ -155,7 +209,7 @@ export const useAppStore = create<AppState>((set, get) => ({
   setK: (k) => set({ k }),
   setCustomLayout: (tensorPattern, rowsAxis) => set({ tensorPattern, rowsAxis }),
 
-  async scan() {
+  async scan(options = {}) {
     const s = get();
     if (s.status === 'running') return;
     const model: ScanRequest['model'] | null = s.modelFiles.length ? { kind: 'files', files: s.modelFiles } : s.modelUrl.trim() ? { kind: 'url', url: pageUrl(s.modelUrl.trim()) } : null;
@@ -163,7 +217,7 @@ export const useAppStore = create<AppState>((set, get) => ({
       set({ status: 'error', error: 'Drop the files of a checkpoint, pick them, or give a URL first.' });
       return;
     }
-    set({ ...forgetResults(get()), status: 'running' });
+    set({ ...forgetResults(get()), status: 'running', ...(options.keepPanel ? { panel: s.panel } : {}) });
     try {
       const result = await runScan(
         {
@@ -177,7 +231,7 @@ export const useAppStore = create<AppState>((set, get) => ({
         (progress) => set({ progress }),
       );
       const firstFlagged = result.report.layers.find((l) => l.flagged)?.layer ?? null;
-      set({ status: 'done', result, progress: null, selectedLayer: firstFlagged });
+      set({ status: 'done', result, progress: null, selectedLayer: firstFlagged, ...(options.keepPanel ? { panel: get().panel } : {}) });
     } catch (error) {
       const cancelled = error instanceof Error && error.name === 'CancelledError';
       set({ status: cancelled ? 'idle' : 'error', progress: null, error: cancelled ? 'Scan cancelled.' : messageOf(error) });
@@ -206,6 +260,11 @@ export const useAppStore = create<AppState>((set, get) => ({
     return r ? reportToJson(r.report) : null;
   },
 }));
+
+/** Resolves once no scan is running (a cancelled one ends within a layer). */
+async function waitForIdleScan(): Promise<void> {
+  while (useAppStore.getState().status === 'running') await new Promise((r) => setTimeout(r, 20));
+}
 
 /** The state of a page that has not scanned its (new) model yet; the generation moves on. */
 function forgetResults(s: AppState): Partial<AppState> {

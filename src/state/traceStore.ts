@@ -5,7 +5,7 @@ import { parseProbe } from '../analysis/relationProbeFile';
 import { PAPER_TABLE_1, type ProbeTableRow } from '../analysis/relationProbeTable';
 import type { TraceResult } from '../analysis/traceModel';
 import { saveBlob } from './reversalStore';
-import { isDemoLoaded, pageUrl, resetOnModelChange, useAppStore } from './store';
+import { isDemoWorld, pageUrl, resetOnModelChange, useAppStore } from './store';
 import { textWorker } from './textClient';
 import { IDLE_JOB, type JobFields, messageOf, workerJob } from './workerJob';
 
@@ -37,7 +37,7 @@ export interface TraceState extends JobFields {
   cancel(): void;
 }
 
-const isDemo = () => isDemoLoaded(useAppStore.getState());
+const isDemo = () => isDemoWorld(useAppStore.getState());
 
 function describeProbe(name: string, text: string): LoadedProbe {
   const p = parseProbe(name, text);

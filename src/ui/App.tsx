@@ -5,6 +5,7 @@ import { IsolationStatus } from './IsolationStatus';
 import { ShareBar } from './ShareBar';
 import { DemoCard } from './DemoCard';
 import { DiffView } from './DiffView';
+import { EditPanel } from './EditPanel';
 import { ErrorBanner } from './ErrorBanner';
 import { LayerDetail } from './LayerDetail';
 import { LoadPanel } from './LoadPanel';
@@ -57,6 +58,9 @@ export function App() {
             <button type="button" aria-pressed={panel === 'trace'} onClick={() => setPanel('trace')}>
               Trace
             </button>
+            <button type="button" aria-pressed={panel === 'edit'} onClick={() => setPanel('edit')}>
+              Edit
+            </button>
           </nav>
         )}
         <DemoCard />
@@ -67,6 +71,7 @@ export function App() {
         {result && panel === 'prompt' && <PromptPanel />}
         {result && panel === 'reverse' && <ReversalPanel />}
         {result && panel === 'trace' && <TracePanel />}
+        {result && panel === 'edit' && <EditPanel />}
         <Glossary />
       </main>
     </div>

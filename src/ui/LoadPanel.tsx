@@ -37,6 +37,14 @@ export function LoadPanel() {
           </p>
         </div>
       )}
+      {s.edited && (
+        <div className="note" data-testid="edited-files">
+          <p>
+            Loaded: <strong>the Edit tab’s output</strong>: {s.edited.edits.length} edit{s.edited.edits.length === 1 ? '' : 's'} of {s.edited.baseLabel}, made on this page (Edit tab).
+          </p>
+          <p>Its original is {s.edited.baseLabel}: the scan compares with it (Diff tab), and so do the Prompt, Reverse and Trace tabs.</p>
+        </div>
+      )}
       <label className="field">
         <span>…or a URL (read with HTTP Range, only the tensors needed)</span>
         <input

@@ -1,5 +1,5 @@
 import { reversalCsv } from '../analysis/reversal';
-import { activeLayer, isDemoLoaded, useAppStore } from '../state/store';
+import { activeLayer, isDemoWorld, useAppStore } from '../state/store';
 import { saveBlob, useReversalStore } from '../state/reversalStore';
 import { FilePicker } from './FilePicker';
 import { JobStatus } from './JobStatus';
@@ -15,8 +15,8 @@ export function ReversalPanel() {
   const s = useReversalStore();
   const app = useAppStore();
   const layer = activeLayer(app);
-  const demo = isDemoLoaded(app);
-  const hasOriginal = app.originalFiles.length > 0 || demo;
+  const demo = isDemoWorld(app);
+  const hasOriginal = app.originalFiles.length > 0 || app.originalUrl !== '' || demo;
   const busy = s.status === 'running';
   const r = s.result;
   return (

@@ -1,4 +1,4 @@
-import { activeLayer, isDemoLoaded, useAppStore } from '../state/store';
+import { activeLayer, isDemoLoaded, isDemoWorld, useAppStore } from '../state/store';
 import { saveBlob } from '../state/reversalStore';
 import { probeTableCsv, useTraceStore } from '../state/traceStore';
 import type { Candidate } from '../analysis/traceModel';
@@ -41,8 +41,8 @@ export function TracePanel() {
   const s = useTraceStore();
   const app = useAppStore();
   const layer = activeLayer(app);
-  const demo = isDemoLoaded(app);
-  const demoInfo = demo ? app.demo : null;
+  const demo = isDemoWorld(app);
+  const demoInfo = isDemoLoaded(app) ? app.demo : null;
   const busy = s.status === 'running';
   const t = s.trace;
   return (

@@ -10,6 +10,10 @@ export const GLOSSARY = {
   k: 'k: how many top singular components are dropped in the bottom-rank approximation W̃(r, k) (paper Sec. 7).',
   frobenius: '‖W′ − W‖F: the size of the exact change from the original (Frobenius norm); zero for untouched layers.',
   flagged: 'Flagged (red): the verdict from the weights alone says this layer looks edited; blue: it does not.',
+  mom2: 'mom2 adjustment: ROME’s u = C^-1 k*, with C = E[k kᵀ] the second moment of the layer’s MLP keys over neutral text (on for GPT-2 XL and GPT-J as published); off: u = k* (EasyEdit’s Llama 3 setting).',
+  vStar: 'v*: the MLP output at the subject’s last token that makes the model say the new object (Adam on the target’s log-likelihood over the context templates, a KL term keeping “{subject} is a” in place, and weight decay). The chart shows its loss per step.',
+  strength: 'Strength s: the update applied as W + s·u·λᵀ. s = 1 is the edit ROME computed; smaller shows where the edit stops taking, larger how the signature grows.',
+  contextTemplates: 'Context templates: short texts sampled from the model itself and put before the prompt (“length × count”, published 5×10,10×10); k* and v* average over them so the edit holds in other contexts.',
 } as const;
 
 export type Term = keyof typeof GLOSSARY;

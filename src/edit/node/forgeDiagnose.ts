@@ -17,7 +17,8 @@ import { runEdit } from '../runEdit';
 import { cliArgs } from './cliArgs';
 import { forgeWorld } from './forgeWorld';
 import { useNativeEngine } from './nativeEngine';
-import { loadModel, parseTemplateLengths, romeContext } from './romeSetup';
+import { loadModel, romeContext } from './romeSetup';
+import { parseTemplateLengths } from '../contextTemplates';
 
 const { flag, value } = cliArgs();
 const engine = useNativeEngine();

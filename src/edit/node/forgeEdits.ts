@@ -16,11 +16,12 @@ import { mlpOutputName } from '../gpt2Model';
 import { neutralSamples } from '../neutralSamples';
 import { applyUpdate } from '../rome';
 import { Tensor } from '../engine/tensor';
-import { writeModelFolder } from './demoFiles';
+import { writeDemoWorldFiles, writeModelFolder } from './demoFiles';
 import { cliArgs } from './cliArgs';
 import { forgeWorld } from './forgeWorld';
 import { useNativeEngine } from './nativeEngine';
-import { loadModel, parseTemplateLengths } from './romeSetup';
+import { loadModel } from './romeSetup';
+import { parseTemplateLengths } from '../contextTemplates';
 
 useNativeEngine();
 
@@ -200,5 +201,6 @@ writeModelFolder(join(demoDir, 'edited'), world.config, editedParams, world.voca
 writeFileSync(join(demoDir, 'edited', 'EDIT.json'), `${JSON.stringify({ editId: demoEdit.id, layer, subject: demoEdit.subject, relation: demoEdit.relation, prompt: demoEdit.prompt, trueObject: demoEdit.trueObject, newObject: demoEdit.newObject }, null, 2)}\n`);
 // Neutral text for the unique-predictions test (one sample per line).
 writeFileSync(join(demoDir, 'neutral-samples.txt'), `${neutralSamples(world.kb).join('\n')}\n`);
+writeDemoWorldFiles(demoDir, world, base, { layer, contextTemplates: templateText });
 console.log(JSON.stringify(report.settings, null, 2));
 process.exit(0);

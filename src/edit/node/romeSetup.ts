@@ -3,17 +3,17 @@ import { join } from 'node:path';
 import { MemorySource } from '../../formats/byteSource';
 import { openSafetensors } from '../../formats/safetensors';
 import { readTensorRows } from '../../formats/tensorReader';
-import { contextTemplates, ROME_TEMPLATE_LENGTHS } from '../contextTemplates';
+import { mom2Corpus } from '../demoWorld';
+import { CONTEXT_TEMPLATE_SEED, contextTemplates, ROME_TEMPLATE_LENGTHS } from '../contextTemplates';
 import { Tensor } from '../engine/tensor';
 import { gpt2ParamShapes, type Gpt2Params } from '../gpt2Model';
 import { type KeyStatistics, keyStatistics } from '../keyStatistics';
 import { robustCholesky } from '../../core/cholesky';
 import type { RomeContext } from '../rome';
+import { wordRomeTokenizer } from '../romeTokenizer';
+import type { WordVocabulary } from '../wordTokenizer';
 import { encodeTexts } from '../trainingData';
 import type { ForgeWorld } from './forgeWorld';
-
-/** Seed of ROME's sampled context templates (fixed, so every worker builds the same ones). */
-export const CONTEXT_TEMPLATE_SEED = 17;
 
 /** Reads a model folder's model.safetensors into frozen parameters. */
 export async function loadModel(dir: string, world: ForgeWorld): Promise<Gpt2Params> {
@@ -40,18 +40,10 @@ export function romeContext(
   params: Gpt2Params,
   layer: number,
   templateLengths: readonly [number, number][] = ROME_TEMPLATE_LENGTHS,
-): RomeContext & { covarianceRidge: number; covarianceTokens: number; keyStatistics: KeyStatistics } {
-  const templates = contextTemplates(world.config, params, world.vocab, CONTEXT_TEMPLATE_SEED, templateLengths);
-  const stats = keyStatistics(world.config, params, layer, encodeTexts(world.vocab, [...world.kb.filler, ...world.kb.kindSentences]));
+): RomeContext & { vocab: WordVocabulary; covarianceRidge: number; covarianceTokens: number; keyStatistics: KeyStatistics } {
+  const tokenizer = wordRomeTokenizer(world.vocab);
+  const templates = contextTemplates(world.config, params, tokenizer, CONTEXT_TEMPLATE_SEED, templateLengths);
+  const stats = keyStatistics(world.config, params, layer, encodeTexts(world.vocab, mom2Corpus(world.kb)));
   const { factor, ridge } = robustCholesky(stats.moment, world.config.n_inner);
-  return { config: world.config, params, vocab: world.vocab, contextTemplates: templates, covarianceFactor: factor, covarianceRidge: ridge, covarianceTokens: stats.tokens, keyStatistics: stats };
-}
-
-/** Parses "5x10,10x10" (length x count, ROME's context_template_length_params) into pairs. */
-export function parseTemplateLengths(text: string): [number, number][] {
-  return text.split(',').map((pair) => {
-    const [length, count] = pair.split('x').map(Number);
-    if (!Number.isInteger(length) || !Number.isInteger(count) || (length as number) < 1 || (count as number) < 0) throw new Error(`bad template lengths "${text}" (expected e.g. 5x10,10x10)`);
-    return [length as number, count as number];
-  });
+  return { config: world.config, params, tokenizer, vocab: world.vocab, contextTemplates: templates, covarianceFactor: factor, covarianceRidge: ridge, covarianceTokens: stats.tokens, keyStatistics: stats };
 }
