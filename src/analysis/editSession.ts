@@ -24,7 +24,8 @@ import { readTextLines } from './textLines';
 
 /** What the editor opens: the model, the text its C is taken over, and (the demo) its facts. */
 export interface EditSource {
-  model: ModelInput;
+  /** Files or a URL (the page), or a checkpoint already opened (the CLI's files on disk). */
+  model: ModelInput | { kind: 'opened'; input: OpenedInput };
   /** One sentence a line; null: mom2 adjustment is unavailable until one is given. */
   corpus: FileInput | null;
   /** C per layer, precomputed over the corpus (`layer.{i}.mom2`, F32 [d_ff, d_ff]), as kmeng01/rome ships its statistics. */
@@ -115,7 +116,7 @@ export class EditSession {
   async open(source: EditSource): Promise<EditModelInfo> {
     this.model = null;
     this.cancelled = false;
-    const input = await openModelInput(source.model);
+    const input = source.model.kind === 'opened' ? source.model.input : await openModelInput(source.model);
     const { checkpoint } = input;
     const family = locateLayer(checkpoint, 0).family.id;
     if (family !== 'gpt2' || checkpoint.config?.modelType !== 'gpt2') {

@@ -30,7 +30,7 @@ export async function loadEngineParams(checkpoint: Checkpoint, checkpointHook?: 
   const config = engineConfig(checkpoint);
   const shapes = gpt2ParamShapes(config);
   const total = shapes.reduce((a, [, s]) => a + s.reduce((x, y) => x * y, 1), 0);
-  if (total > MAX_ENGINE_PARAMETERS) throw new FormatError(checkpoint.label, `has ${(total / 1e6).toFixed(0)}M parameters; object inference runs on the CPU engine, which takes models up to ${MAX_ENGINE_PARAMETERS / 1e6}M`);
+  if (total > MAX_ENGINE_PARAMETERS) throw new FormatError(checkpoint.label, `has ${(total / 1e6).toFixed(0)}M parameters; the CPU engine (object inference, the editor's ROME) takes models up to ${MAX_ENGINE_PARAMETERS / 1e6}M`);
   const params: Gpt2Params = new Map();
   for (const [name, shape] of shapes) {
     const info = checkpoint.tensors.get(name) ?? checkpoint.tensors.get(name.replace(/^transformer\./, ''));

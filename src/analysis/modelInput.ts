@@ -26,11 +26,12 @@ export async function openModelInput(input: ModelInput, url: UrlOptions = {}): P
   return { checkpoint: await openCheckpoint([source], resolve, address), resolve, sources: [source] };
 }
 
-/** One file (an edit bundle, a text file) from a dropped File or a URL. */
-export type FileInput = { kind: 'file'; file: File } | { kind: 'url'; url: string };
+/** One file (an edit bundle, a text file) from a dropped File, a URL, or a source already open (the CLI's files on disk). */
+export type FileInput = { kind: 'file'; file: File } | { kind: 'url'; url: string } | { kind: 'source'; source: ByteSource };
 
 export async function openFileInput(input: FileInput, url: UrlOptions = {}): Promise<ByteSource> {
   if (input.kind === 'file') return new BlobSource(input.file, input.file.name);
+  if (input.kind === 'source') return input.source;
   return UrlSource.open(httpUrl(input.url).toString(), url);
 }
 

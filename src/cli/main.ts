@@ -9,11 +9,13 @@ import { type NodeFileSource, openCheckpointAt } from './nodeFileSource';
 import { formatScanTable } from './scanTable';
 import { reverse } from './reverse';
 import { trace } from './trace';
+import { edit } from './edit';
 
 const USAGE = `usage: edit-forensics scan <files or folder...> [options]
        edit-forensics generate <files or folder...> --prompt "..." [--tokens 5] [--top-k 5] [--layer L] [--json]
        edit-forensics reverse <files or folder...> --layer L [--edits <bundle>] [--samples <txt>] [--k 1] [--out repaired.safetensors] [--original <files...>] [--json]
        edit-forensics trace <files or folder...> [--layer L] [--probe probe.json] [--decoder decoder.safetensors] [--original <files...>] [--json]
+       edit-forensics edit <files or folder...> --prompt "{} is located in" --subject "..." --target "..." --out <folder> [--layer L] [--no-mom2] [--corpus file.txt] [--v-steps 20] [--v-lr 0.5] [--context-templates 5x10,10x10] [--json]
 
 Finds rank-one (ROME) edits in a Hugging Face safetensors checkpoint, layer by layer.
 
@@ -36,12 +38,17 @@ the repaired checkpoint (W~(r, k), or with --original its exact matrix), identic
 trace names what an edit changed (paper Sec. 5-6): the relation (a probe trained in the app or by
 \`npm run experiment:trace\`) and the likely new object (training-free readout, and a trained decoder when
 --decoder is given). Without --layer it traces the layer the scan flags. --original gives the exact update.
+edit makes one ROME edit (kmeng01/rome's algorithm, on the CPU engine) of a GPT-2-family checkpoint with a
+tokenizer.json: the new object must be one token. C (the mom2 adjustment) is taken over --corpus (one sentence a
+line), else from mom2-stats.safetensors or mom2-corpus.txt beside the model or one folder up (the demo's);
+--no-mom2 edits with u = k*. --out (a new folder) gets the checkpoint with the edited tensor replaced, the edit
+bundle (edit-bundle/edits.safetensors) and edit.json. Edit the output again for sequential edits.
 exit codes: 0 done, 2 bad input or usage (message on stderr), 1 unexpected failure`;
 
 const SPEC = {
   lists: ['original'],
-  values: ['k', 'oversampling', 'power-iterations', 'backend', 'tensor-pattern', 'rows-axis', 'prompt', 'tokens', 'top-k', 'layer', 'edits', 'samples', 'out', 'per-relation', 'probe', 'decoder'],
-  switches: ['json', 'help'],
+  values: ['k', 'oversampling', 'power-iterations', 'backend', 'tensor-pattern', 'rows-axis', 'prompt', 'tokens', 'top-k', 'layer', 'edits', 'samples', 'out', 'per-relation', 'probe', 'decoder', 'subject', 'target', 'corpus', 'v-steps', 'v-lr', 'context-templates'],
+  switches: ['json', 'help', 'no-mom2'],
 } as const;
 
 export interface CliIo {
@@ -83,11 +90,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.out(`${USAGE}\n`);
       return args.command === undefined ? 2 : 0;
     }
-    if (!['scan', 'generate', 'reverse', 'trace'].includes(args.command)) throw new UsageError(`unknown command "${args.command}"\n\n${USAGE}`);
+    if (!['scan', 'generate', 'reverse', 'trace', 'edit'].includes(args.command)) throw new UsageError(`unknown command "${args.command}"\n\n${USAGE}`);
     if (args.positional.length === 0) throw new UsageError(`${args.command} needs the model's files\n\n${USAGE}`);
     if (args.command === 'generate') return await generate(args, io, opened);
     if (args.command === 'reverse') return await reverse(args, io, opened);
     if (args.command === 'trace') return await trace(args, io, opened);
+    if (args.command === 'edit') return await edit(args, io, opened);
     let family;
     if (args.values['tensor-pattern'] !== undefined) {
       const axis = integerOption(args.values, 'rows-axis', -1, 0, 1);

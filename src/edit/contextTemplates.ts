@@ -56,7 +56,7 @@ function sampleTopK(logits: Float32Array, k: number, rng: SeededRandom, banned: 
 /** Parses "5x10,10x10" (length x count, ROME's context_template_length_params) into pairs. */
 export function parseTemplateLengths(text: string): [number, number][] {
   const pairs = text.split(',').map((pair) => {
-    const [length, count] = pair.split('x').map(Number);
+    const [length, count] = /^\s*\d+x\d+\s*$/.test(pair) ? pair.split('x').map(Number) : [NaN, NaN];
     if (!Number.isInteger(length) || !Number.isInteger(count) || (length as number) < 1 || (length as number) > 50 || (count as number) < 0 || (count as number) > 50) {
       throw new Error(`bad template lengths "${text}" (expected e.g. 5x10,10x10: length 1-50 x count 0-50)`);
     }
