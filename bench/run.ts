@@ -7,19 +7,20 @@ import { fmtSeconds } from './benchUtil';
 import { benchEngine } from './engine.bench';
 import { benchKernels } from './kernels.bench';
 import { benchLanguageModels } from './lm.bench';
-import { benchPage } from './page.bench';
+import { benchPage, benchPageEdit } from './page.bench';
 import { STACK, writeStack } from './stackFile';
 
 /** `npm run bench`: every figure is a ratio against a baseline measured in the same run (never timed tests). */
 const gpu = await backendForNode('auto');
 console.log(`WebGPU backend: ${gpu.kind === 'webgpu' ? gpu.description : 'none (CPU only)'}`);
 if (gpu.description.includes('swiftshader')) console.log('  (SwiftShader emulates a GPU on the CPU: its times say nothing about a real GPU)');
-// BENCH_ONLY=kernels,engine,lm,reversal,stack (any subset) runs only those sections.
-const only = new Set((process.env['BENCH_ONLY'] ?? 'kernels,engine,lm,reversal,stack').split(','));
+// BENCH_ONLY=kernels,engine,lm,reversal,edit,stack (any subset) runs only those sections.
+const only = new Set((process.env['BENCH_ONLY'] ?? 'kernels,engine,lm,reversal,edit,stack').split(','));
 if (only.has('kernels')) await benchKernels(gpu.kind === 'webgpu' ? gpu : null);
 if (only.has('engine')) await benchEngine();
 if (only.has('lm')) await benchLanguageModels();
 if (only.has('reversal')) await benchPage();
+if (only.has('edit')) await benchPageEdit();
 if (!only.has('stack')) process.exit(0);
 
 const layers = Number(process.env['STACK_LAYERS'] ?? 48);

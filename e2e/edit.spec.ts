@@ -108,7 +108,21 @@ test('the strength slider moves the signature and the answer; undo restores the 
   expect(hundred.pcs).not.toBe(zero.pcs);
   expect(hundred.sigmaRatio).toBeGreaterThan(one.sigmaRatio);
   expect(one.sigmaRatio).toBeGreaterThan(zero.sigmaRatio);
-  // Undo of the only edit brings back what was on screen before: the demo.
+  // A second edit on top of the first (s back to 1): the exact diff against the base has rank 2.
+  await pcsAt(1);
+  await page.getByTestId('edit-subject').fill('Max Ada Dor Fra');
+  await page.getByTestId('edit-prompt').fill(PROMPT);
+  await page.getByTestId('edit-target').fill('Japan');
+  await page.getByTestId('edit-run').click();
+  await expect(page.getByTestId('edit-list').locator('li')).toHaveCount(2, { timeout: 120_000 });
+  await viewTab(page, 'Diff').click();
+  const layer0 = page.getByTestId('diff-view').locator('tbody tr').first();
+  await expect(layer0.locator('td').first()).toHaveText('0', { timeout: 60_000 });
+  await expect(layer0.locator('td').nth(3)).toHaveText('2');
+  await viewTab(page, 'Edit').click();
+  // Undo twice brings back what was on screen before: the demo.
+  await page.getByTestId('edit-undo').click();
+  await expect(page.getByTestId('edit-list').locator('li')).toHaveCount(1, { timeout: 60_000 });
   await page.getByTestId('edit-undo').click();
   await expect(page.getByTestId('edit-list')).toHaveCount(0, { timeout: 60_000 });
   await viewTab(page, 'All layers').click();

@@ -254,6 +254,28 @@ export class EditSession {
     return guessNextTokens(m.config, m.params, m.text, [prompt], targetId)[0] as TokenGuess;
   }
 
+  /**
+   * The next-token guesses for `prompts` with the current weights, or with one layer's MLP output matrix
+   * ([d_ff, d_model]) replaced (a reversal's W~): what the edited, or repaired, model answers.
+   */
+  answers(prompts: readonly string[], target: string, replace?: { layer: number; weight: Float32Array }): TokenGuess[] {
+    const m = this.require();
+    let params = m.params;
+    if (replace) {
+      const name = mlpOutputName(replace.layer);
+      const current = params.get(name) as Tensor;
+      if (replace.weight.length !== current.size) throw new Error(`layer ${replace.layer}'s matrix has ${current.size} values, the replacement ${replace.weight.length}`);
+      params = new Map(params);
+      params.set(name, new Tensor(replace.weight, current.shape, false));
+    }
+    return guessNextTokens(m.config, params, m.text, prompts, m.tokenizer.tokenId(target) ?? 0);
+  }
+
+  /** The unedited model's matrix at `layer` ([d_ff, d_model]). */
+  originalLayer(layer: number): Float32Array {
+    return (this.require().original.get(mlpOutputName(layer)) as Tensor).data;
+  }
+
   /** The layers the edits changed and their current weights ([d_ff, d_model]), in layer order. */
   changedLayers(): { layer: number; weight: Float32Array }[] {
     const m = this.require();

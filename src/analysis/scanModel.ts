@@ -1,4 +1,4 @@
-import { directionSplit, type DirectionSplit, histogram, rankOneShare } from '../core/editSignature';
+import { directionSplit, type DirectionSplit, histogram, numericalRank, rankOneShare } from '../core/editSignature';
 import { explainVerdict, judgeLayers, type LayerSignals } from '../core/editVerdict';
 import { type EntryScreen, normalizeRows, screenEntries } from '../core/entryScreen';
 import type { MatrixBackend } from '../core/matrixBackend';
@@ -48,7 +48,9 @@ export interface LayerDetail {
   uHistogram: { edges: number[]; counts: number[] };
   /** Non-finite and outlier entries found (set to zero for the statistics). */
   screen: EntryScreen;
-  diff: null | { frobenius: number; rankOneShare: number | null; direction: DirectionSplit; uHistogram: { edges: number[]; counts: number[] }; sigma: number[]; nonFinite: number };
+  diff: null | { frobenius: number; rankOneShare: number | null; direction: DirectionSplit; uHistogram: { edges: number[]; counts: number[] }; sigma: number[]; nonFinite: number;
+    /** Numerical rank of dW (singular values over 1e-3 sigma_1): the number of rank-one edits; `rankIsLowerBound` when every computed value counted. */
+    rank: number; rankIsLowerBound: boolean };
 }
 
 export interface ScanResult {
@@ -282,7 +284,7 @@ async function diffLayer(
     const none = directionSplit([]);
     return {
       report: { layer: entry.layer, frobenius: 0, rankOneShare: null, sameDirectionFraction: null, nonFiniteEntries: nonFinite },
-      detail: { frobenius: 0, rankOneShare: null, direction: none, uHistogram: { edges: [], counts: [] }, sigma: [], nonFinite },
+      detail: { frobenius: 0, rankOneShare: null, direction: none, uHistogram: { edges: [], counts: [] }, sigma: [], nonFinite, rank: 0, rankIsLowerBound: false },
     };
   }
   const loaded = await backend.load(delta);
@@ -297,7 +299,7 @@ async function diffLayer(
   const share = finiteOrNull(rankOneShare(svd.values[0] as number, frobenius));
   return {
     report: { layer: entry.layer, frobenius, rankOneShare: share, sameDirectionFraction: finiteOrNull(direction.sameDirectionFraction), nonFiniteEntries: nonFinite },
-    detail: { frobenius, rankOneShare: share, direction, uHistogram: histogram(u, 40), sigma: Array.from(svd.values), nonFinite },
+    detail: { frobenius, rankOneShare: share, direction, uHistogram: histogram(u, 40), sigma: Array.from(svd.values), nonFinite, rank: numericalRank(svd.values), rankIsLowerBound: numericalRank(svd.values) === svd.values.length },
   };
 }
 

@@ -34,6 +34,22 @@ export function rankOneShare(sigma1: number, frobeniusNorm: number): number {
   return frobeniusNorm > 0 ? Math.min(1, (sigma1 * sigma1) / (frobeniusNorm * frobeniusNorm)) : Number.NaN;
 }
 
+/** Relative floor under which a singular value of an update counts as float noise (float32 weights: ~1e-7). */
+export const RANK_TOLERANCE = 1e-3;
+
+/**
+ * Numerical rank from singular values (descending): how many exceed `relative` x sigma_1. For W' - W after n
+ * sequential rank-one edits this counts the edits (their u's are independent). Returns `sigma.length` when
+ * every computed value counts (the rank is then at least that).
+ */
+export function numericalRank(sigma: ArrayLike<number>, relative = RANK_TOLERANCE): number {
+  const top = sigma[0] ?? 0;
+  if (!(top > 0)) return 0;
+  let rank = 0;
+  for (let i = 0; i < sigma.length; i++) if ((sigma[i] as number) > relative * top) rank++;
+  return rank;
+}
+
 /**
  * Histogram of values into `bins` equal bins: for charts of u. The range is the 0.5th..99.5th percentile (so
  * one outlier entry cannot squeeze every other value into a bin or two), widened to include zero, which

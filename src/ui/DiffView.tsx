@@ -1,6 +1,7 @@
 import type { ScanResult } from '../analysis/scanModel';
 import { useAppStore } from '../state/store';
 import { LayerChart } from './LayerChart';
+import { diffRankText } from './LayerDetail';
 
 /** With the original given: the exact per-layer difference. */
 export function DiffView({ result }: { result: ScanResult }) {
@@ -25,6 +26,7 @@ export function DiffView({ result }: { result: ScanResult }) {
             <th scope="col">layer</th>
             <th scope="col">‖dW‖F</th>
             <th scope="col">rank-one share</th>
+            <th scope="col">rank (σ &gt; 10⁻³σ1)</th>
             <th scope="col">rows pointing the same way</th>
           </tr>
         </thead>
@@ -34,6 +36,10 @@ export function DiffView({ result }: { result: ScanResult }) {
               <td>{d.layer}</td>
               <td>{d.frobenius === 0 ? '0 (identical)' : d.frobenius.toPrecision(4)}</td>
               <td>{d.rankOneShare?.toFixed(5) ?? '–'}</td>
+              <td>{(() => {
+                const detail = result.details.find((x) => x.layer === d.layer)?.diff;
+                return d.frobenius === 0 || !detail ? '0' : diffRankText(detail);
+              })()}</td>
               <td>{d.sameDirectionFraction === null ? '–' : `${(d.sameDirectionFraction * 100).toFixed(1)}%`}</td>
             </tr>
           ))}

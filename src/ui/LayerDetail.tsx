@@ -5,6 +5,11 @@ import { CosineHeatmap } from './CosineHeatmap';
 import { HistogramChart } from './HistogramChart';
 import { SingularValueChart } from './SingularValueChart';
 
+/** "3", or "at least 16" when every computed singular value counts. */
+export function diffRankText(diff: { rank: number; rankIsLowerBound: boolean }): string {
+  return diff.rankIsLowerBound ? `at least ${diff.rank}` : String(diff.rank);
+}
+
 /** One layer: the estimated direction split, the spectrum, a cosine heatmap on request, and the diff if known. */
 export function LayerDetail({ result, layer }: { result: ScanResult; layer: number }) {
   const { heatmap, heatmapBusy, loadHeatmap, selectLayer } = useAppStore();
@@ -55,7 +60,13 @@ export function LayerDetail({ result, layer }: { result: ScanResult; layer: numb
               <p>
                 ‖dW‖<sub>F</sub> = {detail.diff.frobenius.toPrecision(4)}, rank-one share σ1²/Σσ² = {detail.diff.rankOneShare?.toFixed(5)}, {((detail.diff.direction.sameDirectionFraction || 0) * 100).toFixed(1)}% of dW's rows point the same way.
               </p>
-              <HistogramChart title="Entries of u of dW (exact)" histogram={detail.diff.uHistogram} testId="diff-histogram" />
+              <p data-testid="diff-rank">
+                Rank of dW: {diffRankText(detail.diff)} (singular values above 10<sup>−3</sup> σ1): one per rank-one edit in this matrix; Reverse with k = {detail.diff.rank} drops them.
+              </p>
+              <div className="chart-row">
+                <HistogramChart title="Entries of u of dW (exact)" histogram={detail.diff.uHistogram} testId="diff-histogram" />
+                <SingularValueChart sigma={detail.diff.sigma} testId="diff-singular-values" />
+              </div>
             </>
           )}
         </div>
