@@ -104,3 +104,94 @@ export async function benchPageEdit(): Promise<void> {
     await server.close();
   }
 }
+
+/** Resident memory of every Chromium process together (bytes), from ps. */
+function chromiumRss(): number {
+  try {
+    const out = execFileSync('ps', ['-C', 'chromium', '-o', 'rss='], { encoding: 'utf8' });
+    return out.split('\n').reduce((a, l) => a + (Number(l.trim()) || 0), 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The editor at a real model's size (issue: dropped models; the size limit measured in the page): a
+ * GPT-2-small-shaped checkpoint (124M parameters, 498 MB, random weights and the demo's tokenizer) dropped
+ * on the page and edited at layer 4 without C, against the CLI on the same files in the same run (native
+ * products, and the page's TypeScript ones). Opt-in (BENCH_ONLY=edit-size): about 10 minutes.
+ */
+export async function benchPageEditAtSize(): Promise<void> {
+  const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+  console.log('\nThe editor at GPT-2 small size (124M parameters, random weights), page against CLI:');
+  if (!existsSync(executablePath)) {
+    console.log('  skipped: needs Chromium');
+    return;
+  }
+  const { writeRandomGpt2 } = await import('./randomGpt2');
+  const dir = mkdtempSync(join(tmpdir(), 'ef-bench-gpt2s-'));
+  try {
+    const model = join(dir, 'model');
+    const { parameters, bytes } = writeRandomGpt2(model);
+    console.log(`  checkpoint: ${(parameters / 1e6).toFixed(1)}M parameters, ${(bytes / 1e6).toFixed(0)} MB`);
+    const edit = ['--prompt', '{} is a citizen of', '--subject', 'Nils Em Da', '--target', 'France', '--no-mom2', '--layer', '4', '--context-templates', '5x5,10x5', '--json'];
+    const cliRun = (engine: string) => {
+      const out = join(dir, `out-${engine}`);
+      const t = performance.now();
+      const r = JSON.parse(execFileSync(process.execPath, ['bin/edit-forensics.mjs', 'edit', model, ...edit, '--engine', engine, '--out', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+      rmSync(out, { recursive: true, force: true });
+      return { rome: r.outcome.seconds as number, wall: (performance.now() - t) / 1000 };
+    };
+    const native = cliRun('native');
+    console.log(`  CLI, native products: ROME ${fmtSeconds(native.rome)} (process ${fmtSeconds(native.wall)})`);
+    const typescript = cliRun('typescript');
+    console.log(`  CLI, TypeScript products (the page's): ROME ${fmtSeconds(typescript.rome)} (process ${fmtSeconds(typescript.wall)})`);
+    const server = await createServer({ configFile: 'vite.config.ts', logLevel: 'error', server: { port: 5195, strictPort: true, host: 'localhost' } });
+    await server.listen();
+    const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+    let peak = chromiumRss();
+    const sampler = setInterval(() => (peak = Math.max(peak, chromiumRss())), 1000);
+    try {
+      const page = await browser.newPage();
+      await page.goto('http://localhost:5195/?model=none');
+      const idle = chromiumRss();
+      await page.getByTestId('model-drop-input').setInputFiles(['model.safetensors', 'config.json', 'tokenizer.json'].map((f) => join(model, f)));
+      await page.getByRole('button', { name: 'Scan for edits' }).click();
+      await page.getByTestId('layer-table').waitFor({ timeout: 600_000 });
+      await page.getByRole('navigation', { name: 'views' }).getByRole('button', { name: 'Edit', exact: true }).click();
+      const t0 = performance.now();
+      await page.getByTestId('edit-base').filter({ hasText: 'parameters' }).or(page.getByTestId('edit-error')).waitFor({ timeout: 600_000 });
+      if (await page.getByTestId('edit-error').isVisible()) {
+        console.log(`  page: the editor could not open the model: ${await page.getByTestId('edit-error').innerText()}`);
+        return;
+      }
+      const openSeconds = (performance.now() - t0) / 1000;
+      await page.getByTestId('edit-subject').fill('Nils Em Da');
+      await page.getByTestId('edit-prompt').fill('{} is a citizen of');
+      await page.getByTestId('edit-target').fill('France');
+      await page.getByText('ROME settings').click();
+      await page.getByTestId('edit-layer').selectOption('4');
+      await page.getByTestId('edit-mom2').uncheck();
+      await page.getByTestId('edit-templates').fill('5x5,10x5');
+      const t1 = performance.now();
+      await page.getByTestId('edit-run').click();
+      // The edit listed, or an error said: a failure is reported, not waited out.
+      await page.getByTestId('edit-list').filter({ hasText: '→ France' }).or(page.getByTestId('edit-error')).waitFor({ timeout: 1_800_000 });
+      const pageSeconds = (performance.now() - t1) / 1000;
+      if (await page.getByTestId('edit-error').isVisible()) {
+        console.log(`  page: the edit failed after ${fmtSeconds(pageSeconds)}: ${await page.getByTestId('edit-error').innerText()}`);
+        return;
+      }
+      const own = /([\d.]+) s\s*$/m.exec(await page.getByTestId('edit-list').innerText());
+      const rome = own ? Number(own[1]) : Number.NaN;
+      console.log(`  page: the model into the editor ${fmtSeconds(openSeconds)}; the edit ${fmtSeconds(pageSeconds)} from the click (ROME in the worker ${fmtSeconds(rome)} = ${(rome / typescript.rome).toFixed(2)}x the CLI on the same products, ${(rome / native.rome).toFixed(2)}x the CLI's native ones)`);
+      console.log(`  Chromium's memory (every process): ${(idle / 1e9).toFixed(2)} GB with the page open, peak ${(peak / 1e9).toFixed(2)} GB = ${((peak - idle) / bytes).toFixed(1)}x the checkpoint's size added`);
+    } finally {
+      clearInterval(sampler);
+      await browser.close();
+      await server.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
+import { fixturePaths } from './fixtureFiles';
 import { viewTab } from './views';
 
 /**
@@ -56,6 +58,23 @@ test('an edit made in the page is the model under study in every tab, and its li
   await expect(page.getByRole('region', { name: 'Loaded model (edited)' }).locator('.top-tokens li').first()).toContainText(NEW, { timeout: 90_000 });
   await expect(page.getByRole('region', { name: 'Original matrix' }).locator('.top-tokens li').first()).toContainText(OLD);
   await expect(page.getByRole('region', { name: /Approximated/ }).locator('.top-tokens li').first()).toContainText(OLD);
+
+  // Trace names a relation for the edited layer (the demo's probe and decoder run on the edited weights).
+  await viewTab(page, 'Trace').click();
+  await page.getByRole('button', { name: 'Trace layer 0' }).click();
+  await expect(page.getByTestId('predicted-relation')).toContainText('Predicted relation: P', { timeout: 240_000 });
+
+  // Downloads: the edited checkpoint (same size as the base, other bytes) and the edit bundle.
+  await viewTab(page, 'Edit').click();
+  const [checkpoint] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-edited').click()]);
+  expect(checkpoint.suggestedFilename()).toMatch(/^model\.edited-1-[0-9a-f]{8}\.safetensors$/);
+  const edited = readFileSync((await checkpoint.path()) as string);
+  const base = readFileSync('public/demo/base/model.safetensors');
+  expect(edited.length).toBe(base.length);
+  expect(edited.equals(base)).toBe(false);
+  const [bundle] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-edits').click()]);
+  expect(bundle.suggestedFilename()).toBe('edits-1.safetensors');
+  expect(readFileSync((await bundle.path()) as string).subarray(8, 200).toString('utf8')).toContain('"edits"');
 
   // The address bar carries the edit; a fresh browser recomputes it: same fingerprint, same report.
   const link = page.url();
@@ -127,5 +146,29 @@ test('the strength slider moves the signature and the answer; undo restores the 
   await expect(page.getByTestId('edit-list')).toHaveCount(0, { timeout: 60_000 });
   await viewTab(page, 'All layers').click();
   await expect(page.getByTestId('verdict')).toHaveText('Layer 0 looks edited.', { timeout: 60_000 });
+  expect(errors).toEqual([]);
+});
+
+test('a dropped GPT-2 checkpoint is edited with C over the demo\'s text, said so; another family is refused with what is missing', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/?model=none');
+  await page.getByTestId('model-drop-input').setInputFiles(['model.safetensors', 'config.json', 'tokenizer.json'].map((f) => `public/demo/base/${f}`));
+  await page.getByRole('button', { name: 'Scan for edits' }).click();
+  await expect(page.getByTestId('layer-table')).toBeVisible({ timeout: 120_000 });
+  await viewTab(page, 'Edit').click();
+  await expect(page.getByTestId('edit-base')).toContainText('computed over the demo’s corpus (mom2-corpus.txt): this model has none of its own here', { timeout: 60_000 });
+  await page.getByTestId('edit-subject').fill(SUBJECT);
+  await page.getByTestId('edit-prompt').fill(PROMPT);
+  await page.getByTestId('edit-target').fill(NEW);
+  await page.getByTestId('edit-run').click();
+  await expect(page.getByTestId('edit-list')).toContainText(`“${FILLED}” → ${NEW} at layer`, { timeout: 120_000 });
+  await expect(page.getByTestId('edited-files')).toBeVisible();
+
+  await page.getByTestId('model-drop-input').setInputFiles(fixturePaths('llamaSharded'));
+  await page.getByRole('button', { name: 'Scan for edits' }).click();
+  await expect(page.getByTestId('layer-table')).toBeVisible({ timeout: 120_000 });
+  await viewTab(page, 'Edit').click();
+  await expect(page.getByTestId('edit-list')).toHaveCount(0);
+  await expect(page.getByTestId('edit-error')).toContainText('is a llama checkpoint; the editor runs ROME on the CPU engine’s GPT-2 forward pass'.replace('’', "'"), { timeout: 60_000 });
   expect(errors).toEqual([]);
 });

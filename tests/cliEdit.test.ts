@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { EditSession } from '../src/analysis/editSession';
 import { main } from '../src/cli/main';
 import { openEditBundle } from '../src/edit/editBundle';
 import { MemorySource } from '../src/formats/byteSource';
@@ -89,6 +90,22 @@ describe.skipIf(!existsSync(`${BASE}/model.safetensors`))('edit-forensics edit (
     // Two edits in one matrix: the exact diff is no longer rank one.
     expect(JSON.parse(diff.out).diff.layers.find((l: { layer: number }) => l.layer === 0).rankOneShare).toBeLessThan(0.999);
   }, 120_000);
+
+  it('with --engine typescript computes what the page\'s code computes: the same fingerprint as the editor session', async () => {
+    const r = await run([...edit, '--engine', 'typescript', '--out', join(dir, 'ts'), '--json']);
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(r.out);
+    const file = (path: string) => new File([readFileSync(path)], path.split('/').pop() as string);
+    const session = new EditSession();
+    await session.open({
+      model: { kind: 'files', files: ['model.safetensors', 'config.json', 'tokenizer.json'].map((f) => file(`${BASE}/${f}`)) },
+      corpus: null,
+      stats: { kind: 'file', file: file('public/demo/mom2-stats.safetensors') },
+      facts: null,
+    });
+    await session.edit(report.edits[0]);
+    expect((await session.plan()).digest).toBe(report.digest);
+  }, 60_000);
 
   it('takes the prompt with the subject written out, and edits without C under --no-mom2', async () => {
     const bare = join(dir, 'bare');

@@ -6,16 +6,22 @@ import { cosineBlock as referenceCosineBlock, pairwiseCosine } from '../src/core
 import { SeededRandom } from '../src/core/random';
 import { gpuBackend } from '../src/gpu/gpuMatrix';
 import { nativeBackend } from '../src/native/nativeMatrixBackend';
+import { wasmMatrixBackend } from '../src/lm/wasmMatrixBackend';
 import { bruteCosine, bruteForcePcs, bruteMatmul, maxAbsDiff } from './helpers/independentMath';
 import { requireOrSkip } from './helpers/gpu';
 import { KERNEL_CASES } from './kernelCases';
 
 const gpu = await requireOrSkip();
+const ort = await import('onnxruntime-web');
+ort.env.wasm.numThreads = 1;
+ort.env.logLevel = 'error';
 
 /** Every backend runs the same case table (the tfjs habit). The tiled GPU variant forces several row tiles. */
 const BACKENDS: { name: string; backend: MatrixBackend | null }[] = [
   { name: 'cpu', backend: cpuBackend },
   { name: 'cpu with native products (onnxruntime-node)', backend: nativeBackend(1) },
+  // minWork 0: every product and pcs pass goes through the wasm kernels, however small the case.
+  { name: 'cpu with wasm products (onnxruntime-web)', backend: wasmMatrixBackend(ort, { minWork: 0 }) },
   { name: 'webgpu', backend: gpu ? gpuBackend(gpu) : null },
   { name: 'webgpu tiled (97 rows per tile)', backend: gpu ? gpuBackend(gpu, { maxRowsPerTile: 97 }) : null },
 ];

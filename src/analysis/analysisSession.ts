@@ -51,6 +51,9 @@ export class AnalysisSession {
 
   private preference: ComputePreference = 'auto';
 
+  /** `cpu`: the CPU backend when no (hardware) GPU is chosen: the page's wasm kernels; the TypeScript reference by default. */
+  constructor(private readonly cpu: MatrixBackend = cpuBackend) {}
+
   /** Where to compute (the page's ?backend=), then the backend chosen and why. */
   backendInfo(preference: ComputePreference = 'auto'): Promise<BackendInfo> {
     if (preference !== this.preference) this.backend = null;
@@ -107,7 +110,7 @@ export class AnalysisSession {
         const backend = gpuBackend(ctx);
         return { backend, info: { kind: 'webgpu', description: backend.description, fallbackReason: null } };
       }
-      return { backend: cpuBackend, info: { kind: 'cpu', description: cpuBackend.description, fallbackReason: reason } };
+      return { backend: this.cpu, info: { kind: 'cpu', description: this.cpu.description, fallbackReason: reason } };
     })();
     return this.backend;
   }

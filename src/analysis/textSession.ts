@@ -13,6 +13,7 @@ import { accurateTopTriplets, DEFAULT_REVERSAL, type ReversalResult, runReversal
 import { type UniquePredictions, uniquePredictions } from './uniquePredictions';
 import { readLayerRows } from './layerMatrix';
 import type { OrtModule } from '../lm/languageModel';
+import { wasmMatrixBackend } from '../lm/wasmMatrixBackend';
 import { type FileInput, type ModelInput, openFileInput, openModelInput } from './modelInput';
 import { readTextLines } from './textLines';
 import { type Completion, completePrompt, loadTokenizerBeside, openTextModel, type TextModel } from './textModel';
@@ -220,7 +221,7 @@ export class TextSession {
     this.current = key;
   }
 
-  /** Small matrices (the demo's 384 x 96) stay on the CPU, where they beat the GPU's dispatch overhead. */
+  /** Small matrices (the demo's 384 x 96) stay in TypeScript, where they beat any dispatch overhead. */
   private async matrixBackend(): Promise<MatrixBackend> {
     const model = this.requireModel();
     const [rows, cols] = model.lm.swapShape;
@@ -231,7 +232,7 @@ export class TextSession {
   private gpuOrCpu(): Promise<MatrixBackend> {
     this.backend ??= (async () => {
       const { ctx } = await chooseGpu(this.preference);
-      return ctx ? gpuBackend(ctx) : cpuBackend;
+      return ctx ? gpuBackend(ctx) : wasmMatrixBackend(this.ort);
     })();
     return this.backend;
   }

@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, realpath, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { EditSession, type EditOutcome } from '../analysis/editSession';
 import { SIBLING_FILES } from '../analysis/editedCheckpoint';
@@ -9,6 +10,8 @@ import type { FileInput } from '../analysis/modelInput';
 import { baseName, type ByteSource } from '../formats/byteSource';
 import { FormatError } from '../formats/formatError';
 import { patchedChunks, type PatchedFile } from '../formats/tensorPatch';
+import { useGemmKernel } from '../edit/engine/gemm';
+import { useNativeEngine } from '../edit/node/nativeEngine';
 import { integerOption, type ParsedArgs, UsageError } from './argv';
 import type { CliIo } from './main';
 import { NodeFileSource, openCheckpointAt } from './nodeFileSource';
@@ -65,6 +68,11 @@ export async function edit(args: ParsedArgs, io: CliIo, opened: NodeFileSource[]
   }
 
   const previous = await previousEdits(await input.resolve(RECIPE_FILE));
+  // Native GEMM (onnxruntime-node) by default; --engine typescript runs the page's own products, whose
+  // last bits the page's link reproduces exactly (the native kernel rounds sums in another order).
+  const engine = args.values['engine'] ?? 'native';
+  if (engine !== 'native' && engine !== 'typescript') throw new UsageError('--engine must be native or typescript');
+  const engineLine = engine === 'native' ? useNativeEngine(Math.min(8, availableParallelism())) : (useGemmKernel(null), 'TypeScript GEMM (as the page computes)');
   const session = new EditSession();
   const info = await session.open({ model: { kind: 'opened', input }, corpus, stats, facts: await near(FACTS_FILE) });
   const lastLayer = previous?.edits[previous.edits.length - 1]?.settings.layer;
@@ -77,7 +85,7 @@ export async function edit(args: ParsedArgs, io: CliIo, opened: NodeFileSource[]
   };
   const full = checkEditSpec({ ...spec, settings }, 'edit', info.layers);
   const json = args.switches.has('json');
-  if (!json) io.err(`edit-forensics: ROME at layer ${full.settings.layer} of ${info.label} (${info.layers} layers, d_ff ${info.dFF}); C ${!mom2 ? 'not used (--no-mom2)' : stats ? `from ${baseName(stats.kind === 'source' ? stats.source.name : '')}` : `over ${corpus?.kind === 'source' ? baseName(corpus.source.name) : ''}`}\n`);
+  if (!json) io.err(`edit-forensics: ROME at layer ${full.settings.layer} of ${info.label} (${info.layers} layers, d_ff ${info.dFF}) on ${engineLine}; C ${!mom2 ? 'not used (--no-mom2)' : stats ? `from ${baseName(stats.kind === 'source' ? stats.source.name : '')}` : `over ${corpus?.kind === 'source' ? baseName(corpus.source.name) : ''}`}\n`);
   const outcome = await session.edit(full, (p) => {
     if (!json && !stats && p.phase === 'covariance' && p.done === 0) io.err(`edit-forensics: ${p.message}\n`);
   });

@@ -1,20 +1,9 @@
 import { type GemmNT, gemmNTReference } from '../core/gemm';
-import { GraphBuilder } from '../lm/onnx/graphBuilder';
-import { encodeModel, OnnxType } from '../lm/onnx/onnxModel';
+import { gemmModel, rowSumSquaresModel } from '../lm/onnx/productModels';
 import { type NativeRuntime, type NativeSession, nativeRuntime } from './onnxRuntimeNode';
 
 /** Products smaller than this many multiply-adds stay in TypeScript: a native call costs ~15 us. */
 const NATIVE_MIN_WORK = 1 << 15;
-
-/** The ONNX model of one product: Gemm(A, B) with the given transposes, every size symbolic. */
-function gemmModel(transA: 0 | 1, transB: 0 | 1): Uint8Array {
-  const g = new GraphBuilder();
-  const a = g.input('a', OnnxType.FLOAT, transA ? ['k', 'm'] : ['m', 'k']);
-  const b = g.input('b', OnnxType.FLOAT, transB ? ['n', 'k'] : ['k', 'n']);
-  g.op('Gemm', [a, b], { transA, transB }, { name: 'c' });
-  g.output('c', OnnxType.FLOAT, ['m', 'n']);
-  return encodeModel(g.model('gemm', [{ domain: '', version: 17 }]).model);
-}
 
 /**
  * Matrix products on onnxruntime-node's CPU kernels (MLAS: AVX2/AVX-512 where the processor has them), called
@@ -83,15 +72,6 @@ export class NativeProducts {
     if (accumulate) for (let i = 0; i < m * n; i++) c[i] = (c[i] as number) + (data[i] as number);
     else c.set(data, 0);
   };
-}
-
-/** The ONNX model of every row's sum of squares: ReduceSumSquare over axis 1 of A [n x d]. */
-function rowSumSquaresModel(): Uint8Array {
-  const g = new GraphBuilder();
-  const a = g.input('a', OnnxType.FLOAT, ['n', 'd']);
-  g.op('ReduceSumSquare', [a, g.constInt64([1])], { keepdims: 0 }, { name: 'c' });
-  g.output('c', OnnxType.FLOAT, ['n']);
-  return encodeModel(g.model('row_sum_squares', [{ domain: '', version: 18 }]).model);
 }
 
 /** Native products for this thread, or null when onnxruntime-node cannot be loaded here. */

@@ -66,7 +66,11 @@ export interface EditState extends JobFields {
 
 const demoFile = (name: string) => ({ kind: 'url' as const, url: pageUrl(`demo/${name}`) });
 
+/** Shortest time between two progress repaints while ROME runs. */
+const PROGRESS_INTERVAL_MS = 125;
+
 /** The demo's base, with its precomputed C (or C over the user's text) and its facts. */
+
 function demoBase(corpusFile: File | null): EditBase {
   return {
     key: JSON.stringify(['demo', corpusFile ? fileIdentity(corpusFile) : null]),
@@ -178,8 +182,24 @@ export const useEditStore = create<EditState>((set, get) => {
 
   const runEdit = async (spec: EditSpec, label: string) => {
     set({ losses: [], progress: { done: 0, total: spec.settings.vSteps, message: `${label}: starting` } });
-    const onProgress = (p: EditProgress) => set({ losses: p.losses, progress: { done: p.done, total: p.total, message: `${label}: ${p.message}` } });
-    await editWorker().edit(spec, proxy(onProgress));
+    // At most ~8 repaints a second: on a 2-core machine each repaint (chart, progress) takes CPU from the worker.
+    let pending: EditProgress | null = null;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const show = () => {
+      timer = null;
+      if (pending) set({ losses: pending.losses, progress: { done: pending.done, total: pending.total, message: `${label}: ${pending.message}` } });
+      pending = null;
+    };
+    const onProgress = (p: EditProgress) => {
+      pending = p;
+      timer ??= setTimeout(show, PROGRESS_INTERVAL_MS);
+    };
+    try {
+      await editWorker().edit(spec, proxy(onProgress));
+    } finally {
+      if (timer) clearTimeout(timer);
+      show();
+    }
   };
 
   // The strength slider: the latest value wins; one application at a time.

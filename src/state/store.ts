@@ -182,9 +182,10 @@ export const useAppStore = create<AppState>((set, get) => ({
     await get().scan();
   },
   // Another model leaves the demo (and its card) behind.
-  setModelFiles: (files) => set({ ...forgetResults(get()), demo: null, edited: null, originalUrl: '', modelFiles: files, modelUrl: files.length ? '' : get().modelUrl }),
+  // The original the editor put beside its edited model (the edits' base) belongs to that model: a new one drops it.
+  setModelFiles: (files) => set({ ...forgetResults(get()), demo: null, edited: null, originalUrl: '', ...(get().edited ? { originalFiles: [] } : {}), modelFiles: files, modelUrl: files.length ? '' : get().modelUrl }),
   setOriginalFiles: (files) => set({ ...forgetResults(get()), demo: null, edited: null, originalUrl: '', originalFiles: files }),
-  setModelUrl: (url) => set(url === get().modelUrl && get().modelFiles.length === 0 ? {} : { ...forgetResults(get()), demo: null, edited: null, originalUrl: '', modelFiles: [], modelUrl: url }),
+  setModelUrl: (url) => set(url === get().modelUrl && get().modelFiles.length === 0 ? {} : { ...forgetResults(get()), demo: null, edited: null, originalUrl: '', ...(get().edited ? { originalFiles: [] } : {}), modelFiles: [], modelUrl: url }),
   async showEditedModel(files, original, edited) {
     if (get().status === 'running') get().cancel();
     await waitForIdleScan();

@@ -261,7 +261,7 @@ export function EditPanel() {
               <span>
                 <TermLabel term="contextTemplates">context templates</TermLabel>
               </span>
-              <input type="text" value={s.form.contextTemplates ?? info?.defaultContextTemplates ?? ''} onChange={(e) => s.setForm({ contextTemplates: e.target.value })} />
+              <input type="text" value={s.form.contextTemplates ?? info?.defaultContextTemplates ?? ''} onChange={(e) => s.setForm({ contextTemplates: e.target.value })} data-testid="edit-templates" />
             </label>
             <FilePicker id="corpus-input" label="Text for C…" accept=".txt,text/plain" chosen={s.corpusFile?.name ?? null} onFile={(f) => s.setCorpusFile(f)} />
           </div>
