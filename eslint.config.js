@@ -2,7 +2,7 @@
 // before it here. workers/ and cli/ are sibling entry points over analysis/ and may not import each other.
 import tseslint from 'typescript-eslint';
 
-const LAYERS = ['core', 'formats', 'families', 'gpu', 'lm', 'native', 'edit', 'analysis', 'workers', 'cli', 'state', 'ui'];
+const LAYERS = ['core', 'formats', 'families', 'gpu', 'wasm', 'lm', 'native', 'edit', 'analysis', 'workers', 'cli', 'state', 'ui'];
 
 /** Node-only native code (onnxruntime-node): imported by Node entry points (cli, edit/node) only, never by the page. */
 const NODE_ONLY = ['native'];

@@ -2,6 +2,7 @@ import { SeededRandom } from '../src/core/random';
 import { gemmNTReference } from '../src/core/gemm';
 import { useGemmKernel } from '../src/edit/engine/gemm';
 import { nativeGemmNT } from '../src/native/nativeGemm';
+import { wasmGemmNT } from '../src/wasm/wasmGemm';
 import { flatten, paramLayout } from '../src/edit/flatParams';
 import { FULL_FORGE } from '../src/edit/forgeConfig';
 import { countParams, gpt2ParamShapes, initGpt2 } from '../src/edit/gpt2Model';
@@ -39,8 +40,21 @@ export async function benchEngine(): Promise<void> {
   const plain = await medianSeconds(async () => dotProducts(a, m, k, b, n, c), 5);
   const native = nativeGemmNT(1);
   const nativeTime = native ? await medianSeconds(async () => native(a, m, k, b, n, c), 20) : NaN;
+  const wasm = wasmGemmNT();
+  const wasmTime = wasm ? await medianSeconds(async () => wasm(a, m, k, b, n, c), 20) : NaN;
   console.log(`\nForge engine (${m} x ${k} times ${n} x ${k}^T):`);
   console.log(`  plain dot products ${(flops / plain / 1e9).toFixed(2)} GFLOP/s; 4x2-blocked TypeScript ${(flops / blocked / 1e9).toFixed(2)} GFLOP/s (${(plain / blocked).toFixed(2)}x); native (onnxruntime-node, 1 thread) ${(flops / nativeTime / 1e9).toFixed(2)} GFLOP/s (${(blocked / nativeTime).toFixed(2)}x the TypeScript kernel)`);
+  console.log(`  WebAssembly SIMD (shaders/gemm.wat, the page's engine; operands copied in and out) ${(flops / wasmTime / 1e9).toFixed(2)} GFLOP/s (${(blocked / wasmTime).toFixed(2)}x the TypeScript kernel)`);
+  // GPT-2 small's shapes in ROME's forward passes: an MLP product and the logits over a 50257-word vocabulary.
+  for (const [mm, kk, nn] of [[150, 768, 3072], [15, 768, 50257]] as const) {
+    const x = rng.gaussianArray(mm * kk);
+    const y = rng.gaussianArray(nn * kk);
+    const z = new Float32Array(mm * nn);
+    const f = 2 * mm * nn * kk;
+    const ts = await medianSeconds(async () => gemmNTReference(x, mm, kk, y, nn, z), 3);
+    const w = wasm ? await medianSeconds(async () => wasm(x, mm, kk, y, nn, z), 5) : NaN;
+    console.log(`  ${mm} x ${kk} times ${nn} x ${kk}^T: TypeScript ${(f / ts / 1e9).toFixed(2)} GFLOP/s, WebAssembly SIMD ${(f / w / 1e9).toFixed(2)} GFLOP/s (${(ts / w).toFixed(2)}x)`);
+  }
 
   const config = { ...FULL_FORGE.model, vocab_size: 623 };
   const layout = paramLayout(gpt2ParamShapes(config));

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EditSession } from '../src/analysis/editSession';
 import { main } from '../src/cli/main';
+import { useGemmKernel } from '../src/edit/engine/gemm';
+import { wasmGemmNT } from '../src/wasm/wasmGemm';
 import { openEditBundle } from '../src/edit/editBundle';
 import { MemorySource } from '../src/formats/byteSource';
 import { openSafetensors } from '../src/formats/safetensors';
@@ -91,8 +93,8 @@ describe.skipIf(!existsSync(`${BASE}/model.safetensors`))('edit-forensics edit (
     expect(JSON.parse(diff.out).diff.layers.find((l: { layer: number }) => l.layer === 0).rankOneShare).toBeLessThan(0.999);
   }, 120_000);
 
-  it('with --engine typescript computes what the page\'s code computes: the same fingerprint as the editor session', async () => {
-    const r = await run([...edit, '--engine', 'typescript', '--out', join(dir, 'ts'), '--json']);
+  it('with --engine wasm computes what the page computes: the same fingerprint as the editor session on the page\'s kernel', async () => {
+    const r = await run([...edit, '--engine', 'wasm', '--out', join(dir, 'ts'), '--json']);
     expect(r.code, r.err).toBe(0);
     const report = JSON.parse(r.out);
     const file = (path: string) => new File([readFileSync(path)], path.split('/').pop() as string);
@@ -103,8 +105,16 @@ describe.skipIf(!existsSync(`${BASE}/model.safetensors`))('edit-forensics edit (
       stats: { kind: 'file', file: file('public/demo/mom2-stats.safetensors') },
       facts: null,
     });
-    await session.edit(report.edits[0]);
+    useGemmKernel(wasmGemmNT());
+    try {
+      await session.edit(report.edits[0]);
+    } finally {
+      useGemmKernel(null);
+    }
     expect((await session.plan()).digest).toBe(report.digest);
+    // The reference kernel rounds differently: another fingerprint, the same edit to float32 precision.
+    const reference = await run([...edit, '--engine', 'typescript', '--out', join(dir, 'ref'), '--json']);
+    expect(JSON.parse(reference.out).outcome.checks[0].after.token).toBe('English');
   }, 60_000);
 
   it('takes the prompt with the subject written out, and edits without C under --no-mom2', async () => {

@@ -12,6 +12,7 @@ import { FormatError } from '../formats/formatError';
 import { patchedChunks, type PatchedFile } from '../formats/tensorPatch';
 import { useGemmKernel } from '../edit/engine/gemm';
 import { useNativeEngine } from '../edit/node/nativeEngine';
+import { wasmGemmNT } from '../wasm/wasmGemm';
 import { integerOption, type ParsedArgs, UsageError } from './argv';
 import type { CliIo } from './main';
 import { NodeFileSource, openCheckpointAt } from './nodeFileSource';
@@ -68,11 +69,18 @@ export async function edit(args: ParsedArgs, io: CliIo, opened: NodeFileSource[]
   }
 
   const previous = await previousEdits(await input.resolve(RECIPE_FILE));
-  // Native GEMM (onnxruntime-node) by default; --engine typescript runs the page's own products, whose
-  // last bits the page's link reproduces exactly (the native kernel rounds sums in another order).
+  // Native GEMM (onnxruntime-node) by default; --engine wasm runs the page's own products (its link then
+  // reproduces these weights bit for bit: each kernel rounds its sums in its own order); typescript, the reference.
   const engine = args.values['engine'] ?? 'native';
-  if (engine !== 'native' && engine !== 'typescript') throw new UsageError('--engine must be native or typescript');
-  const engineLine = engine === 'native' ? useNativeEngine(Math.min(8, availableParallelism())) : (useGemmKernel(null), 'TypeScript GEMM (as the page computes)');
+  if (engine !== 'native' && engine !== 'wasm' && engine !== 'typescript') throw new UsageError('--engine must be native, wasm or typescript');
+  let engineLine: string;
+  if (engine === 'native') engineLine = useNativeEngine(Math.min(8, availableParallelism()));
+  else {
+    const kernel = engine === 'wasm' ? wasmGemmNT() : null;
+    if (engine === 'wasm' && !kernel) throw new UsageError('--engine wasm: this Node has no WebAssembly SIMD');
+    useGemmKernel(kernel);
+    engineLine = engine === 'wasm' ? 'WebAssembly SIMD GEMM (as the page computes)' : 'TypeScript GEMM (the reference)';
+  }
   const session = new EditSession();
   const info = await session.open({ model: { kind: 'opened', input }, corpus, stats, facts: await near(FACTS_FILE) });
   const lastLayer = previous?.edits[previous.edits.length - 1]?.settings.layer;

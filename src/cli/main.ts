@@ -15,7 +15,7 @@ const USAGE = `usage: edit-forensics scan <files or folder...> [options]
        edit-forensics generate <files or folder...> --prompt "..." [--tokens 5] [--top-k 5] [--layer L] [--json]
        edit-forensics reverse <files or folder...> --layer L [--edits <bundle>] [--samples <txt>] [--k 1] [--out repaired.safetensors] [--original <files...>] [--json]
        edit-forensics trace <files or folder...> [--layer L] [--probe probe.json] [--decoder decoder.safetensors] [--original <files...>] [--json]
-       edit-forensics edit <files or folder...> --prompt "{} is located in" --subject "..." --target "..." --out <folder> [--layer L] [--no-mom2] [--corpus file.txt] [--v-steps 20] [--v-lr 0.5] [--context-templates 5x10,10x10] [--engine native|typescript] [--json]
+       edit-forensics edit <files or folder...> --prompt "{} is located in" --subject "..." --target "..." --out <folder> [--layer L] [--no-mom2] [--corpus file.txt] [--v-steps 20] [--v-lr 0.5] [--context-templates 5x10,10x10] [--engine native|wasm|typescript] [--json]
 
 Finds rank-one (ROME) edits in a Hugging Face safetensors checkpoint, layer by layer.
 
@@ -43,7 +43,7 @@ tokenizer.json: the new object must be one token. C (the mom2 adjustment) is tak
 line), else from mom2-stats.safetensors or mom2-corpus.txt beside the model or one folder up (the demo's);
 --no-mom2 edits with u = k*. --out (a new folder) gets the checkpoint with the edited tensor replaced, the edit
 bundle (edit-bundle/edits.safetensors) and edit.json. Edit the output again for sequential edits. The
-products run on native kernels (onnxruntime-node); --engine typescript runs the page's, bit for bit.
+products run on native kernels (onnxruntime-node); --engine wasm runs the page's (WebAssembly SIMD), bit for bit.
 exit codes: 0 done, 2 bad input or usage (message on stderr), 1 unexpected failure`;
 
 const SPEC = {

@@ -1,0 +1,160 @@
+;; C (+)= A * B^T on WebAssembly SIMD (f32x4): A [m x k], B [n x k], C [m x n], row-major float32 at byte
+;; offsets in this module's memory. The reference is src/core/gemm.ts (gemmNTReference); src/wasm/wasmGemm.ts
+;; copies the operands in and the result out. Every inner loop walks two contiguous rows, four floats at a
+;; time; a 4 x 2 tile of C keeps eight vector sums in registers (six loads per eight multiply-adds), and B is
+;; taken 32 rows at a time so its block stays in cache while A streams past. Sums are float32 (lanes added
+;; at the end, then the k mod 4 tail), so results differ from the reference's float64 sums in the last bits.
+(module
+  (memory (export "memory") 1)
+
+  ;; Sum of the four lanes.
+  (func $hsum (param $v v128) (result f32)
+    (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+
+  ;; Scalar dot product of rows at byte addresses $x and $y over float indices [$from, $k).
+  (func $tail (param $x i32) (param $y i32) (param $from i32) (param $k i32) (result f32)
+    (local $s f32) (local $p i32)
+    (local.set $p (local.get $from))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $p) (local.get $k)))
+        (local.set $s
+          (f32.add (local.get $s)
+            (f32.mul
+              (f32.load (i32.add (local.get $x) (i32.shl (local.get $p) (i32.const 2))))
+              (f32.load (i32.add (local.get $y) (i32.shl (local.get $p) (i32.const 2)))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $next)))
+    (local.get $s))
+
+  ;; Dot product of two rows of $k floats (vector body, scalar tail).
+  (func $dot (param $x i32) (param $y i32) (param $k i32) (result f32)
+    (local $acc v128) (local $p i32) (local $k4 i32) (local $off i32)
+    (local.set $k4 (i32.and (local.get $k) (i32.const -4)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $p) (local.get $k4)))
+        (local.set $off (i32.shl (local.get $p) (i32.const 2)))
+        (local.set $acc
+          (f32x4.add (local.get $acc)
+            (f32x4.mul
+              (v128.load (i32.add (local.get $x) (local.get $off)))
+              (v128.load (i32.add (local.get $y) (local.get $off))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $next)))
+    (f32.add (call $hsum (local.get $acc)) (call $tail (local.get $x) (local.get $y) (local.get $k4) (local.get $k))))
+
+  ;; C[row $i, column $j] += $s, C at byte address $c with $n columns.
+  (func $add (param $c i32) (param $n i32) (param $i i32) (param $j i32) (param $s f32)
+    (local $at i32)
+    (local.set $at (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
+    (f32.store (local.get $at) (f32.add (f32.load (local.get $at)) (local.get $s))))
+
+  (func (export "gemmNT") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32) (param $accumulate i32)
+    (local $jb i32) (local $je i32) (local $i i32) (local $j i32) (local $p i32) (local $k4 i32) (local $off i32)
+    (local $rowBytes i32) (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $b0 i32) (local $b1 i32)
+    (local $x v128) (local $y0 v128) (local $y1 v128)
+    (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128)
+    (local $s20 v128) (local $s21 v128) (local $s30 v128) (local $s31 v128)
+    (local $r i32)
+    (if (i32.eqz (local.get $accumulate))
+      (then (memory.fill (local.get $c) (i32.const 0) (i32.shl (i32.mul (local.get $m) (local.get $n)) (i32.const 2)))))
+    (local.set $rowBytes (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $k4 (i32.and (local.get $k) (i32.const -4)))
+    (block $blocksDone
+      (loop $blocks
+        (br_if $blocksDone (i32.ge_u (local.get $jb) (local.get $n)))
+        (local.set $je (select (local.get $n) (i32.add (local.get $jb) (i32.const 32)) (i32.lt_u (local.get $n) (i32.add (local.get $jb) (i32.const 32)))))
+        (local.set $i (i32.const 0))
+        ;; Four rows of A at a time.
+        (block $rowsDone
+          (loop $rows
+            (br_if $rowsDone (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
+            (local.set $a0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rowBytes))))
+            (local.set $a1 (i32.add (local.get $a0) (local.get $rowBytes)))
+            (local.set $a2 (i32.add (local.get $a1) (local.get $rowBytes)))
+            (local.set $a3 (i32.add (local.get $a2) (local.get $rowBytes)))
+            (local.set $j (local.get $jb))
+            ;; Two rows of B at a time.
+            (block $colsDone
+              (loop $cols
+                (br_if $colsDone (i32.gt_u (i32.add (local.get $j) (i32.const 2)) (local.get $je)))
+                (local.set $b0 (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $rowBytes))))
+                (local.set $b1 (i32.add (local.get $b0) (local.get $rowBytes)))
+                (local.set $s00 (v128.const i32x4 0 0 0 0)) (local.set $s01 (v128.const i32x4 0 0 0 0))
+                (local.set $s10 (v128.const i32x4 0 0 0 0)) (local.set $s11 (v128.const i32x4 0 0 0 0))
+                (local.set $s20 (v128.const i32x4 0 0 0 0)) (local.set $s21 (v128.const i32x4 0 0 0 0))
+                (local.set $s30 (v128.const i32x4 0 0 0 0)) (local.set $s31 (v128.const i32x4 0 0 0 0))
+                (local.set $p (i32.const 0))
+                (block $innerDone
+                  (loop $inner
+                    (br_if $innerDone (i32.ge_u (local.get $p) (local.get $k4)))
+                    (local.set $off (i32.shl (local.get $p) (i32.const 2)))
+                    (local.set $y0 (v128.load (i32.add (local.get $b0) (local.get $off))))
+                    (local.set $y1 (v128.load (i32.add (local.get $b1) (local.get $off))))
+                    (local.set $x (v128.load (i32.add (local.get $a0) (local.get $off))))
+                    (local.set $s00 (f32x4.add (local.get $s00) (f32x4.mul (local.get $x) (local.get $y0))))
+                    (local.set $s01 (f32x4.add (local.get $s01) (f32x4.mul (local.get $x) (local.get $y1))))
+                    (local.set $x (v128.load (i32.add (local.get $a1) (local.get $off))))
+                    (local.set $s10 (f32x4.add (local.get $s10) (f32x4.mul (local.get $x) (local.get $y0))))
+                    (local.set $s11 (f32x4.add (local.get $s11) (f32x4.mul (local.get $x) (local.get $y1))))
+                    (local.set $x (v128.load (i32.add (local.get $a2) (local.get $off))))
+                    (local.set $s20 (f32x4.add (local.get $s20) (f32x4.mul (local.get $x) (local.get $y0))))
+                    (local.set $s21 (f32x4.add (local.get $s21) (f32x4.mul (local.get $x) (local.get $y1))))
+                    (local.set $x (v128.load (i32.add (local.get $a3) (local.get $off))))
+                    (local.set $s30 (f32x4.add (local.get $s30) (f32x4.mul (local.get $x) (local.get $y0))))
+                    (local.set $s31 (f32x4.add (local.get $s31) (f32x4.mul (local.get $x) (local.get $y1))))
+                    (local.set $p (i32.add (local.get $p) (i32.const 4)))
+                    (br $inner)))
+                (call $add (local.get $c) (local.get $n) (local.get $i) (local.get $j)
+                  (f32.add (call $hsum (local.get $s00)) (call $tail (local.get $a0) (local.get $b0) (local.get $k4) (local.get $k))))
+                (call $add (local.get $c) (local.get $n) (local.get $i) (i32.add (local.get $j) (i32.const 1))
+                  (f32.add (call $hsum (local.get $s01)) (call $tail (local.get $a0) (local.get $b1) (local.get $k4) (local.get $k))))
+                (call $add (local.get $c) (local.get $n) (i32.add (local.get $i) (i32.const 1)) (local.get $j)
+                  (f32.add (call $hsum (local.get $s10)) (call $tail (local.get $a1) (local.get $b0) (local.get $k4) (local.get $k))))
+                (call $add (local.get $c) (local.get $n) (i32.add (local.get $i) (i32.const 1)) (i32.add (local.get $j) (i32.const 1))
+                  (f32.add (call $hsum (local.get $s11)) (call $tail (local.get $a1) (local.get $b1) (local.get $k4) (local.get $k))))
+                (call $add (local.get $c) (local.get $n) (i32.add (local.get $i) (i32.const 2)) (local.get $j)
+                  (f32.add (call $hsum (local.get $s20)) (call $tail (local.get $a2) (local.get $b0) (local.get $k4) (local.get $k))))
+                (call $add (local.get $c) (local.get $n) (i32.add (local.get $i) (i32.const 2)) (i32.add (local.get $j) (i32.const 1))
+                  (f32.add (call $hsum (local.get $s21)) (call $tail (local.get $a2) (local.get $b1) (local.get $k4) (local.get $k))))
+                (call $add (local.get $c) (local.get $n) (i32.add (local.get $i) (i32.const 3)) (local.get $j)
+                  (f32.add (call $hsum (local.get $s30)) (call $tail (local.get $a3) (local.get $b0) (local.get $k4) (local.get $k))))
+                (call $add (local.get $c) (local.get $n) (i32.add (local.get $i) (i32.const 3)) (i32.add (local.get $j) (i32.const 1))
+                  (f32.add (call $hsum (local.get $s31)) (call $tail (local.get $a3) (local.get $b1) (local.get $k4) (local.get $k))))
+                (local.set $j (i32.add (local.get $j) (i32.const 2)))
+                (br $cols)))
+            ;; The block's last row of B when it has an odd count.
+            (if (i32.lt_u (local.get $j) (local.get $je))
+              (then
+                (local.set $b0 (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $rowBytes))))
+                (local.set $r (i32.const 0))
+                (block $oddDone
+                  (loop $odd
+                    (br_if $oddDone (i32.ge_u (local.get $r) (i32.const 4)))
+                    (call $add (local.get $c) (local.get $n) (i32.add (local.get $i) (local.get $r)) (local.get $j)
+                      (call $dot (i32.add (local.get $a0) (i32.mul (local.get $r) (local.get $rowBytes))) (local.get $b0) (local.get $k)))
+                    (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                    (br $odd)))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $rows)))
+        ;; The last m mod 4 rows of A, one dot product per entry.
+        (block $restDone
+          (loop $rest
+            (br_if $restDone (i32.ge_u (local.get $i) (local.get $m)))
+            (local.set $a0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rowBytes))))
+            (local.set $j (local.get $jb))
+            (block $restColsDone
+              (loop $restCols
+                (br_if $restColsDone (i32.ge_u (local.get $j) (local.get $je)))
+                (call $add (local.get $c) (local.get $n) (local.get $i) (local.get $j)
+                  (call $dot (local.get $a0) (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $rowBytes))) (local.get $k)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $restCols)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $rest)))
+        (local.set $jb (i32.add (local.get $jb) (i32.const 32)))
+        (br $blocks))))
+)
