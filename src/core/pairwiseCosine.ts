@@ -68,6 +68,18 @@ export function unitRowSumChunks(
   return out;
 }
 
+/** Each row's reciprocal norm from its sum of squares (0 for a zero row, which pcs leaves out), and the zero rows' count. */
+export function unitRowWeights(squares: ArrayLike<number>): { weights: Float32Array; zeros: number } {
+  const weights = new Float32Array(squares.length);
+  let zeros = 0;
+  for (let i = 0; i < squares.length; i++) {
+    const s = squares[i] as number;
+    if (s > 0) weights[i] = 1 / Math.sqrt(s);
+    else zeros++;
+  }
+  return { weights, zeros };
+}
+
 /** pcs from the summed unit rows: (||sum of unit rows||^2 - n) / (n^2 - n). */
 export function pcsFromUnitRowSum(sum: Float64Array, usedRows: number, zeroRows: number): PairwiseCosineResult {
   let sq = 0;

@@ -2,7 +2,7 @@ import type * as Ort from 'onnxruntime-web';
 import type { MatrixBackend } from '../core/matrixBackend';
 import { multiply, multiplyTransposed } from '../core/matmul';
 import type { RowMatrix } from '../core/matrix';
-import { cosineBlock, type PairwiseCosineResult, pairwiseCosine, pcsFromUnitRowSum } from '../core/pairwiseCosine';
+import { cosineBlock, type PairwiseCosineResult, pairwiseCosine, pcsFromUnitRowSum, unitRowWeights } from '../core/pairwiseCosine';
 import { gemmModel, rowSumSquaresModel } from './onnx/productModels';
 
 /** Products with fewer multiply-adds stay in TypeScript: a runtime call costs tens of microseconds. */
@@ -45,13 +45,7 @@ export function wasmMatrixBackend(ort: typeof Ort, options: { threads?: number; 
   const pcs = async (m: RowMatrix): Promise<PairwiseCosineResult> => {
     if (m.rows * m.cols < minWork) return pairwiseCosine(m);
     const squares = await run('sumsq', rowSumSquaresModel, { a: new ort.Tensor('float32', m.data, [m.rows, m.cols]) });
-    const weights = new Float32Array(m.rows);
-    let zeros = 0;
-    for (let i = 0; i < m.rows; i++) {
-      const s = squares[i] as number;
-      if (s > 0) weights[i] = 1 / Math.sqrt(s);
-      else zeros++;
-    }
+    const { weights, zeros } = unitRowWeights(squares);
     const sum = Float64Array.from(await product(weights, m.data, 1, m.rows, m.cols, 0));
     return pcsFromUnitRowSum(sum, m.rows - zeros, zeros);
   };

@@ -1,6 +1,6 @@
 import type { MatrixBackend } from '../core/matrixBackend';
 import type { RowMatrix } from '../core/matrix';
-import { cosineBlock, type PairwiseCosineResult, pcsFromUnitRowSum } from '../core/pairwiseCosine';
+import { cosineBlock, type PairwiseCosineResult, pcsFromUnitRowSum, unitRowWeights } from '../core/pairwiseCosine';
 import { nativeProducts } from './nativeGemm';
 
 /**
@@ -13,14 +13,7 @@ import { nativeProducts } from './nativeGemm';
  * squares, then the reciprocal norms times the matrix (a 1 x n by n x d product) for the sum of unit rows.
  */
 function nativePairwiseCosine(products: NonNullable<ReturnType<typeof nativeProducts>>, m: RowMatrix): PairwiseCosineResult {
-  const squares = products.rowSumSquares(m.data, m.rows, m.cols);
-  const weights = new Float32Array(m.rows);
-  let zeros = 0;
-  for (let i = 0; i < m.rows; i++) {
-    const s = squares[i] as number;
-    if (s > 0) weights[i] = 1 / Math.sqrt(s);
-    else zeros++;
-  }
+  const { weights, zeros } = unitRowWeights(products.rowSumSquares(m.data, m.rows, m.cols));
   const sum = Float64Array.from(products.product(weights, m.data, 1, m.rows, m.cols, 0, 0));
   return pcsFromUnitRowSum(sum, m.rows - zeros, zeros);
 }
