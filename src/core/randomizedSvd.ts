@@ -1,7 +1,7 @@
 import { multiply, multiplyTransposed } from './matmul';
 import type { RowMatrix } from './matrix';
 import { SeededRandom } from './random';
-import { orthonormalColumns, symmetricEigen } from './smallLinearAlgebra';
+import { nearlyOrthonormalColumns, orthonormalColumns, symmetricEigen } from './smallLinearAlgebra';
 
 /**
  * What randomized SVD needs of a matrix A [rows x cols]: products with thin panels. The CPU implements it
@@ -74,12 +74,15 @@ export async function randomizedSvd(op: LinearOperator, options: RandomizedSvdOp
   const tick = options.checkpoint ?? (() => undefined);
 
   const omega = rng.gaussianArray(cols * l);
-  let q = orthonormalColumns(await op.multiply(omega, l), rows, l);
+  // Between power iterations a basis need only span the panel (one CholeskyQR round); the Q that B = Q^T A
+  // is taken from must be orthonormal (two rounds).
+  const basis = (last: boolean) => (last ? orthonormalColumns : nearlyOrthonormalColumns);
+  let q = basis(power === 0)(await op.multiply(omega, l), rows, l);
   for (let it = 0; it < power; it++) {
     tick();
-    const z = orthonormalColumns(await op.multiplyTransposed(Float32Array.from(q), l), cols, l);
+    const z = nearlyOrthonormalColumns(await op.multiplyTransposed(Float32Array.from(q), l), cols, l);
     tick();
-    q = orthonormalColumns(await op.multiply(Float32Array.from(z), l), rows, l);
+    q = basis(it === power - 1)(await op.multiply(Float32Array.from(z), l), rows, l);
   }
   let iterations = power;
   const maxIterations = Math.max(power, options.maxPowerIterations ?? 100);
@@ -93,7 +96,7 @@ export async function randomizedSvd(op: LinearOperator, options: RandomizedSvdOp
     if (residual <= options.tolerance || iterations >= maxIterations) return { ...triplets, powerIterations: iterations, relativeResidual: residual };
     // One more power iteration, reusing A^T Q.
     tick();
-    q = orthonormalColumns(await op.multiply(Float32Array.from(orthonormalColumns(bt, cols, l)), l), rows, l);
+    q = orthonormalColumns(await op.multiply(Float32Array.from(nearlyOrthonormalColumns(bt, cols, l)), l), rows, l);
     iterations++;
   }
 }

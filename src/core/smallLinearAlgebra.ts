@@ -14,26 +14,29 @@ export function orthonormalColumns(y: ArrayLike<number>, m: number, l: number): 
 }
 
 /**
+ * A basis of Y's column space that is orthonormal to about kappa(Y)^2 x 1e-16 (one CholeskyQR round, half
+ * the work): enough between power iterations, where only the subspace matters and the next product is
+ * orthonormalised again. Falls back to Gram-Schmidt like orthonormalColumns.
+ */
+export function nearlyOrthonormalColumns(y: ArrayLike<number>, m: number, l: number): Float64Array {
+  return choleskyQr2(y, m, l, 1) ?? gramSchmidtColumns(y, m, l);
+}
+
+/**
  * CholeskyQR2 (Fukaya et al. 2014): Q = Y R^-1 with R from the Cholesky factor of Y^T Y, done twice. Two
  * passes over Y per round instead of Gram-Schmidt's 2l; null when Y^T Y is not numerically positive
- * definite (a rank-deficient or badly conditioned panel), and Gram-Schmidt takes over.
+ * definite (a rank-deficient or badly conditioned panel), and Gram-Schmidt takes over. The panel is worked
+ * on column-major, so each Gram entry is one contiguous dot product and Q = Y R^-1 a sum of scaled columns.
  */
-function choleskyQr2(y: ArrayLike<number>, m: number, l: number): Float64Array | null {
-  let q = Float64Array.from(y as ArrayLike<number>);
+function choleskyQr2(y: ArrayLike<number>, m: number, l: number, rounds = 2): Float64Array | null {
+  let q = new Float64Array(m * l);
+  for (let i = 0; i < m; i++) for (let a = 0; a < l; a++) q[a * m + i] = y[i * l + a] as number;
   const g = new Float64Array(l * l);
   const r = new Float64Array(l * l);
-  // R^-1 transposed: row b holds column b of R^-1, so each output entry is one contiguous dot product.
+  // R^-1 transposed: row b holds column b of R^-1 (the weights of Q's column b).
   const invT = new Float64Array(l * l);
-  for (let round = 0; round < 2; round++) {
-    g.fill(0);
-    for (let i = 0; i < m; i++) {
-      const o = i * l;
-      for (let a = 0; a < l; a++) {
-        const x = q[o + a] as number;
-        const ga = a * l;
-        for (let b = a; b < l; b++) g[ga + b] = (g[ga + b] as number) + x * (q[o + b] as number);
-      }
-    }
+  for (let round = 0; round < rounds; round++) {
+    for (let a = 0; a < l; a++) for (let b = a; b < l; b++) g[a * l + b] = columnDot(q, a * m, b * m, m);
     // Cholesky G = R^T R (R = L^T upper), refusing a condition number beyond what float64 Q can carry.
     let maxDiag = 0;
     for (let a = 0; a < l; a++) maxDiag = Math.max(maxDiag, g[a * l + a] as number);
@@ -51,20 +54,39 @@ function choleskyQr2(y: ArrayLike<number>, m: number, l: number): Float64Array |
         invT[b * l + p] = s / (r[p * l + p] as number);
       }
     }
-    // Q = Y R^-1.
+    // Q = Y R^-1: column b of Q is the sum over p <= b of R^-1[p, b] times column p of Y.
     const next = new Float64Array(m * l);
-    for (let i = 0; i < m; i++) {
-      const o = i * l;
-      for (let b = 0; b < l; b++) {
-        const ib = b * l;
-        let s = 0;
-        for (let p = 0; p <= b; p++) s += (q[o + p] as number) * (invT[ib + p] as number);
-        next[o + b] = s;
+    for (let b = 0; b < l; b++) {
+      const ob = b * m;
+      for (let p = 0; p <= b; p++) {
+        const c = invT[b * l + p] as number;
+        if (c === 0) continue;
+        const op = p * m;
+        for (let i = 0; i < m; i++) next[ob + i] = (next[ob + i] as number) + c * (q[op + i] as number);
       }
     }
     q = next;
   }
-  return q;
+  const out = new Float64Array(m * l);
+  for (let a = 0; a < l; a++) for (let i = 0; i < m; i++) out[i * l + a] = q[a * m + i] as number;
+  return out;
+}
+
+/** Dot product of two length-n runs of x starting at offsets a and b (four running sums). */
+function columnDot(x: Float64Array, a: number, b: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += (x[a + i] as number) * (x[b + i] as number);
+    s1 += (x[a + i + 1] as number) * (x[b + i + 1] as number);
+    s2 += (x[a + i + 2] as number) * (x[b + i + 2] as number);
+    s3 += (x[a + i + 3] as number) * (x[b + i + 3] as number);
+  }
+  for (; i < n; i++) s0 += (x[a + i] as number) * (x[b + i] as number);
+  return s0 + s1 + (s2 + s3);
 }
 
 /** Modified Gram-Schmidt applied twice, for panels CholeskyQR cannot take. */
