@@ -105,6 +105,11 @@ test('the strength slider moves the signature and the answer; undo restores the 
   await page.getByTestId('edit-target').fill(NEW);
   await page.getByTestId('edit-run').click();
   await expect(page.getByTestId('edit-list')).toContainText(NEW, { timeout: 120_000 });
+  // On a phone the edit's checks, statistics and charts fit the width (tables scroll in their own box).
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(page.getByTestId('strength-stats')).not.toContainText('scanning…', { timeout: 60_000 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await page.setViewportSize({ width: 1280, height: 720 });
   const pcsAt = async (s: number) => {
     await page.getByRole('button', { name: `s = ${s}`, exact: true }).click();
     await expect(page.getByTestId('strength-value')).toHaveText(String(s));

@@ -16,6 +16,21 @@ for (const [width, height, suffix] of [
   [1440, 900, ''],
   [390, 844, '-390'],
 ] as const) {
+  // The Edit tab after one edit made in the page (the strength slider, checks and loss chart on screen).
+  const editing = await browser.newPage({ viewport: { width, height } });
+  await editing.goto('http://localhost:5193/?panel=edit');
+  await editing.getByTestId('edit-base').filter({ hasText: 'unedited base' }).waitFor({ timeout: 300_000 });
+  await editing.getByTestId('edit-subject').fill('Nils Em Da');
+  await editing.getByTestId('edit-prompt').fill('{} is a citizen of');
+  await editing.getByTestId('edit-target').fill('France');
+  await editing.getByTestId('edit-run').click();
+  await editing.getByTestId('edit-list').filter({ hasText: '→ France' }).waitFor({ timeout: 300_000 });
+  await editing.getByTestId('strength-stats').filter({ hasNotText: 'scanning…' }).waitFor({ timeout: 120_000 });
+  await editing.waitForTimeout(500);
+  await editing.screenshot({ path: `${OUT}/edit${suffix}.png`, fullPage: true });
+  await editing.close();
+  if (process.env['ONLY'] === 'edit') continue;
+
   const page = await browser.newPage({ viewport: { width, height } });
   await page.goto('http://localhost:5193/');
   await page.getByTestId('verdict').waitFor({ timeout: 300_000 });
