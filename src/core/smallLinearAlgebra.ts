@@ -3,6 +3,7 @@
  * Row-major Float64Array storage throughout.
  */
 import { cholesky } from './cholesky';
+import { dotProduct } from './matmul';
 
 /**
  * Orthonormal basis of the columns of Y [m x l] in float64: CholeskyQR2 (two passes of Gram matrix,
@@ -36,7 +37,7 @@ function choleskyQr2(y: ArrayLike<number>, m: number, l: number, rounds = 2): Fl
   // R^-1 transposed: row b holds column b of R^-1 (the weights of Q's column b).
   const invT = new Float64Array(l * l);
   for (let round = 0; round < rounds; round++) {
-    for (let a = 0; a < l; a++) for (let b = a; b < l; b++) g[a * l + b] = columnDot(q, a * m, b * m, m);
+    for (let a = 0; a < l; a++) for (let b = a; b < l; b++) g[a * l + b] = dotProduct(q, a * m, q, b * m, m);
     // Cholesky G = R^T R (R = L^T upper), refusing a condition number beyond what float64 Q can carry.
     let maxDiag = 0;
     for (let a = 0; a < l; a++) maxDiag = Math.max(maxDiag, g[a * l + a] as number);
@@ -72,22 +73,6 @@ function choleskyQr2(y: ArrayLike<number>, m: number, l: number, rounds = 2): Fl
   return out;
 }
 
-/** Dot product of two length-n runs of x starting at offsets a and b (four running sums). */
-function columnDot(x: Float64Array, a: number, b: number, n: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    s0 += (x[a + i] as number) * (x[b + i] as number);
-    s1 += (x[a + i + 1] as number) * (x[b + i + 1] as number);
-    s2 += (x[a + i + 2] as number) * (x[b + i + 2] as number);
-    s3 += (x[a + i + 3] as number) * (x[b + i + 3] as number);
-  }
-  for (; i < n; i++) s0 += (x[a + i] as number) * (x[b + i] as number);
-  return s0 + s1 + (s2 + s3);
-}
 
 /** Modified Gram-Schmidt applied twice, for panels CholeskyQR cannot take. */
 function gramSchmidtColumns(y: ArrayLike<number>, m: number, l: number): Float64Array {
