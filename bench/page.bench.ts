@@ -198,3 +198,54 @@ export async function benchPageEditAtSize(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A whole GPT-2 XL-sized scan in the page from a dropped file (issue: real size, item 4): 48 layers of
+ * 6400 x 1600 float32 (a 1966 MB file, a planted edit at layer 17), against the CLI on the same file in the
+ * same run (native kernels); Chromium's memory at its peak. Opt-in (BENCH_ONLY=page-stack): a few minutes.
+ */
+export async function benchPageStack(layers = Number(process.env['STACK_LAYERS'] ?? 48)): Promise<void> {
+  const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+  console.log(`\nA ${layers}-layer GPT-2 XL-sized stack scanned in the page (a dropped file) against the CLI:`);
+  if (!existsSync(executablePath)) {
+    console.log('  skipped: needs Chromium');
+    return;
+  }
+  const { STACK, writeStack } = await import('./stackFile');
+  const dir = mkdtempSync(join(tmpdir(), 'ef-bench-page-stack-'));
+  try {
+    const path = join(dir, 'model.safetensors');
+    const { fileBytes, layerBytes } = await writeStack(path, layers);
+    const t0 = performance.now();
+    const cli = JSON.parse(execFileSync(process.execPath, ['bin/edit-forensics.mjs', 'scan', path, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] }));
+    const cliSeconds = (performance.now() - t0) / 1000;
+    console.log(`  file ${(fileBytes / 1e6).toFixed(0)} MB; CLI (native kernels, process included): ${fmtSeconds(cliSeconds)}, flagged ${JSON.stringify(cli.verdict.editedLayers)} (planted at ${STACK.editedLayer})`);
+    const server = await createServer({ configFile: 'vite.config.ts', logLevel: 'error', server: { port: 5198, strictPort: true, host: 'localhost' } });
+    await server.listen();
+    const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, chromiumRss())), 500);
+    try {
+      const page = await browser.newPage();
+      await page.goto('http://localhost:5198/?model=none');
+      await page.getByTestId('backend').filter({ hasText: 'Computing' }).waitFor({ timeout: 60_000 });
+      const idle = chromiumRss();
+      await page.getByTestId('model-drop-input').setInputFiles(path);
+      const t1 = performance.now();
+      await page.getByRole('button', { name: 'Scan for edits' }).click();
+      await page.getByTestId('progress-time').filter({ hasText: 'left' }).waitFor({ timeout: 300_000 });
+      const shown = await page.getByTestId('progress-time').innerText();
+      await page.getByTestId('layer-table').waitFor({ timeout: 1_800_000 });
+      const pageSeconds = (performance.now() - t1) / 1000;
+      const verdict = await page.getByTestId('verdict').innerText();
+      console.log(`  page (${(await page.getByTestId('backend').innerText()).split(':')[0]}): ${fmtSeconds(pageSeconds)} = ${(pageSeconds / cliSeconds).toFixed(2)}x the CLI; "${verdict}"; progress said "${shown}" early on`);
+      console.log(`  Chromium's memory: ${(idle / 1e6).toFixed(0)} MB idle, peak ${(peak / 1e6).toFixed(0)} MB: the scan added ${((peak - idle) / layerBytes).toFixed(1)} layers' worth (${((100 * (peak - idle)) / fileBytes).toFixed(1)}% of the file)`);
+    } finally {
+      clearInterval(sampler);
+      await browser.close();
+      await server.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -7,14 +7,14 @@ import { fmtSeconds } from './benchUtil';
 import { benchEngine } from './engine.bench';
 import { benchKernels } from './kernels.bench';
 import { benchLanguageModels } from './lm.bench';
-import { benchPage, benchPageEdit, benchPageEditAtSize } from './page.bench';
+import { benchPage, benchPageEdit, benchPageEditAtSize, benchPageStack } from './page.bench';
 import { STACK, writeStack } from './stackFile';
 
 /** `npm run bench`: every figure is a ratio against a baseline measured in the same run (never timed tests). */
 const gpu = await backendForNode('auto');
 console.log(`WebGPU backend: ${gpu.kind === 'webgpu' ? gpu.description : 'none (CPU only)'}`);
 if (gpu.description.includes('swiftshader')) console.log('  (SwiftShader emulates a GPU on the CPU: its times say nothing about a real GPU)');
-// BENCH_ONLY=kernels,engine,lm,reversal,edit,stack (any subset) runs only those sections; edit-size is opt-in.
+// BENCH_ONLY=kernels,engine,lm,reversal,edit,stack (any subset) runs only those sections; edit-size and page-stack are opt-in.
 const only = new Set((process.env['BENCH_ONLY'] ?? 'kernels,engine,lm,reversal,edit,stack').split(','));
 if (only.has('kernels')) await benchKernels(gpu.kind === 'webgpu' ? gpu : null);
 if (only.has('engine')) await benchEngine();
@@ -23,6 +23,8 @@ if (only.has('reversal')) await benchPage();
 if (only.has('edit')) await benchPageEdit();
 // Opt-in (about 10 minutes): the editor at GPT-2 small size.
 if (only.has('edit-size')) await benchPageEditAtSize();
+// Opt-in (a few minutes, a 2 GB temporary file): a GPT-2 XL-sized scan in the page.
+if (only.has('page-stack')) await benchPageStack();
 if (!only.has('stack')) process.exit(0);
 
 const layers = Number(process.env['STACK_LAYERS'] ?? 48);

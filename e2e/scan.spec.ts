@@ -91,6 +91,7 @@ test('a long scan shows progress and can be cancelled', async ({ page }) => {
   await page.getByTestId('model-drop-input').setInputFiles(fixturePaths('large'));
   await page.getByRole('button', { name: 'Scan for edits' }).click();
   await expect(page.getByTestId('progress-message')).toContainText('layer');
+  await expect(page.getByTestId('progress-time')).toContainText('elapsed');
   await page.getByRole('button', { name: 'Cancel' }).click();
   await expect(page.getByTestId('error')).toHaveText(/Scan cancelled\./);
   await expect(page.getByRole('button', { name: 'Scan for edits' })).toBeEnabled();
