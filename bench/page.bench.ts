@@ -2,10 +2,24 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from '@playwright/test';
+import { chromium, type Page } from '@playwright/test';
 import { createServer } from 'vite';
 import { CHROMIUM_ARGS } from '../playwright.config';
 import { fmtSeconds } from './benchUtil';
+
+/** The dev server on `port` and a page in Chromium with the app's flags; `close` ends both. */
+async function openBenchPage(port: number): Promise<{ page: Page; close: () => Promise<void> }> {
+  const server = await createServer({ configFile: 'vite.config.ts', logLevel: 'error', server: { port, strictPort: true, host: 'localhost' } });
+  await server.listen();
+  const browser = await chromium.launch({ executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return {
+    page: await browser.newPage(),
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
 
 /**
  * The same reversal experiment (the demo's bundle, `perRelation` edits per relation) in the page and in the
@@ -22,11 +36,8 @@ export async function benchPage(perRelation = Number(process.env['BENCH_REVERSAL
   const t0 = performance.now();
   const cli = JSON.parse(execFileSync(process.execPath, ['bin/edit-forensics.mjs', 'reverse', 'public/demo/base', '--layer', '0', '--edits', 'public/demo/edits.safetensors', '--per-relation', String(perRelation), '--json'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] }));
   const cliSeconds = (performance.now() - t0) / 1000;
-  const server = await createServer({ configFile: 'vite.config.ts', logLevel: 'error', server: { port: 5192, strictPort: true, host: 'localhost' } });
-  await server.listen();
-  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  const { page, close } = await openBenchPage(5192);
   try {
-    const page = await browser.newPage();
     await page.goto('http://localhost:5192/?model=demo');
     await page.getByTestId('verdict').waitFor({ timeout: 300_000 });
     const backend = await page.getByTestId('backend').innerText();
@@ -56,8 +67,7 @@ export async function benchPage(perRelation = Number(process.env['BENCH_REVERSAL
     const pageUnique = (performance.now() - t3) / 1000;
     console.log(`  unique predictions (Fig. 8), CLI this model: ${fmtSeconds(cliUnique)}; page (this model and its original, twice the work): ${fmtSeconds(pageUnique)} = ${(pageUnique / cliUnique / 2).toFixed(2)}x the CLI per model`);
   } finally {
-    await browser.close();
-    await server.close();
+    await close();
   }
 }
 
@@ -82,11 +92,8 @@ export async function benchPageEdit(): Promise<void> {
   // The same edit on the page's kernel (WebAssembly SIMD) in Node: the same arithmetic as the page.
   const cliWasm = JSON.parse(execFileSync(process.execPath, ['bin/edit-forensics.mjs', 'edit', 'public/demo/base', '--prompt', edit.prompt, '--subject', edit.subject, '--target', edit.target, '--engine', 'wasm', '--out', join(out, 'edited-wasm'), '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
   rmSync(out, { recursive: true, force: true });
-  const server = await createServer({ configFile: 'vite.config.ts', logLevel: 'error', server: { port: 5193, strictPort: true, host: 'localhost' } });
-  await server.listen();
-  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  const { page, close } = await openBenchPage(5193);
   try {
-    const page = await browser.newPage();
     await page.goto('http://localhost:5193/?model=demo');
     await page.getByTestId('verdict').waitFor({ timeout: 300_000 });
     await page.getByRole('navigation', { name: 'views' }).getByRole('button', { name: 'Edit', exact: true }).click();
@@ -103,8 +110,7 @@ export async function benchPageEdit(): Promise<void> {
     console.log(`  CLI: ROME ${fmtSeconds(cli.outcome.seconds)} on native products (the whole process, loading and writing the checkpoint included: ${fmtSeconds(cliWall)}); ${fmtSeconds(cliWasm.outcome.seconds)} on the page's WebAssembly kernel`);
     console.log(`  page: ${fmtSeconds(pageSeconds)} from the click to the edit listed; ROME in the worker ${fmtSeconds(worker)} = ${(worker / cliWasm.outcome.seconds).toFixed(2)}x the CLI on the same kernel, ${(worker / cli.outcome.seconds).toFixed(2)}x on native; goal <= 5 s on 2 cores: ${pageSeconds <= 5 ? 'met' : 'missed'}`);
   } finally {
-    await browser.close();
-    await server.close();
+    await close();
   }
 }
 
@@ -149,13 +155,10 @@ export async function benchPageEditAtSize(): Promise<void> {
     console.log(`  CLI, native products: ROME ${fmtSeconds(native.rome)} (process ${fmtSeconds(native.wall)})`);
     const typescript = cliRun('wasm');
     console.log(`  CLI, WebAssembly SIMD products (the page's): ROME ${fmtSeconds(typescript.rome)} (process ${fmtSeconds(typescript.wall)})`);
-    const server = await createServer({ configFile: 'vite.config.ts', logLevel: 'error', server: { port: 5195, strictPort: true, host: 'localhost' } });
-    await server.listen();
-    const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+    const { page, close } = await openBenchPage(5195);
     let peak = chromiumRss();
     const sampler = setInterval(() => (peak = Math.max(peak, chromiumRss())), 1000);
     try {
-      const page = await browser.newPage();
       await page.goto('http://localhost:5195/?model=none');
       const idle = chromiumRss();
       await page.getByTestId('model-drop-input').setInputFiles(['model.safetensors', 'config.json', 'tokenizer.json'].map((f) => join(model, f)));
@@ -191,8 +194,7 @@ export async function benchPageEditAtSize(): Promise<void> {
       console.log(`  Chromium's memory (every process): ${(idle / 1e9).toFixed(2)} GB with the page open, peak ${(peak / 1e9).toFixed(2)} GB = ${((peak - idle) / bytes).toFixed(1)}x the checkpoint's size added`);
     } finally {
       clearInterval(sampler);
-      await browser.close();
-      await server.close();
+      await close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -220,13 +222,10 @@ export async function benchPageStack(layers = Number(process.env['STACK_LAYERS']
     const cli = JSON.parse(execFileSync(process.execPath, ['bin/edit-forensics.mjs', 'scan', path, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] }));
     const cliSeconds = (performance.now() - t0) / 1000;
     console.log(`  file ${(fileBytes / 1e6).toFixed(0)} MB; CLI (native kernels, process included): ${fmtSeconds(cliSeconds)}, flagged ${JSON.stringify(cli.verdict.editedLayers)} (planted at ${STACK.editedLayer})`);
-    const server = await createServer({ configFile: 'vite.config.ts', logLevel: 'error', server: { port: 5198, strictPort: true, host: 'localhost' } });
-    await server.listen();
-    const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+    const { page, close } = await openBenchPage(5198);
     let peak = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, chromiumRss())), 500);
     try {
-      const page = await browser.newPage();
       await page.goto('http://localhost:5198/?model=none');
       await page.getByTestId('backend').filter({ hasText: 'Computing' }).waitFor({ timeout: 60_000 });
       const idle = chromiumRss();
@@ -242,8 +241,7 @@ export async function benchPageStack(layers = Number(process.env['STACK_LAYERS']
       console.log(`  Chromium's memory: ${(idle / 1e6).toFixed(0)} MB idle, peak ${(peak / 1e6).toFixed(0)} MB: the scan added ${((peak - idle) / layerBytes).toFixed(1)} layers' worth (${((100 * (peak - idle)) / fileBytes).toFixed(1)}% of the file)`);
     } finally {
       clearInterval(sampler);
-      await browser.close();
-      await server.close();
+      await close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
