@@ -1,7 +1,7 @@
-import { baseName, BlobSource, type ByteSource } from '../formats/byteSource';
+import { baseName, type ByteSource } from '../formats/byteSource';
 import { FormatError } from '../formats/formatError';
 import type { TensorInfo } from '../formats/safetensors';
-import { type PatchedFile, patchedBlob, patchTensors, toStoredLayout } from '../formats/tensorPatch';
+import { type PatchedFile, patchedBlob, patchTensors, toStoredLayout, unpatched } from '../formats/tensorPatch';
 import { locateLayer } from './layerMatrix';
 import type { OpenedInput } from './modelInput';
 
@@ -36,28 +36,28 @@ export async function planEditedCheckpoint(opened: OpenedInput, layers: readonly
 }
 
 /**
- * The edited checkpoint as files the page can load like dropped ones: patched files as lazy Blobs over the
- * originals, every other weight file and the siblings (config, tokenizer) as they were.
+ * Every file of the edited checkpoint, by name: the patched weight files, every other weight file and the
+ * siblings (config, tokenizer) unchanged. The page turns them into Blobs, the CLI streams them to disk.
  */
-export async function editedCheckpointFiles(opened: OpenedInput, plan: EditedCheckpointPlan): Promise<File[]> {
+export async function editedCheckpointParts(opened: OpenedInput, plan: EditedCheckpointPlan): Promise<{ name: string; patch: PatchedFile }[]> {
   const patched = new Map(plan.patches.map((p) => [p.source, p]));
-  const weightSources = new Set<ByteSource>([...opened.sources, ...[...opened.checkpoint.tensors.values()].map((t) => t.source)]);
-  const files: File[] = [];
-  const names = new Set<string>();
-  const add = async (source: ByteSource) => {
-    const name = baseName(source.name);
-    if (names.has(name)) return;
-    names.add(name);
-    const patch = patched.get(source);
-    const blob = patch ? await patchedBlob(patch) : source instanceof BlobSource ? source.slice(0, source.size) : new Blob([(await source.read(0, source.size)) as Uint8Array<ArrayBuffer>]);
-    files.push(new File([blob], name, { type: 'application/octet-stream' }));
-  };
-  for (const source of weightSources) await add(source);
+  const sources = new Set<ByteSource>([...opened.sources, ...[...opened.checkpoint.tensors.values()].map((t) => t.source)]);
   for (const name of SIBLING_FILES) {
-    if (names.has(name)) continue;
     const sibling = await opened.resolve(name);
-    if (sibling) await add(sibling);
+    if (sibling) sources.add(sibling);
   }
+  const parts = new Map<string, PatchedFile>();
+  for (const source of sources) {
+    const name = baseName(source.name);
+    if (!parts.has(name)) parts.set(name, patched.get(source) ?? unpatched(source));
+  }
+  return [...parts].map(([name, patch]) => ({ name, patch }));
+}
+
+/** The edited checkpoint as files the page loads like dropped ones (over dropped files, lazy slices of them). */
+export async function editedCheckpointFiles(opened: OpenedInput, plan: EditedCheckpointPlan): Promise<File[]> {
+  const files: File[] = [];
+  for (const { name, patch } of await editedCheckpointParts(opened, plan)) files.push(new File([await patchedBlob(patch)], name, { type: 'application/octet-stream' }));
   return files;
 }
 

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { EditSession, type EditOutcome } from '../analysis/editSession';
-import { SIBLING_FILES } from '../analysis/editedCheckpoint';
+import { editedCheckpointParts } from '../analysis/editedCheckpoint';
 import { checkEditSpec, DEFAULT_EDIT_SETTINGS, editsToParam, type EditSpec, MAX_EDITS } from '../analysis/editSpec';
 import type { FileInput } from '../analysis/modelInput';
 import { baseName, type ByteSource } from '../formats/byteSource';
@@ -101,18 +101,8 @@ export async function edit(args: ParsedArgs, io: CliIo, opened: NodeFileSource[]
   const plan = await session.plan();
   await mkdir(join(out, dirname(BUNDLE_PATH)), { recursive: true });
   const written: string[] = [];
-  const patched = new Map(plan.patches.map((p) => [p.source, p]));
-  const copies = new Set<ByteSource>([...input.sources, ...[...input.checkpoint.tensors.values()].map((t) => t.source)]);
-  for (const name of SIBLING_FILES) {
-    const sibling = await input.resolve(name);
-    if (sibling) copies.add(sibling);
-  }
-  const names = new Set<string>();
-  for (const source of copies) {
-    const name = baseName(source.name);
-    if (names.has(name)) continue;
-    names.add(name);
-    await writeStream(join(out, name), patched.get(source) ?? { source, parts: [{ kind: 'copy', begin: 0, end: source.size }], size: source.size });
+  for (const { name, patch } of await editedCheckpointParts(input, plan)) {
+    await writeStream(join(out, name), patch);
     written.push(name);
   }
   await writeFile(join(out, BUNDLE_PATH), session.bundle());

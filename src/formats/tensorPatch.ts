@@ -31,6 +31,11 @@ export function patchTensor(info: TensorInfo, stored: Float32Array): PatchedFile
   return patchTensors(info.source, [{ info, stored }]);
 }
 
+/** A file unchanged, as a patch with nothing replaced (copied whole by patchedChunks and patchedBlob). */
+export function unpatched(source: ByteSource): PatchedFile {
+  return { source, parts: [{ kind: 'copy', begin: 0, end: source.size }], size: source.size };
+}
+
 /** patchTensor for several tensors of one file (sequential edits in several layers). */
 export function patchTensors(source: ByteSource, replacements: readonly { info: TensorInfo; stored: Float32Array }[]): PatchedFile {
   const file = source.name;
