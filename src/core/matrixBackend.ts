@@ -1,5 +1,5 @@
 import type { RowMatrix } from './matrix';
-import { cosineBlock, type PairwiseCosineResult, pairwiseCosine } from './pairwiseCosine';
+import { cosineBlock, type PairwiseCosineResult, pairwiseCosine, pcsFromUnitRowSum, unitRowWeights } from './pairwiseCosine';
 import { cpuOperator, type LinearOperator } from './randomizedSvd';
 
 /**
@@ -34,3 +34,38 @@ export const cpuBackend: MatrixBackend = {
     };
   },
 };
+
+/** op(A) B with A stored [m x k] (or [k x m] when transA) and B [k x n], row-major: a CPU backend's products. */
+export type ProductKernel = (a: Float32Array, b: Float32Array, m: number, k: number, n: number, transA: 0 | 1) => Float32Array | Promise<Float32Array>;
+
+/**
+ * A CPU backend whose products (randomized SVD's A B and A^T B) run on `product` (native or wasm kernels)
+ * and whose pcs is `pcs`; the cosine heatmap's small blocks stay in the reference.
+ */
+export function productBackend(description: string, product: ProductKernel, pcs: (m: RowMatrix) => PairwiseCosineResult | Promise<PairwiseCosineResult>): MatrixBackend {
+  return {
+    kind: 'cpu',
+    description,
+    async load(m) {
+      return {
+        rows: m.rows,
+        cols: m.cols,
+        multiply: async (b, l) => product(m.data, b, m.rows, m.cols, l, 0),
+        multiplyTransposed: async (b, l) => product(m.data, b, m.cols, m.rows, l, 1),
+        pairwiseCosine: async () => pcs(m),
+        cosineBlock: async (start, count) => cosineBlock(m, start, count),
+        release: () => undefined,
+      };
+    },
+  };
+}
+
+/**
+ * pcs by the reference's identity with both passes on a backend's kernels: the rows' sums of squares
+ * (given), then the reciprocal norms times the matrix (a 1 x n by n x d product) for the sum of unit rows.
+ */
+export async function pcsByProduct(m: RowMatrix, rowSumSquares: ArrayLike<number>, product: ProductKernel): Promise<PairwiseCosineResult> {
+  const { weights, zeros } = unitRowWeights(rowSumSquares);
+  const sum = Float64Array.from(await product(weights, m.data, 1, m.rows, m.cols, 0));
+  return pcsFromUnitRowSum(sum, m.rows - zeros, zeros);
+}

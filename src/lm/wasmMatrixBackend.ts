@@ -1,8 +1,8 @@
 import type * as Ort from 'onnxruntime-web';
-import type { MatrixBackend } from '../core/matrixBackend';
+import { type MatrixBackend, pcsByProduct, productBackend } from '../core/matrixBackend';
 import { multiply, multiplyTransposed } from '../core/matmul';
 import type { RowMatrix } from '../core/matrix';
-import { cosineBlock, type PairwiseCosineResult, pairwiseCosine, pcsFromUnitRowSum, unitRowWeights } from '../core/pairwiseCosine';
+import { type PairwiseCosineResult, pairwiseCosine } from '../core/pairwiseCosine';
 import { gemmModel, rowSumSquaresModel } from './onnx/productModels';
 
 /** Products with fewer multiply-adds stay in TypeScript: a runtime call costs tens of microseconds. */
@@ -38,31 +38,14 @@ export function wasmMatrixBackend(ort: typeof Ort, options: { threads?: number; 
     queue = next.catch(() => undefined);
     return next;
   };
-  // op(A) op(B): A stored [k x m] when transA, else [m x k]; B [k x n].
-  const product = async (a: Float32Array, b: Float32Array, m: number, k: number, n: number, transA: 0 | 1): Promise<Float32Array> =>
-    m * k * n === 0 ? new Float32Array(m * n) : run(`gemm${transA}`, () => gemmModel(transA, 0), { a: new ort.Tensor('float32', a, transA ? [k, m] : [m, k]), b: new ort.Tensor('float32', b, [k, n]) });
-
+  // op(A) B: A stored [k x m] when transA, else [m x k]; B [k x n]. Small products stay in TypeScript.
+  const product = async (a: Float32Array, b: Float32Array, m: number, k: number, n: number, transA: 0 | 1): Promise<Float32Array> => {
+    if (m * k * n === 0 || m * k * n < minWork) return transA ? multiplyTransposed(a, k, m, b, n) : multiply(a, m, k, b, n);
+    return run(`gemm${transA}`, () => gemmModel(transA, 0), { a: new ort.Tensor('float32', a, transA ? [k, m] : [m, k]), b: new ort.Tensor('float32', b, [k, n]) });
+  };
   const pcs = async (m: RowMatrix): Promise<PairwiseCosineResult> => {
     if (m.rows * m.cols < minWork) return pairwiseCosine(m);
-    const squares = await run('sumsq', rowSumSquaresModel, { a: new ort.Tensor('float32', m.data, [m.rows, m.cols]) });
-    const { weights, zeros } = unitRowWeights(squares);
-    const sum = Float64Array.from(await product(weights, m.data, 1, m.rows, m.cols, 0));
-    return pcsFromUnitRowSum(sum, m.rows - zeros, zeros);
+    return pcsByProduct(m, await run('sumsq', rowSumSquaresModel, { a: new ort.Tensor('float32', m.data, [m.rows, m.cols]) }), product);
   };
-
-  return {
-    kind: 'cpu',
-    description: `CPU (wasm kernels, onnxruntime-web, ${threads} thread${threads > 1 ? 's' : ''})`,
-    async load(m) {
-      return {
-        rows: m.rows,
-        cols: m.cols,
-        multiply: async (b, l) => (m.rows * m.cols * l < minWork ? multiply(m.data, m.rows, m.cols, b, l) : product(m.data, b, m.rows, m.cols, l, 0)),
-        multiplyTransposed: async (b, l) => (m.rows * m.cols * l < minWork ? multiplyTransposed(m.data, m.rows, m.cols, b, l) : product(m.data, b, m.cols, m.rows, l, 1)),
-        pairwiseCosine: () => pcs(m),
-        cosineBlock: async (start, count) => cosineBlock(m, start, count),
-        release: () => undefined,
-      };
-    },
-  };
+  return productBackend(`CPU (wasm kernels, onnxruntime-web, ${threads} thread${threads > 1 ? 's' : ''})`, product, pcs);
 }
