@@ -282,6 +282,7 @@ export const useEditStore = create<EditState>((set, get) => {
     cancel: () => void startedEditWorker()?.cancel(),
 
     async replay(model, specs) {
+      if (get().status === 'running') return;
       const app = useAppStore.getState();
       app.setPanel('edit');
       const base = model === 'demo' ? demoBase(null) : urlBase(model, null, { files: [], url: model, originalFiles: [], originalUrl: '' });

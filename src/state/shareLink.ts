@@ -124,7 +124,16 @@ export function syncAddressBar(): () => void {
  * Opens the link's model, restores its view, then keeps the address bar in step. A link with edits opens
  * their base in the editor and applies them (ROME is deterministic: the same weights, bit for bit).
  */
-export async function openSharedLink(search: string): Promise<void> {
+export function openSharedLink(search: string): Promise<void> {
+  // Once per page and link: a second call (React runs a mount effect twice in development) joins the first
+  // instead of replaying the link's edits a second time on the same editor.
+  if (opening?.search !== search) opening = { search, done: openLink(search) };
+  return opening.done;
+}
+
+let opening: { search: string; done: Promise<void> } | null = null;
+
+async function openLink(search: string): Promise<void> {
   const view = parseSharedView(search);
   const editsParam = new URLSearchParams(search).get('edits');
   let edits: EditSpec[] | null = null;
