@@ -9,8 +9,14 @@ import { benchKernels } from './kernels.bench';
 import { benchLanguageModels } from './lm.bench';
 import { benchPage, benchPageEdit, benchPageEditAtSize, benchPageStack } from './page.bench';
 import { STACK, writeStack } from './stackFile';
+import { benchRealSize } from './realSize/realSize.bench';
 
 /** `npm run bench`: every figure is a ratio against a baseline measured in the same run (never timed tests). */
+// `npm run bench -- --real-size`: only the real-size section (synthetic GPT-2 XL- and Llama-3-8B-shaped checkpoints).
+if (process.argv.includes('--real-size')) {
+  await benchRealSize();
+  process.exit(0);
+}
 const gpu = await backendForNode('auto');
 console.log(`WebGPU backend: ${gpu.kind === 'webgpu' ? gpu.description : 'none (CPU only)'}`);
 if (gpu.description.includes('swiftshader')) console.log('  (SwiftShader emulates a GPU on the CPU: its times say nothing about a real GPU)');

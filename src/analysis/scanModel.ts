@@ -9,6 +9,7 @@ import { CancelledError, FormatError } from '../formats/formatError';
 import { readTensorRows } from '../formats/tensorReader';
 import type { LayerMatrix, ModelFamily } from '../families/modelFamily';
 import { detectFamily, type FamilyMatch } from '../families/registry';
+import { capacityRefusal, languageModelNeeds, type ModelNeeds, WASM_RUNTIME_CAPACITY } from '../lm/modelNeeds';
 import { finiteOrNull, type ReportDiffLayer, type ReportLayer, type ScanReport } from './scanReport';
 
 export interface ScanOptions {
@@ -60,6 +61,8 @@ export interface ScanResult {
   detectedBy: FamilyMatch['detectedBy'];
   backendDescription: string;
   ignoredFiles: readonly string[];
+  /** What running the language model takes (from the header), and why the page's runtime cannot, if it cannot. */
+  runNeeds: { needs: ModelNeeds; pageRefusal: string | null };
 }
 
 export const DEFAULT_SCAN = { k: 16, oversampling: 10, powerIterations: 2, seed: 0x5eed } as const;
@@ -247,7 +250,13 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     detectedBy: match.detectedBy,
     backendDescription: options.backend.description,
     ignoredFiles: model.ignoredFiles,
+    runNeeds: runNeedsOf(model),
   };
+}
+
+function runNeedsOf(model: Checkpoint): ScanResult['runNeeds'] {
+  const needs = languageModelNeeds(model);
+  return { needs, pageRefusal: capacityRefusal(needs, WASM_RUNTIME_CAPACITY) };
 }
 
 interface ScanScratch {

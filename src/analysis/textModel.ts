@@ -2,7 +2,8 @@ import type { Checkpoint } from '../formats/checkpoint';
 import { FormatError } from '../formats/formatError';
 import { locateLayer, readLayerRows } from './layerMatrix';
 import { buildGraph } from '../lm/graphs/buildGraph';
-import { LanguageModel, type OrtModule, topK } from '../lm/languageModel';
+import { LanguageModel, type OrtModule, type TextRuntime, topK } from '../lm/languageModel';
+import { capacityRefusal, languageModelNeeds } from '../lm/modelNeeds';
 import { loadTokenizer, type TextTokenizer } from '../lm/tokenizer';
 import type { ByteSource } from '../formats/byteSource';
 
@@ -27,14 +28,24 @@ export async function loadTokenizerBeside(find: (name: string) => Promise<ByteSo
   );
 }
 
-/** Opens a checkpoint for running: family detection, graph, session, and its own matrix swapped in. */
-export async function openTextModel(ort: OrtModule, checkpoint: Checkpoint, tokenizer: TextTokenizer, layer: number, executionProvider: 'wasm' | 'webgpu' = 'wasm'): Promise<TextModel> {
+/**
+ * Opens a checkpoint for running: family detection, a check that the runtime can hold it (from the header,
+ * before any weight is read), the graph streamed into the runtime's weight store, the session, and the
+ * checkpoint's own matrix swapped in. A bare onnxruntime-web module runs on wasm with weights in memory.
+ */
+export async function openTextModel(runtime: OrtModule | TextRuntime, checkpoint: Checkpoint, tokenizer: TextTokenizer, layer: number, executionProvider: 'wasm' | 'webgpu' = 'wasm'): Promise<TextModel> {
+  const r: TextRuntime = 'ort' in runtime ? runtime : { ort: runtime, executionProvider };
   const { family } = locateLayer(checkpoint, layer);
-  const built = await buildGraph(family.id, checkpoint, layer);
-  if (built.vocabSize !== undefined && tokenizer.idLimit > built.vocabSize) {
-    throw new FormatError('tokenizer.json', `has token ids up to ${tokenizer.idLimit - 1}, but the model's embedding has ${built.vocabSize} rows: the tokenizer belongs to another model`);
-  }
-  const lm = await LanguageModel.create(ort, built, executionProvider);
+  const refusal = r.capacity ? capacityRefusal(languageModelNeeds(checkpoint), r.capacity) : null;
+  if (refusal) throw new FormatError(checkpoint.label, refusal);
+  const { lm } = await LanguageModel.open(r, async (sink) => {
+    const graph = await buildGraph(family.id, checkpoint, layer, sink);
+    // Checked before the session opens (and, on the native runtime, before its weight file is read back).
+    if (graph.vocabSize !== undefined && tokenizer.idLimit > graph.vocabSize) {
+      throw new FormatError('tokenizer.json', `has token ids up to ${tokenizer.idLimit - 1}, but the model's embedding has ${graph.vocabSize} rows: the tokenizer belongs to another model`);
+    }
+    return graph;
+  });
   const storedMatrix = (await readLayerRows(checkpoint, layer)).data;
   await lm.setSwap(storedMatrix);
   return { lm, tokenizer, family: family.id, layer, storedMatrix };

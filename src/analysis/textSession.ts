@@ -12,7 +12,8 @@ import { planRepair } from './repair';
 import { accurateTopTriplets, DEFAULT_REVERSAL, type ReversalResult, runReversal, selectEdits } from './reversal';
 import { type UniquePredictions, uniquePredictions } from './uniquePredictions';
 import { readLayerRows } from './layerMatrix';
-import type { OrtModule } from '../lm/languageModel';
+import type { ExecutionProvider, OrtModule } from '../lm/languageModel';
+import { WASM_RUNTIME_CAPACITY } from '../lm/modelNeeds';
 import { wasmMatrixBackend } from '../lm/wasmMatrixBackend';
 import { type FileInput, type ModelInput, openFileInput, openModelInput } from './modelInput';
 import { readTextLines } from './textLines';
@@ -45,7 +46,7 @@ export interface TextModelInfo {
   family: string;
   layer: number;
   hasOriginal: boolean;
-  executionProvider: 'wasm' | 'webgpu';
+  executionProvider: ExecutionProvider;
   /** onnxruntime-web's wasm threads (2 only in a cross-origin isolated page). */
   threads: number;
 }
@@ -92,7 +93,9 @@ export class TextSession {
     this.originalCheckpoint = null;
     const { checkpoint, resolve } = await openModelInput(request.model);
     const tokenizer = await loadTokenizerBeside(resolve, checkpoint.label);
-    const model = await openTextModel(this.ort, checkpoint, tokenizer, request.layer, await this.executionProvider());
+    // The page's runtime holds its weights in WebAssembly memory: a model over 4 GiB is refused from its header.
+    const runtime = { ort: this.ort, executionProvider: await this.executionProvider(), capacity: WASM_RUNTIME_CAPACITY };
+    const model = await openTextModel(runtime, checkpoint, tokenizer, request.layer);
     if (request.original) {
       const original = (await openModelInput(request.original)).checkpoint;
       const matrix = (await readLayerRows(original, request.layer)).data;

@@ -5,6 +5,9 @@ import { requestGpuContext } from '../gpu/gpuContext';
 import { gpuBackend } from '../gpu/gpuMatrix';
 import { nativeBackend } from '../native/nativeMatrixBackend';
 import { UsageError } from './argv';
+import type { TextRuntime } from '../lm/languageModel';
+import { WASM_RUNTIME_CAPACITY } from '../lm/modelNeeds';
+import { nodeTextRuntime } from '../native/nodeTextRuntime';
 
 /** A Vulkan driver manifest exists: only then can Dawn find an adapter (and without one it prints a warning). */
 function vulkanDriverPresent(): boolean {
@@ -40,4 +43,18 @@ export async function chooseBackend(option: string | undefined, say: (line: stri
   const backend = await backendForNode(choice);
   say(`edit-forensics: computing on ${backend.description}\n`);
   return backend;
+}
+
+/**
+ * How the CLI runs language models: onnxruntime-node's native kernels (weights streamed to a temporary
+ * file, no 4 GiB ceiling) where the package loads, else onnxruntime-web's wasm with weights in memory and its
+ * 4 GiB limit checked beforehand. EDIT_FORENSICS_NATIVE=0 asks for wasm (the page's runtime) on purpose.
+ */
+export async function textRuntimeForNode(): Promise<TextRuntime> {
+  const native = process.env['EDIT_FORENSICS_NATIVE'] === '0' ? null : nodeTextRuntime();
+  if (native) return native;
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = 1;
+  ort.env.logLevel = 'error';
+  return { ort, executionProvider: 'wasm', capacity: WASM_RUNTIME_CAPACITY };
 }

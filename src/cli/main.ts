@@ -4,7 +4,7 @@ import { customFamily } from '../families/customFamily';
 import { FormatError } from '../formats/formatError';
 import { completePrompt, loadTokenizerBeside, openTextModel } from '../analysis/textModel';
 import { integerOption, type ParsedArgs, parseArgs, UsageError } from './argv';
-import { chooseBackend } from './backendForNode';
+import { chooseBackend, textRuntimeForNode } from './backendForNode';
 import { type NodeFileSource, openCheckpointAt } from './nodeFileSource';
 import { formatScanTable } from './scanTable';
 import { reverse } from './reverse';
@@ -29,7 +29,7 @@ options:
   --rows-axis 0|1            with --tensor-pattern: stored axis of the d_ff rows (0: [d_ff, d_model])
   --json                     print the JSON report instead of the table
 
-generate runs the model (onnxruntime-web, wasm) on a prompt: next-token top-k and a greedy continuation.
+generate runs the model (onnxruntime-node's native kernels; onnxruntime-web's wasm where those do not load) on a prompt: next-token top-k and a greedy continuation.
 It needs tokenizer.json (and reads tokenizer_config.json) next to the weights.
 reverse drops the top-k singular components of layer L's MLP matrix (paper Sec. 7): --edits runs the
 reversal experiment over an edit bundle whose edits are relative to these files (10 per relation,
@@ -66,10 +66,7 @@ async function generate(args: ParsedArgs, io: CliIo, opened: NodeFileSource[]): 
   const layer = integerOption(args.values, 'layer', 0, 0, 10_000);
   const { checkpoint, resolve } = await openCheckpointAt(args.positional, opened);
   const tokenizer = await loadTokenizerBeside(resolve, args.positional.join(' '));
-  const ort = await import('onnxruntime-web');
-  ort.env.wasm.numThreads = 1;
-  ort.env.logLevel = 'error';
-  const model = await openTextModel(ort, checkpoint, tokenizer, layer);
+  const model = await openTextModel(await textRuntimeForNode(), checkpoint, tokenizer, layer);
   const completion = await completePrompt(model, prompt, { topK: k, tokens });
   await model.lm.release();
   if (args.switches.has('json')) io.out(`${JSON.stringify({ family: model.family, ...completion }, null, 2)}\n`);

@@ -9,7 +9,7 @@ import { DEFAULT_REVERSAL, type ReversalResult, runReversal, selectEdits } from 
 import { loadTokenizerBeside, openTextModel } from '../analysis/textModel';
 import { uniquePredictions } from '../analysis/uniquePredictions';
 import { integerOption, type ParsedArgs, UsageError } from './argv';
-import { chooseBackend } from './backendForNode';
+import { chooseBackend, textRuntimeForNode } from './backendForNode';
 import { NodeFileSource, openCheckpointAt } from './nodeFileSource';
 import type { CliIo } from './main';
 
@@ -50,10 +50,8 @@ export async function reverse(args: ParsedArgs, io: CliIo, opened: NodeFileSourc
 
   if (editsPath || samplesPath) {
     const tokenizer = await loadTokenizerBeside(resolve, args.positional.join(' '));
-    const ort = await import('onnxruntime-web');
-    ort.env.wasm.numThreads = 1;
-    ort.env.logLevel = 'error';
-    const model = await openTextModel(ort, checkpoint, tokenizer, layer);
+    const runtime = await textRuntimeForNode();
+    const model = await openTextModel(runtime, checkpoint, tokenizer, layer);
     const [rows, cols] = model.lm.swapShape;
     const own = rowMatrix(rows, cols, model.storedMatrix);
     try {
@@ -76,7 +74,7 @@ export async function reverse(args: ParsedArgs, io: CliIo, opened: NodeFileSourc
         report['uniquePredictions'] = { model: here.summary };
         if (!json) io.out(`\nUnique 5-token predictions over k = 0..15, ${samples.length} samples: this model ${here.summary.mean.toFixed(2)} +- ${here.summary.std.toFixed(2)}\n`);
         if (original) {
-          const o = await openTextModel(ort, original, tokenizer, layer);
+          const o = await openTextModel(runtime, original, tokenizer, layer);
           const theirs = await uniquePredictions(o, rowMatrix(rows, cols, o.storedMatrix), samples, backend);
           await o.lm.release();
           report['uniquePredictions'] = { model: here.summary, original: theirs.summary };

@@ -1,9 +1,37 @@
 import type * as Ort from 'onnxruntime-web';
 import type { BuiltGraph } from './graphs/graphTypes';
 import { encodeModel } from './onnx/onnxModel';
+import { MemoryWeightSink, type WeightSink } from './onnx/weightSink';
+import type { RuntimeCapacity } from './modelNeeds';
 import { argmax, topIndices } from '../core/ranking';
 
 export type OrtModule = typeof Ort;
+
+/** wasm and webgpu: onnxruntime-web; cpu: onnxruntime-node's native kernels (the CLI). */
+export type ExecutionProvider = 'wasm' | 'webgpu' | 'cpu';
+
+/**
+ * How a language model is run: the runtime module, its execution provider, where a graph's weights go while
+ * it is built, and how a session opens over them. Without `createSink`/`openSession`, weights stay in memory
+ * and reach the session as onnxruntime-web's `externalData` (what the page does).
+ */
+export interface TextRuntime {
+  ort: OrtModule;
+  executionProvider: ExecutionProvider;
+  /** What the runtime can hold: checked against the checkpoint's header before a weight is read. */
+  capacity?: RuntimeCapacity;
+  /** Builds the graph into this runtime's weight store (the sink given to `build`) and opens a session over it. */
+  openSession?(build: (sink: WeightSink) => Promise<BuiltGraph>): Promise<{ session: Ort.InferenceSession; built: BuiltGraph }>;
+}
+
+/** A session over weights held in memory (onnxruntime-web's `externalData`). */
+async function openInMemory(ort: OrtModule, built: BuiltGraph, executionProvider: ExecutionProvider): Promise<Ort.InferenceSession> {
+  if (!(built.weights instanceof MemoryWeightSink)) throw new Error('this runtime takes weights held in memory; give it an openSession for other sinks');
+  return ort.InferenceSession.create(encodeModel(built.model), {
+    executionProviders: [executionProvider],
+    externalData: [{ path: built.externalName, data: built.weights.bytes() }],
+  });
+}
 
 export interface TopToken {
   id: number;
@@ -24,16 +52,22 @@ export class LanguageModel {
     private readonly ort: OrtModule,
     private readonly session: Ort.InferenceSession,
     readonly swapShape: [number, number],
-    readonly executionProvider: 'wasm' | 'webgpu',
+    readonly executionProvider: ExecutionProvider,
     readonly maxPositions: number,
   ) {}
 
-  static async create(ort: OrtModule, built: BuiltGraph, executionProvider: 'wasm' | 'webgpu' = 'wasm'): Promise<LanguageModel> {
-    const session = await ort.InferenceSession.create(encodeModel(built.model), {
-      executionProviders: [executionProvider],
-      externalData: [{ path: built.externalName, data: built.externalData }],
-    });
+  /** A session over a graph built in memory (onnxruntime-web). */
+  static async create(ort: OrtModule, built: BuiltGraph, executionProvider: ExecutionProvider = 'wasm'): Promise<LanguageModel> {
+    const session = await openInMemory(ort, built, executionProvider);
     return new LanguageModel(ort, session, built.swapShape, executionProvider, built.maxPositions);
+  }
+
+  /** Builds a graph into the runtime's weight store and opens it (memory by default, a file on the native runtime). */
+  static async open(runtime: TextRuntime, build: (sink: WeightSink) => Promise<BuiltGraph>): Promise<{ lm: LanguageModel; built: BuiltGraph }> {
+    const opened = runtime.openSession
+      ? await runtime.openSession(build)
+      : await build(new MemoryWeightSink()).then(async (built) => ({ built, session: await openInMemory(runtime.ort, built, runtime.executionProvider) }));
+    return { lm: new LanguageModel(runtime.ort, opened.session, opened.built.swapShape, runtime.executionProvider, opened.built.maxPositions), built: opened.built };
   }
 
   /**

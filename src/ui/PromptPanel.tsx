@@ -2,6 +2,7 @@ import type { Completion } from '../analysis/textModel';
 import { RELATIONS } from '../edit/relations';
 import { usePromptStore } from '../state/promptStore';
 import { useAppStore } from '../state/store';
+import { formatBytes } from '../lm/modelNeeds';
 
 function Answer({ title, completion }: { title: string; completion: Completion }) {
   return (
@@ -28,6 +29,7 @@ function Answer({ title, completion }: { title: string; completion: Completion }
 export function PromptPanel() {
   const { prompt, status, error, info, results, approxK, setPrompt, setApproxK, run } = usePromptStore();
   const demo = useAppStore((s) => s.demo);
+  const runNeeds = useAppStore((s) => s.result?.runNeeds ?? null);
   const busy = status === 'loading' || status === 'running';
   // The demo's edited fact in each of its relation's templates: prompts whose answer the page knows.
   const examples = demo ? (RELATIONS.find((r) => r.id === demo.relation)?.templates ?? [demo.prompt]).map((t) => t.replace('{}', demo.subject)) : [];
@@ -80,9 +82,16 @@ export function PromptPanel() {
           {examples.length > 0 ? ' Pick one of the demo’s prompts above.' : ''}
         </p>
       )}
+      {runNeeds && !info && (
+        <p className={runNeeds.pageRefusal ? 'warning' : 'prompt-info'} role={runNeeds.pageRefusal ? 'status' : undefined} data-testid="run-needs">
+          {runNeeds.pageRefusal
+            ? `This model ${runNeeds.pageRefusal}.`
+            : `Running this model takes about ${formatBytes(runNeeds.needs.runtimeBytes)} in the page (${(runNeeds.needs.parameters / 1e6).toFixed(runNeeds.needs.parameters < 1e7 ? 1 : 0)} M parameters as float32); the model opens at the first prompt.`}
+        </p>
+      )}
       {info && (
         <p className="prompt-info" data-testid="prompt-info">
-          {info.family} model, layer {info.layer} swappable, on {info.executionProvider === 'webgpu' ? 'WebGPU' : 'the CPU (wasm)'}, {info.threads} {info.threads === 1 ? 'thread' : 'threads'}
+          {info.family} model, layer {info.layer} swappable, on {info.executionProvider === 'webgpu' ? 'WebGPU' : info.executionProvider === 'cpu' ? 'the CPU (native)' : 'the CPU (wasm)'}, {info.threads} {info.threads === 1 ? 'thread' : 'threads'}
           {info.hasOriginal ? '; the original matrix is compared side by side.' : '; give the original to compare.'}
         </p>
       )}

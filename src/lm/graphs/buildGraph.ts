@@ -6,6 +6,7 @@ import { buildGptjGraph, type GptjGraphConfig } from './gptjGraph';
 import type { BuiltGraph } from './graphTypes';
 import { buildLlamaGraph, type LlamaGraphConfig } from './llamaGraph';
 import { buildNeoxGraph, type NeoxGraphConfig } from './neoxGraph';
+import type { WeightSink } from '../onnx/weightSink';
 
 /** Families with a graph builder (the detection registry's ids). */
 export const GRAPH_FAMILIES = ['gpt2', 'gptj', 'llama', 'gpt_neox'] as const;
@@ -52,7 +53,7 @@ function expectShapes(checkpoint: Checkpoint, expected: readonly [tensor: string
 }
 
 /** Builds the ONNX graph of a checkpoint of a known family, its MLP output matrix of `swapLayer` a graph input. */
-export async function buildGraph(family: string, checkpoint: Checkpoint, swapLayer: number): Promise<BuiltGraph> {
+export async function buildGraph(family: string, checkpoint: Checkpoint, swapLayer: number, sink?: WeightSink): Promise<BuiltGraph> {
   const raw = checkpoint.config?.raw;
   if (!raw) throw new FormatError(checkpoint.label, 'running the model needs its config.json next to the weights');
   const weights = (name: string) => readFloat32(checkpoint, name);
@@ -76,7 +77,7 @@ export async function buildGraph(family: string, checkpoint: Checkpoint, swapLay
         [`${prefix}h.0.attn.c_attn.weight`, [d, 3 * d], `n_embd ${d}`],
         [`${prefix}h.0.mlp.c_fc.weight`, [d, ff], `n_embd ${d} and n_inner ${ff}`],
       ]);
-      return { ...(await buildGpt2Graph(c, weights, { swapLayer, prefix })), vocabSize: c.vocab_size };
+      return { ...(await buildGpt2Graph(c, weights, { swapLayer, prefix, sink })), vocabSize: c.vocab_size };
     }
     case 'gptj': {
       const c: GptjGraphConfig = {
@@ -96,7 +97,7 @@ export async function buildGraph(family: string, checkpoint: Checkpoint, swapLay
         ['transformer.wte.weight', [c.vocab_size, d], `vocab_size ${c.vocab_size} and n_embd ${d}`],
         ['transformer.h.0.mlp.fc_in.weight', [ff, d], `n_embd ${d} and n_inner ${ff}`],
       ]);
-      return { ...(await buildGptjGraph(c, weights, { swapLayer })), vocabSize: c.vocab_size };
+      return { ...(await buildGptjGraph(c, weights, { swapLayer, sink })), vocabSize: c.vocab_size };
     }
     case 'llama': {
       const c: LlamaGraphConfig = {
@@ -120,7 +121,7 @@ export async function buildGraph(family: string, checkpoint: Checkpoint, swapLay
         ['model.layers.0.mlp.gate_proj.weight', [c.intermediate_size, c.hidden_size], `hidden_size ${c.hidden_size} and intermediate_size ${c.intermediate_size}`],
         ['model.layers.0.self_attn.k_proj.weight', [kv, c.hidden_size], `hidden_size ${c.hidden_size}, num_attention_heads ${c.num_attention_heads} and num_key_value_heads ${kvHeads}`],
       ]);
-      return { ...(await buildLlamaGraph(c, weights, { swapLayer })), vocabSize: c.vocab_size };
+      return { ...(await buildLlamaGraph(c, weights, { swapLayer, sink })), vocabSize: c.vocab_size };
     }
     case 'gpt_neox': {
       const c: NeoxGraphConfig = {
@@ -141,7 +142,7 @@ export async function buildGraph(family: string, checkpoint: Checkpoint, swapLay
         ['gpt_neox.embed_in.weight', [c.vocab_size, c.hidden_size], `vocab_size ${c.vocab_size} and hidden_size ${c.hidden_size}`],
         ['gpt_neox.layers.0.mlp.dense_h_to_4h.weight', [c.intermediate_size, c.hidden_size], `hidden_size ${c.hidden_size} and intermediate_size ${c.intermediate_size}`],
       ]);
-      return { ...(await buildNeoxGraph(c, weights, { swapLayer })), vocabSize: c.vocab_size };
+      return { ...(await buildNeoxGraph(c, weights, { swapLayer, sink })), vocabSize: c.vocab_size };
     }
     default:
       throw new FormatError(checkpoint.label, `no graph builder for the "${family}" family (known: ${GRAPH_FAMILIES.join(', ')})`);

@@ -20,7 +20,7 @@ export interface Gpt2GraphConfig {
  * them, with or without the `transformer.` prefix (`options.prefix`).
  */
 export async function buildGpt2Graph(c: Gpt2GraphConfig, weights: (name: string) => Promise<Float32Array>, options: GraphOptions): Promise<BuiltGraph> {
-  const g = new GraphBuilder();
+  const g = new GraphBuilder('weights.bin', options.sink);
   const d = c.n_embd;
   const ff = c.n_inner ?? 4 * d;
   const hd = d / c.n_head;
@@ -47,9 +47,9 @@ export async function buildGpt2Graph(c: Gpt2GraphConfig, weights: (name: string)
   const final = layerNorm(g, h, await w('ln_f.weight', [d]), await w('ln_f.bias', [d]), c.layer_norm_epsilon);
   g.alias(g.op('MatMul', [final, g.op('Transpose', [wte], { perm: [1, 0] })]), 'logits');
   g.output('logits', OnnxType.FLOAT, ['batch', 'sequence', c.vocab_size]);
-  const { model, externalData } = g.model('gpt2', [
+  const { model, weights: sink } = g.model('gpt2', [
     { domain: '', version: 17 },
     { domain: 'com.microsoft', version: 1 },
   ]);
-  return { model, externalData, swapShape: [ff, d], externalName: g.externalName, maxPositions: c.n_positions };
+  return { model, weights: sink, swapShape: [ff, d], externalName: g.externalName, maxPositions: c.n_positions };
 }

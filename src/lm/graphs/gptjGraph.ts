@@ -15,7 +15,7 @@ export interface GptjGraphConfig extends Gpt2GraphConfig {
  * [d_ff, d_model] orientation (the stored nn.Linear matrix transposed).
  */
 export async function buildGptjGraph(c: GptjGraphConfig, weights: (name: string) => Promise<Float32Array>, options: GraphOptions): Promise<BuiltGraph> {
-  const g = new GraphBuilder();
+  const g = new GraphBuilder('weights.bin', options.sink);
   const d = c.n_embd;
   const ff = c.n_inner ?? 4 * d;
   const H = c.n_head;
@@ -44,9 +44,9 @@ export async function buildGptjGraph(c: GptjGraphConfig, weights: (name: string)
   const final = layerNorm(g, h, await vec('transformer.ln_f.weight', d), await vec('transformer.ln_f.bias', d), c.layer_norm_epsilon);
   g.alias(g.op('Add', [g.op('MatMul', [final, await lin('lm_head.weight', c.vocab_size, d)]), await vec('lm_head.bias', c.vocab_size)]), 'logits');
   g.output('logits', OnnxType.FLOAT, ['batch', 'sequence', c.vocab_size]);
-  const { model, externalData } = g.model('gptj', [
+  const { model, weights: sink } = g.model('gptj', [
     { domain: '', version: 17 },
     { domain: 'com.microsoft', version: 1 },
   ]);
-  return { model, externalData, swapShape: [ff, d], externalName: g.externalName, maxPositions: c.n_positions };
+  return { model, weights: sink, swapShape: [ff, d], externalName: g.externalName, maxPositions: c.n_positions };
 }

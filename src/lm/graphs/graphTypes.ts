@@ -1,16 +1,19 @@
 import type { OnnxModel } from '../onnx/onnxModel';
+import type { WeightSink } from '../onnx/weightSink';
 
 export interface GraphOptions {
   /** The layer whose MLP output matrix is the graph input `swap_weight`. */
   swapLayer: number;
   /** Tensor-name prefix (GPT-2: "transformer." or ""). */
   prefix?: string;
+  /** Where the weights go (default: memory). */
+  sink?: WeightSink;
 }
 
-/** A built graph: the model, its external weight bytes, and the shape `swap_weight` must have. */
+/** A built graph: the model, the sink holding its external weights, and the shape `swap_weight` must have. */
 export interface BuiltGraph {
   model: OnnxModel;
-  externalData: Uint8Array;
+  weights: WeightSink;
   externalName: string;
   swapShape: [number, number];
   /** Longest sequence the model takes (its position table). */

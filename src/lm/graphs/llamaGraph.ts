@@ -23,7 +23,7 @@ export interface LlamaGraphConfig {
  * reads every family), i.e. the stored matrix transposed.
  */
 export async function buildLlamaGraph(c: LlamaGraphConfig, weights: (name: string) => Promise<Float32Array>, options: GraphOptions): Promise<BuiltGraph> {
-  const g = new GraphBuilder();
+  const g = new GraphBuilder('weights.bin', options.sink);
   const d = c.hidden_size;
   const ff = c.intermediate_size;
   const H = c.num_attention_heads;
@@ -57,6 +57,6 @@ export async function buildLlamaGraph(c: LlamaGraphConfig, weights: (name: strin
   const head = c.tie_word_embeddings ? g.op('Transpose', [embed], { perm: [1, 0] }) : await linearWeight('lm_head.weight', c.vocab_size, d);
   g.alias(g.op('MatMul', [final, head]), 'logits');
   g.output('logits', OnnxType.FLOAT, ['batch', 'sequence', c.vocab_size]);
-  const { model, externalData } = g.model('llama', [{ domain: '', version: 17 }]);
-  return { model, externalData, swapShape: [ff, d], externalName: g.externalName, maxPositions: c.max_position_embeddings };
+  const { model, weights: sink } = g.model('llama', [{ domain: '', version: 17 }]);
+  return { model, weights: sink, swapShape: [ff, d], externalName: g.externalName, maxPositions: c.max_position_embeddings };
 }

@@ -23,7 +23,7 @@ export interface NeoxGraphConfig {
  * `swap_weight` is the chosen layer's dense_4h_to_h in the [d_ff, d_model] orientation.
  */
 export async function buildNeoxGraph(c: NeoxGraphConfig, weights: (name: string) => Promise<Float32Array>, options: GraphOptions): Promise<BuiltGraph> {
-  const g = new GraphBuilder();
+  const g = new GraphBuilder('weights.bin', options.sink);
   const d = c.hidden_size;
   const ff = c.intermediate_size;
   const H = c.num_attention_heads;
@@ -67,9 +67,9 @@ export async function buildNeoxGraph(c: NeoxGraphConfig, weights: (name: string)
   const final = layerNorm(g, h, await vec('gpt_neox.final_layer_norm.weight', d), await vec('gpt_neox.final_layer_norm.bias', d), c.layer_norm_eps);
   g.alias(g.op('MatMul', [final, await lin('embed_out.weight', c.vocab_size, d)]), 'logits');
   g.output('logits', OnnxType.FLOAT, ['batch', 'sequence', c.vocab_size]);
-  const { model, externalData } = g.model('gpt_neox', [
+  const { model, weights: sink } = g.model('gpt_neox', [
     { domain: '', version: 17 },
     { domain: 'com.microsoft', version: 1 },
   ]);
-  return { model, externalData, swapShape: [ff, d], externalName: g.externalName, maxPositions: c.max_position_embeddings };
+  return { model, weights: sink, swapShape: [ff, d], externalName: g.externalName, maxPositions: c.max_position_embeddings };
 }

@@ -1,22 +1,25 @@
 import { type AttributeValue, type OnnxInitializer, type OnnxModel, type OnnxNode, OnnxType, type OnnxValueInfo } from './onnxModel';
+import { MemoryWeightSink, type WeightSink } from './weightSink';
 
 /** Float32 weights for a graph: read on demand, so a builder never holds more than it places. */
 export type WeightSource = (name: string) => Float32Array;
 
 /**
- * Builds an ONNX graph node by node. Weights go to one external-data blob (ORT web: `externalData`), so the
- * protobuf itself stays small whatever the model's size; small constants stay inline.
+ * Builds an ONNX graph node by node. Weights go to one external-data blob through a sink (memory for ORT web's
+ * `externalData`, a file for the native runtime), so the protobuf itself stays small whatever the model's
+ * size and the builder never holds more than the weight it is placing; small constants stay inline.
  */
 export class GraphBuilder {
   readonly nodes: OnnxNode[] = [];
   readonly initializers: OnnxInitializer[] = [];
   readonly inputs: OnnxValueInfo[] = [];
   readonly outputs: OnnxValueInfo[] = [];
-  private chunks: Uint8Array[] = [];
-  private externalBytes = 0;
   private counter = 0;
 
-  constructor(readonly externalName = 'weights.bin') {}
+  constructor(
+    readonly externalName = 'weights.bin',
+    readonly sink: WeightSink = new MemoryWeightSink(),
+  ) {}
 
   fresh(hint: string): string {
     return `${hint}_${this.counter++}`;
@@ -31,22 +34,17 @@ export class GraphBuilder {
     this.outputs.push({ name, elemType, shape });
   }
 
-  /** A float32 weight stored in the external blob (offsets aligned to 64 bytes, as ORT prefers). */
+  /** A float32 weight stored in the external blob (offsets aligned as the sink asks). */
   weight(name: string, dims: readonly number[], data: Float32Array): string {
     const expected = dims.reduce((a, b) => a * b, 1);
     if (data.length !== expected) throw new Error(`weight ${name}: ${data.length} values for shape [${dims.join(', ')}]`);
-    const pad = (64 - (this.externalBytes % 64)) % 64;
-    if (pad) this.pushBytes(new Uint8Array(pad));
-    const offset = this.externalBytes;
+    const pad = (this.sink.alignment - (this.sink.bytesWritten % this.sink.alignment)) % this.sink.alignment;
+    if (pad) this.sink.write(new Uint8Array(pad));
+    const offset = this.sink.bytesWritten;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    this.pushBytes(bytes);
+    this.sink.write(bytes);
     this.initializers.push({ name, dataType: OnnxType.FLOAT, dims, external: { location: this.externalName, offset, length: bytes.length } });
     return name;
-  }
-
-  private pushBytes(b: Uint8Array): void {
-    this.chunks.push(b);
-    this.externalBytes += b.length;
   }
 
   constInt64(values: readonly number[], dims: readonly number[] = [values.length]): string {
@@ -84,16 +82,11 @@ export class GraphBuilder {
     return to;
   }
 
-  model(name: string, opsets: OnnxModel['opsets']): { model: OnnxModel; externalData: Uint8Array } {
-    const externalData = new Uint8Array(this.externalBytes);
-    let at = 0;
-    for (const c of this.chunks) {
-      externalData.set(c, at);
-      at += c.length;
-    }
+  /** The graph; its weights are in `sink`. */
+  model(name: string, opsets: OnnxModel['opsets']): { model: OnnxModel; weights: WeightSink } {
     return {
       model: { graph: { name, nodes: this.nodes, initializers: this.initializers, inputs: this.inputs, outputs: this.outputs }, opsets },
-      externalData,
+      weights: this.sink,
     };
   }
 }
