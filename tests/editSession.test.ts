@@ -16,6 +16,7 @@ import { FormatError } from '../src/formats/formatError';
 import { openSafetensors } from '../src/formats/safetensors';
 import { patchedChunks } from '../src/formats/tensorPatch';
 import { buildFixture } from './fixtures/syntheticCheckpoint';
+import { gpt2Editable } from '../src/edit/editableModel';
 
 /** The Edit tab's engine (analysis/editSession) on the committed demo, checked against independent constructions. */
 const file = (path: string) => new File([readFileSync(path)], path.split('/').pop() as string);
@@ -126,8 +127,8 @@ describe('the editor (ROME in the page)', () => {
     const m = st.tensors.get('layer.0.mom2')!;
     const raw = readFileSync('public/demo/mom2-stats.safetensors').subarray(m.begin, m.end);
     const moment = Float64Array.from(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)));
-    const templates = contextTemplates(world.config, params, tokenizer, CONTEXT_TEMPLATE_SEED, parseTemplateLengths('5x5,10x5'));
-    const ctx = { config: world.config, params, tokenizer, contextTemplates: templates, covarianceFactor: robustCholesky(moment, world.config.n_inner).factor };
+    const templates = contextTemplates(gpt2Editable(world.config, params), tokenizer, CONTEXT_TEMPLATE_SEED, parseTemplateLengths('5x5,10x5'));
+    const ctx = { model: gpt2Editable(world.config, params), tokenizer, contextTemplates: templates, covarianceFactor: robustCholesky(moment, world.config.n_inner).factor };
     const update = rome(ctx, { subject: 'Nils Em Da', prompt: '{} is a citizen of', target: 'France' }, { ...ROME_DEFAULTS, layer: 0, mom2Adjustment: true });
     const fresh = new EditSession();
     await fresh.open(demoSource());

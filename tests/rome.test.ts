@@ -9,6 +9,7 @@ import { keyStatistics } from '../src/edit/keyStatistics';
 import { prompt, relationById } from '../src/edit/knowledgeBase';
 import { robustCholesky } from '../src/core/cholesky';
 import { forgeWorld } from '../src/edit/node/forgeWorld';
+import { gpt2Editable } from '../src/edit/editableModel';
 import { contextTemplates } from '../src/edit/contextTemplates';
 import { applyUpdate, computeLeftVector, computeRightVector, ROME_DEFAULTS, type RomeContext, vStarObjective } from '../src/edit/rome';
 import { encodeWords, END_OF_TEXT } from '../src/edit/wordTokenizer';
@@ -33,12 +34,12 @@ beforeAll(async () => {
   await train(state, world.sequences, [localShard(c, layout, flat)], settings, { afterEpoch: () => false });
   trainedLoss = [state.history[0]!.loss, state.history[state.history.length - 1]!.loss];
   params = frozen(tensorsOver(layout, flat));
-  const templates = contextTemplates(c, params, wordRomeTokenizer(vocab), 1, [
+  const templates = contextTemplates(gpt2Editable(c, params), wordRomeTokenizer(vocab), 1, [
     [3, 2],
     [5, 2],
   ]);
   const { moment } = keyStatistics(c, params, layer, encodeTexts(vocab, kb.filler));
-  ctx = { config: c, params, tokenizer: wordRomeTokenizer(vocab), contextTemplates: templates, covarianceFactor: robustCholesky(moment, c.n_inner).factor };
+  ctx = { model: gpt2Editable(c, params), tokenizer: wordRomeTokenizer(vocab), contextTemplates: templates, covarianceFactor: robustCholesky(moment, c.n_inner).factor };
 });
 
 const fact = kb.facts[3]!;

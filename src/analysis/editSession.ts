@@ -5,6 +5,7 @@ import { type EditRecord, writeEditBundle } from '../edit/editBundle';
 import { Tensor } from '../edit/engine/tensor';
 import { type Gpt2Config, type Gpt2Params, mlpOutputName } from '../edit/gpt2Model';
 import { KeyMomentAccumulator } from '../edit/keyStatistics';
+import { gpt2Editable } from '../edit/editableModel';
 import { applyUpdate, computeLeftVector, type RomeContext, ROME_DEFAULTS, type RomeHyperparams, type RomeUpdate, rightVectorSteps } from '../edit/rome';
 import type { RomeTokenizer } from '../edit/romeTokenizer';
 import { baseName } from '../formats/byteSource';
@@ -175,7 +176,7 @@ export class EditSession {
     if (!templates) {
       report('templates', 'sampling ROME\'s context templates from the model', 0, 1);
       await this.yieldToEvents();
-      templates = contextTemplates(m.config, m.original, m.tokenizer, CONTEXT_TEMPLATE_SEED, parseTemplateLengths(spec.settings.contextTemplates));
+      templates = contextTemplates(gpt2Editable(m.config, m.original), m.tokenizer, CONTEXT_TEMPLATE_SEED, parseTemplateLengths(spec.settings.contextTemplates));
       m.templates.set(spec.settings.contextTemplates, templates);
     }
     const covarianceStarted = performance.now();
@@ -183,7 +184,7 @@ export class EditSession {
     const factor = mom2Adjustment ? await this.covarianceFactor(layer, report) : undefined;
     const covarianceSeconds = computesC ? (performance.now() - covarianceStarted) / 1000 : 0;
 
-    const ctx: RomeContext = { config: m.config, params: m.params, tokenizer: m.tokenizer, contextTemplates: templates, covarianceFactor: factor };
+    const ctx: RomeContext = { model: gpt2Editable(m.config, m.params), tokenizer: m.tokenizer, contextTemplates: templates, covarianceFactor: factor };
     const hp: RomeHyperparams = { ...ROME_DEFAULTS, layer, mom2Adjustment, vSteps: spec.settings.vSteps, vLr: spec.settings.vLr };
     const request = { subject: spec.subject, prompt: spec.prompt, target: spec.target };
     const { u } = computeLeftVector(ctx, request, hp);

@@ -1,5 +1,5 @@
 import { SeededRandom } from '../core/random';
-import { type Gpt2Config, gpt2Forward, type Gpt2Params } from './gpt2Model';
+import type { EditableModel } from './editableModel';
 import type { RomeTokenizer } from './romeTokenizer';
 
 /** Seed of ROME's sampled context templates (fixed: every worker, the page and the CLI build the same ones). */
@@ -17,7 +17,7 @@ export const ROME_TEMPLATE_LENGTHS: readonly [number, number][] = [
  * itself (top-5 sampling, seeded), `length` words including the starting word (as kmeng01/rome does with
  * max_out_len in tokens).
  */
-export function contextTemplates(c: Gpt2Config, params: Gpt2Params, tokenizer: RomeTokenizer, seed: number, lengths = ROME_TEMPLATE_LENGTHS): string[] {
+export function contextTemplates(model: EditableModel, tokenizer: RomeTokenizer, seed: number, lengths = ROME_TEMPLATE_LENGTHS): string[] {
   const rng = new SeededRandom(seed);
   const templates = ['{}'];
   // ROME's five starting words, those the vocabulary has as one token (a word-level vocabulary may lack one).
@@ -31,7 +31,7 @@ export function contextTemplates(c: Gpt2Config, params: Gpt2Params, tokenizer: R
       const leading = start.findIndex((id) => !banned.has(id));
       const ids = [...start];
       while (ids.length - leading < length) {
-        const logits = gpt2Forward(null, c, params, Int32Array.from(ids), 1, ids.length, { logitRows: Int32Array.from([ids.length - 1]) }).data;
+        const logits = model.forward(null, Int32Array.from(ids), 1, ids.length, { logitRows: Int32Array.from([ids.length - 1]) }).data;
         ids.push(sampleTopK(logits, 5, rng, banned));
       }
       templates.push(`${tokenizer.decode(ids.slice(leading))} . {}`);

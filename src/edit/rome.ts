@@ -1,6 +1,6 @@
 import * as ops from './engine/ops';
 import { Graph, Tensor } from './engine/tensor';
-import { type Gpt2Config, gpt2Forward, type Gpt2Params } from './gpt2Model';
+import type { EditableModel } from './editableModel';
 import { choleskySolve } from '../core/cholesky';
 import { type RomeTokenizer, subjectPrompt, type SubjectPrompt } from './romeTokenizer';
 
@@ -27,6 +27,17 @@ export const ROME_DEFAULTS: Omit<RomeHyperparams, 'layer' | 'mom2Adjustment'> = 
   earlyStopLoss: 0.05,
 };
 
+/**
+ * ROME as each family was published with (the paper's setups): kmeng01/rome's hparams for GPT-2 XL
+ * (gpt2-xl.json) and GPT-J (gpt-j-6B.json), both with the mom2 adjustment; EasyEdit's llama3-8b.yaml for
+ * Llama 3, without it, 25 v* steps and a weight decay of 1e-3. `layer` is the published model's.
+ */
+export const ROME_PRESETS: Record<'gpt2' | 'gptj' | 'llama', RomeHyperparams> = {
+  gpt2: { ...ROME_DEFAULTS, layer: 17, mom2Adjustment: true },
+  gptj: { ...ROME_DEFAULTS, layer: 5, mom2Adjustment: true },
+  llama: { ...ROME_DEFAULTS, layer: 5, mom2Adjustment: false, vSteps: 25, vWeightDecay: 1e-3 },
+};
+
 /** One requested edit: `prompt` contains `{}` where the subject goes; `target` is the new object (one word). */
 export interface EditRequest {
   subject: string;
@@ -35,9 +46,8 @@ export interface EditRequest {
 }
 
 export interface RomeContext {
-  config: Gpt2Config;
-  /** Parameters that do not require gradients (see `frozen`). */
-  params: Gpt2Params;
+  /** The model, its parameters not requiring gradients (see `frozen`): GPT-2, GPT-J or Llama. */
+  model: EditableModel;
   tokenizer: RomeTokenizer;
   /** "{}" first, then sampled prefixes "x . {}". */
   contextTemplates: readonly string[];
@@ -48,7 +58,7 @@ export interface RomeContext {
 export interface RomeUpdate {
   /** Left vector [d_ff] (unit norm). */
   u: Float32Array;
-  /** Right vector Lambda [d_model]: W' = W + u Lambda^T in GPT-2's [d_ff, d_model] layout. */
+  /** Right vector Lambda [d_model]: W' = W + u Lambda^T in the [d_ff, d_model] orientation (transposed for nn.Linear layouts: applyUpdateInLayout). */
   lambda: Float32Array;
   steps: number;
   finalLoss: number;
@@ -81,23 +91,24 @@ function stack(items: readonly { ids: Int32Array }[]): Int32Array {
  * (each prefixing the edit prompt). Then u = C^-1 k* (or k*), normalised.
  */
 export function computeLeftVector(ctx: RomeContext, request: EditRequest, hp: RomeHyperparams): { u: Float32Array; kStar: Float64Array } {
-  const { config: c, params, tokenizer } = ctx;
+  const { model: m, tokenizer } = ctx;
+  const dFF = m.dFF;
   const items = ctx.contextTemplates.map((t) => subjectPrompt(tokenizer, t.replace('{}', request.prompt), request.subject));
-  const kStar = new Float64Array(c.n_inner);
+  const kStar = new Float64Array(dFF);
   for (const group of byLength(items)) {
     const seq = (group[0] as Tokenized).ids.length;
     const capture: { layer: number; keys?: Tensor; stop: boolean } = { layer: hp.layer, stop: true };
-    gpt2Forward(null, c, params, stack(group), group.length, seq, { captureKeys: capture, logitRows: new Int32Array([0]) });
+    m.forward(null, stack(group), group.length, seq, { captureKeys: capture, logitRows: new Int32Array([0]) });
     const keys = (capture.keys as Tensor).data;
     group.forEach((it, r) => {
-      const o = (r * seq + it.subjectLast) * c.n_inner;
-      for (let j = 0; j < c.n_inner; j++) kStar[j] = (kStar[j] as number) + (keys[o + j] as number) / items.length;
+      const o = (r * seq + it.subjectLast) * dFF;
+      for (let j = 0; j < dFF; j++) kStar[j] = (kStar[j] as number) + (keys[o + j] as number) / items.length;
     });
   }
   let u: Float64Array = kStar;
   if (hp.mom2Adjustment) {
     if (!ctx.covarianceFactor) throw new Error('mom2Adjustment needs the covariance factor');
-    u = choleskySolve(ctx.covarianceFactor, c.n_inner, kStar);
+    u = choleskySolve(ctx.covarianceFactor, dFF, kStar);
   }
   const norm = Math.hypot(...u);
   return { u: Float32Array.from(u, (x) => x / norm), kStar };
@@ -113,8 +124,8 @@ export interface VStarObjective {
 }
 
 export function vStarObjective(ctx: RomeContext, request: EditRequest, hp: RomeHyperparams): VStarObjective {
-  const { config: c, params, tokenizer } = ctx;
-  const d = c.n_embd;
+  const { model: m, tokenizer } = ctx;
+  const d = m.dModel;
   const targetId = tokenizer.tokenId(request.target);
   if (targetId === undefined) throw new Error(`target "${request.target}" is not one token of the vocabulary`);
   interface Item extends Tokenized {
@@ -127,7 +138,7 @@ export function vStarObjective(ctx: RomeContext, request: EditRequest, hp: RomeH
     const ids = stack(items);
     const capture: { layer: number; residual?: Tensor } = { layer: hp.layer };
     const mlp: { layer: number; out?: Tensor } = { layer: hp.layer };
-    gpt2Forward(null, c, params, ids, items.length, seq, { captureResidual: capture, captureMlpOut: mlp, logitRows: new Int32Array([0]) });
+    m.forward(null, ids, items.length, seq, { captureResidual: capture, captureMlpOut: mlp, logitRows: new Int32Array([0]) });
     // Logits are needed at the last position of rewriting prompts and at the subject of the KL prompt.
     const logitRows = Int32Array.from(items, (it, r) => r * seq + (it.kind === 'kl' ? it.subjectLast : seq - 1));
     const subjectRows = Int32Array.from(items, (it, r) => r * seq + it.subjectLast);
@@ -149,7 +160,7 @@ export function vStarObjective(ctx: RomeContext, request: EditRequest, hp: RomeH
     let klTerm: Tensor | null = null;
     for (const grp of groups) {
       const h = ops.addAtRows(g, grp.residual, delta, grp.subjectRows);
-      const logits = gpt2Forward(g, c, params, new Int32Array(grp.items.length * grp.seq), grp.items.length, grp.seq, {
+      const logits = m.forward(g, new Int32Array(grp.items.length * grp.seq), grp.items.length, grp.seq, {
         resumeAfter: { layer: hp.layer, residual: h },
         logitRows: grp.logitRows,
       });
@@ -178,7 +189,7 @@ export function vStarObjective(ctx: RomeContext, request: EditRequest, hp: RomeH
   // The KL reference distribution, from one pass at delta = 0.
   {
     const grp = groups.find((g) => g.items.includes(kl))!;
-    const logits = gpt2Forward(null, c, params, new Int32Array(grp.items.length * grp.seq), grp.items.length, grp.seq, {
+    const logits = m.forward(null, new Int32Array(grp.items.length * grp.seq), grp.items.length, grp.seq, {
       resumeAfter: { layer: hp.layer, residual: grp.residual },
       logitRows: Int32Array.from([grp.logitRows[grp.items.indexOf(kl)] as number]),
     });
@@ -206,8 +217,8 @@ export function computeRightVector(ctx: RomeContext, request: EditRequest, hp: R
  * caller can yield to its event loop between steps (the page's worker answers Cancel there).
  */
 export function* rightVectorSteps(ctx: RomeContext, request: EditRequest, hp: RomeHyperparams, u: Float32Array): Generator<{ step: number; loss: number }, RomeUpdate> {
-  const { config: c, params } = ctx;
-  const d = c.n_embd;
+  const m = ctx.model;
+  const d = m.dModel;
   const objective = vStarObjective(ctx, request, hp);
   const vInitNorm = Math.hypot(...objective.vInit);
   const delta = new Tensor(new Float32Array(d), [d], true);
@@ -229,10 +240,10 @@ export function* rightVectorSteps(ctx: RomeContext, request: EditRequest, hp: Ro
   // k_cur . u on the bare prompt: v* - v_cur = delta, since v_cur = v_init.
   const keys: { layer: number; keys?: Tensor } = { layer: hp.layer };
   const { ids, subjectLast } = objective.bare;
-  gpt2Forward(null, c, params, ids, 1, ids.length, { captureKeys: keys, logitRows: new Int32Array([0]) });
-  const kCur = (keys.keys as Tensor).data.subarray(subjectLast * c.n_inner, (subjectLast + 1) * c.n_inner);
+  m.forward(null, ids, 1, ids.length, { captureKeys: keys, logitRows: new Int32Array([0]) });
+  const kCur = (keys.keys as Tensor).data.subarray(subjectLast * m.dFF, (subjectLast + 1) * m.dFF);
   let ku = 0;
-  for (let j = 0; j < c.n_inner; j++) ku += (kCur[j] as number) * (u[j] as number);
+  for (let j = 0; j < m.dFF; j++) ku += (kCur[j] as number) * (u[j] as number);
   const lambda = Float32Array.from(delta.data, (x) => x / ku);
   return { u, lambda, steps, finalLoss, deltaRatio: Math.hypot(...delta.data) / vInitNorm };
 }

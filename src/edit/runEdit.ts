@@ -4,10 +4,11 @@ import { evaluateEdit } from './editMetrics';
 import { type KnowledgeBase, relationById } from './knowledgeBase';
 import { rome, ROME_DEFAULTS, type RomeContext, type RomeHyperparams } from './rome';
 import type { WordVocabulary } from './wordTokenizer';
+import type { Gpt2Config, Gpt2Params } from './gpt2Model';
 
 /** ROME for one planned edit, evaluated: the record that goes into the bundle. */
 export function runEdit(
-  ctx: RomeContext & { vocab: WordVocabulary },
+  ctx: RomeContext & { config: Gpt2Config; params: Gpt2Params; vocab: WordVocabulary },
   kb: KnowledgeBase,
   spec: EditSpec,
   layer: number,

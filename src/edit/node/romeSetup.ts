@@ -6,10 +6,11 @@ import { readTensorRows } from '../../formats/tensorReader';
 import { mom2Corpus } from '../demoWorld';
 import { CONTEXT_TEMPLATE_SEED, contextTemplates, ROME_TEMPLATE_LENGTHS } from '../contextTemplates';
 import { Tensor } from '../engine/tensor';
-import { gpt2ParamShapes, type Gpt2Params } from '../gpt2Model';
+import { type Gpt2Config, gpt2ParamShapes, type Gpt2Params } from '../gpt2Model';
 import { type KeyStatistics, keyStatistics } from '../keyStatistics';
 import { robustCholesky } from '../../core/cholesky';
 import type { RomeContext } from '../rome';
+import { gpt2Editable } from '../editableModel';
 import { wordRomeTokenizer } from '../romeTokenizer';
 import type { WordVocabulary } from '../wordTokenizer';
 import { encodeTexts } from '../trainingData';
@@ -40,10 +41,11 @@ export function romeContext(
   params: Gpt2Params,
   layer: number,
   templateLengths: readonly [number, number][] = ROME_TEMPLATE_LENGTHS,
-): RomeContext & { vocab: WordVocabulary; covarianceRidge: number; covarianceTokens: number; keyStatistics: KeyStatistics } {
+): RomeContext & { config: Gpt2Config; params: Gpt2Params; vocab: WordVocabulary; covarianceRidge: number; covarianceTokens: number; keyStatistics: KeyStatistics } {
   const tokenizer = wordRomeTokenizer(world.vocab);
-  const templates = contextTemplates(world.config, params, tokenizer, CONTEXT_TEMPLATE_SEED, templateLengths);
+  const model = gpt2Editable(world.config, params);
+  const templates = contextTemplates(model, tokenizer, CONTEXT_TEMPLATE_SEED, templateLengths);
   const stats = keyStatistics(world.config, params, layer, encodeTexts(world.vocab, mom2Corpus(world.kb)));
   const { factor, ridge } = robustCholesky(stats.moment, world.config.n_inner);
-  return { config: world.config, params, tokenizer, vocab: world.vocab, contextTemplates: templates, covarianceFactor: factor, covarianceRidge: ridge, covarianceTokens: stats.tokens, keyStatistics: stats };
+  return { model, config: world.config, params, tokenizer, vocab: world.vocab, contextTemplates: templates, covarianceFactor: factor, covarianceRidge: ridge, covarianceTokens: stats.tokens, keyStatistics: stats };
 }
