@@ -10,6 +10,7 @@ import { workerShard } from '../src/edit/node/workerShard';
 import { localShard, type GradientShard } from '../src/edit/trainer';
 import { splitBatch, type TokenBatch } from '../src/edit/trainingData';
 import { medianSeconds } from './benchUtil';
+import { forgeArchitecture } from '../src/edit/forgeArchitecture';
 
 /** Plain dot products (four accumulators): the baseline the blocked kernel is measured against. */
 function dotProducts(a: Float32Array, m: number, k: number, b: Float32Array, n: number, c: Float32Array): void {
@@ -65,8 +66,8 @@ export async function benchEngine(): Promise<void> {
   const rows = 16;
   const seq = FULL_FORGE.train.packLength ?? 64;
   const batch: TokenBatch = { rows, seq, ids: Int32Array.from({ length: rows * seq }, () => rng.nextInt(623)), targets: Int32Array.from({ length: rows * seq }, () => rng.nextInt(623)) };
-  const local = localShard(config, layout, flat);
-  const worker = workerShard(config, shared, layout.size);
+  const local = localShard(forgeArchitecture('gpt2', config), layout, flat);
+  const worker = workerShard('gpt2', config, shared, layout.size);
   const step = async (shards: GradientShard[]) => {
     const parts = shards.length > 1 ? splitBatch(batch) : [batch];
     const runs = [];

@@ -15,6 +15,7 @@ import { applyUpdate, computeLeftVector, computeRightVector, ROME_DEFAULTS, type
 import { encodeWords, END_OF_TEXT } from '../src/edit/wordTokenizer';
 import { wordRomeTokenizer } from '../src/edit/romeTokenizer';
 import { encodeTexts } from '../src/edit/trainingData';
+import { forgeArchitecture } from '../src/edit/forgeArchitecture';
 
 /** ROME on the smoke world's model, trained for a few seconds. */
 const world = forgeWorld(SMOKE_FORGE);
@@ -31,7 +32,7 @@ beforeAll(async () => {
   const flat = flatten(layout, initGpt2(c, 5));
   const settings = { ...SMOKE_FORGE.train, epochs: 40, peakLr: 1e-2 };
   const state = newTrainState(flat, decayMask(layout), settings);
-  await train(state, world.sequences, [localShard(c, layout, flat)], settings, { afterEpoch: () => false });
+  await train(state, world.sequences, [localShard(forgeArchitecture('gpt2', c), layout, flat)], settings, { afterEpoch: () => false });
   trainedLoss = [state.history[0]!.loss, state.history[state.history.length - 1]!.loss];
   params = frozen(tensorsOver(layout, flat));
   const templates = contextTemplates(gpt2Editable(c, params), wordRomeTokenizer(vocab), 1, [

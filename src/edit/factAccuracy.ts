@@ -1,6 +1,6 @@
-import type { Gpt2Config, Gpt2Params } from './gpt2Model';
+import type { EditableModel } from './editableModel';
 import { type Fact, type KnowledgeBase, prompt, relationById } from './knowledgeBase';
-import { nextTokens } from './predict';
+import { nextTokensOf } from './predict';
 import { END_OF_TEXT, encodeWords, type WordVocabulary } from './wordTokenizer';
 
 export interface AccuracyReport {
@@ -17,7 +17,7 @@ export function promptIds(vocab: WordVocabulary, text: string): Int32Array {
 }
 
 /** Top-1 accuracy on the object (one token) for training and held-out templates, per relation. */
-export function factAccuracy(c: Gpt2Config, params: Gpt2Params, vocab: WordVocabulary, kb: KnowledgeBase, facts: readonly Fact[] = kb.facts): AccuracyReport {
+export function factAccuracy(model: EditableModel, vocab: WordVocabulary, kb: KnowledgeBase, facts: readonly Fact[] = kb.facts): AccuracyReport {
   const prompts: Int32Array[] = [];
   const meta: { relation: string; heldOut: boolean; object: number }[] = [];
   for (const f of facts) {
@@ -27,7 +27,7 @@ export function factAccuracy(c: Gpt2Config, params: Gpt2Params, vocab: WordVocab
       meta.push({ relation: f.relation, heldOut: i === f.heldOutTemplate, object: vocab.ids.get(f.object) as number });
     });
   }
-  const predicted = nextTokens(c, params, prompts);
+  const predicted = nextTokensOf(model, prompts);
   const tally = new Map<string, { train: [number, number]; heldOut: [number, number] }>();
   const totals = { train: [0, 0], heldOut: [0, 0] };
   meta.forEach((m, i) => {

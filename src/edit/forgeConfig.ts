@@ -1,5 +1,6 @@
 import type { EnglishFillerOptions } from './englishFiller';
 import type { Gpt2Config } from './gpt2Model';
+import type { ForgeArchitectureId } from './forgeArchitecture';
 import type { TrainSettings } from './trainer';
 
 /** Everything that determines the forged model; its JSON is the run's fingerprint (checkpoints, reproducibility). */
@@ -11,6 +12,8 @@ export interface ForgeConfig {
   /** Real English (the Brown Corpus) as filler instead of the small grammar's sentences; fillerPerFact then unused. */
   english?: EnglishFillerOptions;
   model: Omit<Gpt2Config, 'vocab_size'>;
+  /** The architecture trained on these sizes (default GPT-2; 'llama': RMSNorm, SwiGLU, rotary, grouped-query attention, untied head). */
+  architecture?: ForgeArchitectureId;
   initSeed: number;
   train: TrainSettings;
   /** Early stop when a sampled evaluation reaches both (margins above the issue's 97% / 85% bars). */
@@ -96,7 +99,10 @@ export const STUDY: (ForgeConfig & { lever: string })[] = [
   { ...PROBE_FORGE, name: 'probe-long', lever: 'training length: 120 epochs, no early stop', train: { ...PROBE_FORGE.train, epochs: 120 }, stopAt: { ...PROBE_FORGE.stopAt, fromEpoch: 999 } },
 ];
 
-const FORGES: Record<string, ForgeConfig> = { full: FULL_FORGE, smoke: SMOKE_FORGE, probe6: PROBE6_FORGE, ...Object.fromEntries(STUDY.map((f) => [f.name, f])) };
+/** The probe world on a Llama-architecture model of the same sizes (issue: the paper's other two models). */
+export const PROBE_LLAMA_FORGE: ForgeConfig = { ...PROBE_FORGE, name: 'probe-llama', architecture: 'llama' };
+
+const FORGES: Record<string, ForgeConfig> = { full: FULL_FORGE, smoke: SMOKE_FORGE, probe6: PROBE6_FORGE, 'probe-llama': PROBE_LLAMA_FORGE, ...Object.fromEntries(STUDY.map((f) => [f.name, f])) };
 
 /** A forge configuration by name (`--forge NAME`; `--smoke` and `--probe` are shorthands). */
 export function forgeByName(name: string): ForgeConfig {

@@ -2,7 +2,7 @@ import { SeededRandom } from '../core/random';
 import { AdamW, type AdamWOptions, learningRate } from './adamw';
 import * as ops from './engine/ops';
 import { Graph } from './engine/tensor';
-import { type Gpt2Config, gpt2Forward } from './gpt2Model';
+import type { ForgeArchitecture } from './forgeArchitecture';
 import { type ParamLayout, tensorsOver } from './flatParams';
 import { epochBatches, splitBatch, type TokenBatch } from './trainingData';
 
@@ -13,23 +13,23 @@ export interface GradientShard {
 }
 
 /** A shard on the calling thread, over views of the shared parameter vector. */
-export function localShard(config: Gpt2Config, layout: ParamLayout, flat: Float32Array): GradientShard {
+export function localShard(arch: ForgeArchitecture, layout: ParamLayout, flat: Float32Array): GradientShard {
   const grads = new Float32Array(layout.size);
   const params = tensorsOver(layout, flat, grads);
   return {
     grads,
     async run(batch) {
-      return computeGradients(config, params, grads, batch);
+      return computeGradients(arch, params, grads, batch);
     },
   };
 }
 
 /** Forward, loss and backward of one batch; gradients land in `grads` (zeroed first). */
-export function computeGradients(config: Gpt2Config, params: ReturnType<typeof tensorsOver>, grads: Float32Array, batch: TokenBatch): { loss: number; tokens: number } {
+export function computeGradients(arch: ForgeArchitecture, params: ReturnType<typeof tensorsOver>, grads: Float32Array, batch: TokenBatch): { loss: number; tokens: number } {
   grads.fill(0);
   const g = new Graph();
   const dropout = batch.dropout && batch.dropout.p > 0 ? { p: batch.dropout.p, rng: new SeededRandom(batch.dropout.seed) } : undefined;
-  const logits = gpt2Forward(g, config, params, batch.ids, batch.rows, batch.seq, { dropout });
+  const logits = arch.trainingForward(g, params, batch.ids, batch.rows, batch.seq, dropout);
   const loss = ops.crossEntropy(g, logits, batch.targets);
   g.backward(loss);
   let tokens = 0;

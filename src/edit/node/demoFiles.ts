@@ -7,6 +7,7 @@ import { demoFacts, mom2Corpus } from '../demoWorld';
 import { keyStatistics } from '../keyStatistics';
 import { encodeTexts } from '../trainingData';
 import type { ForgeWorld } from './forgeWorld';
+import type { ForgeArchitecture } from '../forgeArchitecture';
 
 /** config.json as Hugging Face writes it for GPT2LMHeadModel. */
 export function hfConfig(c: Gpt2Config): Record<string, unknown> {
@@ -39,12 +40,16 @@ export function modelSafetensors(c: Gpt2Config, params: Gpt2Params, metadata: Re
   );
 }
 
-/** Writes config.json, model.safetensors, tokenizer.json and tokenizer_config.json into `dir`. */
-export function writeModelFolder(dir: string, c: Gpt2Config, params: Gpt2Params, vocab: WordVocabulary): void {
+/** Writes config.json, model.safetensors, tokenizer.json and tokenizer_config.json into `dir` (GPT-2 unless another forge architecture is given). */
+export function writeModelFolder(dir: string, c: Gpt2Config, params: Gpt2Params, vocab: WordVocabulary, arch?: ForgeArchitecture): void {
   mkdirSync(dir, { recursive: true });
   const tok = tokenizerFiles(vocab, c.n_positions);
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(hfConfig(c), null, 2)}\n`);
-  writeFileSync(join(dir, 'model.safetensors'), modelSafetensors(c, params));
+  const other = arch && arch.id !== 'gpt2' ? arch : null;
+  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(other ? other.hfConfig() : hfConfig(c), null, 2)}\n`);
+  const bytes = other
+    ? writeSafetensors(other.paramShapes().map(([name, shape]) => ({ name, dtype: 'F32' as const, shape, values: (params.get(name) as { data: Float32Array }).data })), { format: 'pt' })
+    : modelSafetensors(c, params);
+  writeFileSync(join(dir, 'model.safetensors'), bytes);
   writeFileSync(join(dir, 'tokenizer.json'), `${JSON.stringify(tok.tokenizer)}\n`);
   writeFileSync(join(dir, 'tokenizer_config.json'), `${JSON.stringify(tok.config, null, 2)}\n`);
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { factAccuracy } from '../factAccuracy';
 import { decayMask, flatten, paramLayout, tensorsOver } from '../flatParams';
 import { forgeByName } from '../forgeConfig';
-import { countParams, gpt2ParamShapes, initGpt2 } from '../gpt2Model';
+import { forgeArchitecture } from '../forgeArchitecture';
 import { localShard, newTrainState, train } from '../trainer';
 import { cliArgs } from './cliArgs';
 import { writeModelFolder } from './demoFiles';
@@ -27,10 +27,11 @@ mkdirSync(cacheDir, { recursive: true });
 const engine = useNativeEngine();
 const world = forgeWorld(forge);
 const { config, kb, vocab, sequences } = world;
-const layout = paramLayout(gpt2ParamShapes(config));
+const arch = forgeArchitecture(forge.architecture ?? 'gpt2', config);
+const layout = paramLayout(arch.paramShapes());
 const shared = new SharedArrayBuffer(layout.size * 4);
 const flat = new Float32Array(shared);
-flatten(layout, initGpt2(config, forge.initSeed), flat);
+flatten(layout, arch.init(forge.initSeed), flat);
 const state = newTrainState(flat, decayMask(layout), forge.train);
 // The training text is part of the run's identity: a changed world must not resume an old checkpoint.
 // The edit-set settings do not touch training, so they stay out of it.
@@ -39,12 +40,12 @@ const fingerprint = JSON.stringify({ forge: trainingForge, vocab: vocab.tokens.l
 const checkpointPath = join(cacheDir, `${forge.name}-train.safetensors`);
 const resumed = await loadTrainState(checkpointPath, state, fingerprint);
 const tokensPerEpoch = sequences.reduce((a, s) => a + s.length - 1, 0);
-const params = countParams(config);
-console.log(`forge ${forge.name}: ${params} parameters, vocabulary ${vocab.tokens.length}, ${kb.facts.length} facts, ${tokensPerEpoch} tokens per epoch, ${threads} thread(s), ${engine}`);
+const params = layout.size;
+console.log(`forge ${forge.name} (${arch.id}): ${params} parameters, vocabulary ${vocab.tokens.length}, ${kb.facts.length} facts, ${tokensPerEpoch} tokens per epoch, ${threads} thread(s), ${engine}`);
 if (resumed) console.log(`resuming after epoch ${state.epoch}`);
 
-const shards = [localShard(config, layout, flat)];
-const worker = threads > 1 ? workerShard(config, shared, layout.size) : null;
+const shards = [localShard(arch, layout, flat)];
+const worker = threads > 1 ? workerShard(arch.id, config, shared, layout.size) : null;
 if (worker) shards.push(worker);
 const sample = kb.facts.filter((_, i) => i % 4 === 0);
 const model = tensorsOver(layout, flat);
@@ -53,7 +54,7 @@ let lastSample: ReturnType<typeof factAccuracy> | null = null;
 /** The early-stop check after `epoch` (deterministic: a resumed run that had stopped stops again here). */
 const checkStop = (epoch: number): string | null => {
   if (epoch < forge.stopAt.fromEpoch || (epoch - forge.stopAt.fromEpoch) % forge.stopAt.every !== 0) return null;
-  lastSample = factAccuracy(config, model, vocab, kb, sample);
+  lastSample = factAccuracy(arch.editable(model), vocab, kb, sample);
   const met = lastSample.train >= forge.stopAt.train && lastSample.heldOut >= forge.stopAt.heldOut;
   return `sampled accuracy train ${(lastSample.train * 100).toFixed(1)}%, held-out ${(lastSample.heldOut * 100).toFixed(1)}%${met ? ' (stop)' : ''}`;
 };
@@ -72,7 +73,7 @@ else
   });
 await worker?.close();
 
-const accuracy = factAccuracy(config, model, vocab, kb);
+const accuracy = factAccuracy(arch.editable(model), vocab, kb);
 const trainSeconds = state.history.reduce((a, h) => a + h.seconds, 0);
 const tokensSeen = state.history.reduce((a, h) => a + h.tokens, 0);
 const report = {
@@ -89,7 +90,7 @@ const report = {
   accuracy,
   history: state.history,
 };
-writeModelFolder(outDir, config, model, vocab);
+writeModelFolder(outDir, config, model, vocab, arch);
 writeFileSync(join(outDir, '..', `training-report${forge.name === 'full' ? '' : `-${forge.name}`}.json`), `${JSON.stringify(report, null, 2)}\n`);
 console.log(`accuracy: train ${(accuracy.train * 100).toFixed(2)}%, held-out ${(accuracy.heldOut * 100).toFixed(2)}%; ${state.epoch} epochs, ${(trainSeconds / 60).toFixed(1)} min, ${(report.flops / 1e12).toFixed(2)} TFLOP, ${report.gflopsPerSecond.toFixed(2)} GFLOP/s`);
 console.log(`wrote ${outDir}`);
