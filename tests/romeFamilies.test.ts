@@ -189,3 +189,25 @@ describe('whole ROME edits with the published hyper-parameters of each family', 
     });
   }
 });
+
+describe('the family sweep\'s pieces', () => {
+  it('keyMoment is E[k k^T] over every token (brute force), and mlpRows gives [d_ff, d_model] from nn.Linear storage', async () => {
+    const { keyMoment, mlpRows } = await import('../src/edit/familyEditMetrics');
+    const params = llamaParams(7);
+    const model = llamaEditable(LLAMA, params);
+    const sequences = [Int32Array.from([0, 6, 7, 9]), Int32Array.from([0, 1, 8, 12, 13, 14])];
+    const { moment, tokens } = keyMoment(model, 2, sequences);
+    expect(tokens).toBe(10);
+    const n = model.dFF;
+    const brute = new Float64Array(n * n);
+    for (const s of sequences) {
+      const cap: { layer: number; keys?: Tensor } = { layer: 2 };
+      model.forward(null, s, 1, s.length, { captureKeys: cap });
+      for (let r = 0; r < s.length; r++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) brute[i * n + j] = brute[i * n + j]! + (cap.keys!.data[r * n + i]! * cap.keys!.data[r * n + j]!) / 10;
+    }
+    expect(moment.reduce((m, x, i) => Math.max(m, Math.abs(x - brute[i]!)), 0)).toBeLessThan(1e-6);
+    const rows = mlpRows(model, 0);
+    const stored = params.get('model.layers.0.mlp.down_proj.weight')!.data;
+    for (const [i, j] of [[0, 0], [5, 3], [39, 15]] as const) expect(rows[i * model.dModel + j]).toBe(stored[j * model.dFF + i]);
+  });
+});
