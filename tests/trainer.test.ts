@@ -75,8 +75,9 @@ describe('training batches', () => {
   });
 });
 
-describe('the forge trains a Llama-architecture model (issue: the paper\'s other two models)', () => {
-  it('its loss falls on the smoke world, and the saved folder is a Llama checkpoint the app reads and runs as the engine does', async () => {
+describe('the forge trains Llama- and GPT-J-architecture models (issue: the paper\'s other two models)', () => {
+  for (const [id, mlpOut] of [['llama', 'model.layers.1.mlp.down_proj.weight'], ['gptj', 'transformer.h.1.mlp.fc_out.weight']] as const) {
+  it(`${id}: its loss falls on the smoke world, and the saved folder is a ${id} checkpoint the app reads and runs as the engine does`, async () => {
     const { writeModelFolder } = await import('../src/edit/node/demoFiles');
     const { MemorySource, resolverFromSources } = await import('../src/formats/byteSource');
     const { openCheckpoint } = await import('../src/formats/checkpoint');
@@ -86,7 +87,7 @@ describe('the forge trains a Llama-architecture model (issue: the paper\'s other
     const { readdirSync, readFileSync } = await import('node:fs');
     const ort = await import('onnxruntime-web');
     ort.env.wasm.numThreads = 1;
-    const arch = forgeArchitecture('llama', world.config);
+    const arch = forgeArchitecture(id, world.config);
     const llamaLayout = paramLayout(arch.paramShapes());
     const flat = flatten(llamaLayout, arch.init(SMOKE_FORGE.initSeed));
     const state = newTrainState(flat, decayMask(llamaLayout), settings);
@@ -96,14 +97,14 @@ describe('the forge trains a Llama-architecture model (issue: the paper\'s other
 
     const { tensorsOver } = await import('../src/edit/flatParams');
     const params = tensorsOver(llamaLayout, flat);
-    const dir = mkdtempSync(join(tmpdir(), 'ef-llama-forge-'));
+    const dir = mkdtempSync(join(tmpdir(), `ef-${id}-forge-`));
     writeModelFolder(dir, world.config, params, world.vocab, arch);
     const sources = readdirSync(dir).map((f) => new MemorySource(f, new Uint8Array(readFileSync(join(dir, f)))));
     const checkpoint = await openCheckpoint(sources, resolverFromSources(sources), dir);
-    expect(detectFamily(checkpoint.config?.modelType ?? null, [...checkpoint.tensors.keys()])?.family.id).toBe('llama');
-    const built = await buildGraph('llama', checkpoint, 1);
+    expect(detectFamily(checkpoint.config?.modelType ?? null, [...checkpoint.tensors.keys()])?.family.id).toBe(id);
+    const built = await buildGraph(id, checkpoint, 1);
     const lm = await LanguageModel.create(ort, built);
-    await lm.setSwap(Float32Array.from({ length: 64 * 16 }, (_, i) => params.get('model.layers.1.mlp.down_proj.weight')!.data[(i % 16) * 64 + Math.floor(i / 16)]!));
+    await lm.setSwap(Float32Array.from({ length: 64 * 16 }, (_, i) => params.get(mlpOut)!.data[(i % 16) * 64 + Math.floor(i / 16)]!));
     const ids = world.sequences[0]!.slice(0, 12);
     const [logp] = await lm.nextTokenLogProbs([ids]);
     const engine = arch.editable(params).forward(null, ids, 1, ids.length, { logitRows: Int32Array.from([ids.length - 1]) }).data;
@@ -112,4 +113,5 @@ describe('the forge trains a Llama-architecture model (issue: the paper\'s other
     expect(logp!.reduce((m, x, j) => Math.max(m, Math.abs(x - (engine[j]! - lse))), 0)).toBeLessThan(1e-4);
     await lm.release();
   });
+  }
 });

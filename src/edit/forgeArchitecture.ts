@@ -1,13 +1,14 @@
 import { SeededRandom } from '../core/random';
 import type { EditableModel } from './editableModel';
 import { Tensor, type Graph } from './engine/tensor';
-import { llamaEditable } from './familyModels';
+import { gptjEditable, llamaEditable } from './familyModels';
+import type { GptjConfig } from './gptjNeoxForward';
 import { type Gpt2Config, gpt2Forward, gpt2ParamShapes, initGpt2 } from './gpt2Model';
 import { gpt2Editable } from './editableModel';
 import type { LlamaConfig } from './llamaForward';
 
 /** The architectures the forge trains (issue: the paper's other two models). */
-export type ForgeArchitectureId = 'gpt2' | 'llama';
+export type ForgeArchitectureId = 'gpt2' | 'llama' | 'gptj';
 
 /**
  * One architecture of the forge on the world's sizes (d_model, d_ff, layers, heads from the forge config):
@@ -79,7 +80,87 @@ export function initLlama(c: LlamaConfig, seed: number): Map<string, Tensor> {
   return params;
 }
 
+/** GPT-J on the GPT-2 world's sizes: parallel attention and MLP on one layer norm, rotary on a quarter of each head (GPT-J 6B: 64 of 256), biased untied head. */
+export function gptjConfigFor(c: Gpt2Config): GptjConfig & { n_positions: number } {
+  const headDim = c.n_embd / c.n_head;
+  return {
+    vocab_size: c.vocab_size,
+    n_positions: c.n_positions,
+    n_embd: c.n_embd,
+    n_layer: c.n_layer,
+    n_head: c.n_head,
+    n_inner: c.n_inner,
+    rotary_dim: Math.max(2, 2 * Math.floor(headDim / 8)),
+    layer_norm_epsilon: c.layer_norm_epsilon,
+  };
+}
+
+export function gptjParamShapes(c: GptjConfig): [string, number[]][] {
+  const d = c.n_embd;
+  const ff = c.n_inner ?? 4 * d;
+  const out: [string, number[]][] = [['transformer.wte.weight', [c.vocab_size, d]]];
+  for (let i = 0; i < c.n_layer; i++) {
+    const l = `transformer.h.${i}.`;
+    out.push(
+      [`${l}ln_1.weight`, [d]],
+      [`${l}ln_1.bias`, [d]],
+      [`${l}attn.q_proj.weight`, [d, d]],
+      [`${l}attn.k_proj.weight`, [d, d]],
+      [`${l}attn.v_proj.weight`, [d, d]],
+      [`${l}attn.out_proj.weight`, [d, d]],
+      [`${l}mlp.fc_in.weight`, [ff, d]],
+      [`${l}mlp.fc_in.bias`, [ff]],
+      [`${l}mlp.fc_out.weight`, [d, ff]],
+      [`${l}mlp.fc_out.bias`, [d]],
+    );
+  }
+  out.push(['transformer.ln_f.weight', [d]], ['transformer.ln_f.bias', [d]], ['lm_head.weight', [c.vocab_size, d]], ['lm_head.bias', [c.vocab_size]]);
+  return out;
+}
+
+/** GPT-J's initialisation at this scale: N(0, 0.02) weights, residual outputs scaled by 1/sqrt(2 layers), biases 0, norm gains 1. */
+export function initGptj(c: GptjConfig, seed: number): Map<string, Tensor> {
+  const rng = new SeededRandom(seed);
+  const params = new Map<string, Tensor>();
+  for (const [name, shape] of gptjParamShapes(c)) {
+    const t = Tensor.zeros(shape, true);
+    if (/ln_\w+\.weight$/.test(name)) t.data.fill(1);
+    else if (name.endsWith('.weight')) {
+      const std = /out_proj|fc_out/.test(name) ? 0.02 / Math.sqrt(2 * c.n_layer) : 0.02;
+      for (let i = 0; i < t.size; i++) t.data[i] = rng.gaussian() * std;
+    }
+    params.set(name, t);
+  }
+  return params;
+}
+
 export function forgeArchitecture(id: ForgeArchitectureId, c: Gpt2Config): ForgeArchitecture {
+  if (id === 'gptj') {
+    const jc = gptjConfigFor(c);
+    return {
+      id,
+      paramShapes: () => gptjParamShapes(jc),
+      init: (seed) => initGptj(jc, seed),
+      trainingForward: (g, params, ids, batch, seq) => gptjEditable(jc, params).forward(g, ids, batch, seq),
+      editable: (params) => gptjEditable(jc, params),
+      hfConfig: () => ({
+        architectures: ['GPTJForCausalLM'],
+        model_type: 'gptj',
+        vocab_size: jc.vocab_size,
+        n_positions: jc.n_positions,
+        n_embd: jc.n_embd,
+        n_layer: jc.n_layer,
+        n_head: jc.n_head,
+        n_inner: jc.n_inner,
+        rotary_dim: jc.rotary_dim,
+        activation_function: 'gelu_new',
+        layer_norm_epsilon: jc.layer_norm_epsilon,
+        tie_word_embeddings: false,
+        bos_token_id: 0,
+        eos_token_id: 0,
+      }),
+    };
+  }
   if (id === 'gpt2') {
     return {
       id,

@@ -102,7 +102,13 @@ export const STUDY: (ForgeConfig & { lever: string })[] = [
 /** The probe world on a Llama-architecture model of the same sizes (issue: the paper's other two models). */
 export const PROBE_LLAMA_FORGE: ForgeConfig = { ...PROBE_FORGE, name: 'probe-llama', architecture: 'llama' };
 
-const FORGES: Record<string, ForgeConfig> = { full: FULL_FORGE, smoke: SMOKE_FORGE, probe6: PROBE6_FORGE, 'probe-llama': PROBE_LLAMA_FORGE, ...Object.fromEntries(STUDY.map((f) => [f.name, f])) };
+/** The probe world on a GPT-J-architecture model of the same sizes. */
+export const PROBE_GPTJ_FORGE: ForgeConfig = { ...PROBE_FORGE, name: 'probe-gptj', architecture: 'gptj' };
+
+/** The demo's world and sizes on the Llama architecture (the paper's Llama 3 column). */
+export const FULL_LLAMA_FORGE: ForgeConfig = { ...FULL_FORGE, name: 'full-llama', architecture: 'llama' };
+
+const FORGES: Record<string, ForgeConfig> = { full: FULL_FORGE, smoke: SMOKE_FORGE, probe6: PROBE6_FORGE, 'probe-llama': PROBE_LLAMA_FORGE, 'full-llama': FULL_LLAMA_FORGE, 'probe-gptj': PROBE_GPTJ_FORGE, ...Object.fromEntries(STUDY.map((f) => [f.name, f])) };
 
 /** A forge configuration by name (`--forge NAME`; `--smoke` and `--probe` are shorthands). */
 export function forgeByName(name: string): ForgeConfig {
