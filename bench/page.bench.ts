@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from '@playwright/test';
@@ -125,6 +125,28 @@ function chromiumRss(): number {
 }
 
 /**
+ * Chromium's proportional set size (PSS) summed over its processes: a page shared by the browser and a
+ * renderer (the buffers a dropped File's bytes cross between them) counts once, where summed RSS counts it
+ * in each. Read from /proc/<pid>/smaps_rollup; 0 where that is not readable.
+ */
+function chromiumPss(): number {
+  try {
+    const pids = execFileSync('ps', ['-C', 'chromium', '-o', 'pid='], { encoding: 'utf8' }).split('\n').map((l) => l.trim()).filter(Boolean);
+    let total = 0;
+    for (const pid of pids) {
+      try {
+        total += 1024 * Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+      } catch {
+        // The process ended between ps and the read.
+      }
+    }
+    return total;
+  } catch {
+    return 0;
+  }
+}
+
+/**
  * The editor at a real model's size (issue: dropped models; the size limit measured in the page): a
  * GPT-2-small-shaped checkpoint (124M parameters, 498 MB, random weights and the demo's tokenizer) dropped
  * on the page and edited at layer 4 without C, against the CLI on the same files in the same run (native
@@ -224,11 +246,16 @@ export async function benchPageStack(layers = Number(process.env['STACK_LAYERS']
     console.log(`  file ${(fileBytes / 1e6).toFixed(0)} MB; CLI (native kernels, process included): ${fmtSeconds(cliSeconds)}, flagged ${JSON.stringify(cli.verdict.editedLayers)} (planted at ${STACK.editedLayer})`);
     const { page, close } = await openBenchPage(5198);
     let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, chromiumRss())), 500);
+    let peakPss = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, chromiumRss());
+      peakPss = Math.max(peakPss, chromiumPss());
+    }, 500);
     try {
       await page.goto('http://localhost:5198/?model=none');
       await page.getByTestId('backend').filter({ hasText: 'Computing' }).waitFor({ timeout: 60_000 });
       const idle = chromiumRss();
+      const idlePss = chromiumPss();
       await page.getByTestId('model-drop-input').setInputFiles(path);
       const t1 = performance.now();
       await page.getByRole('button', { name: 'Scan for edits' }).click();
@@ -238,7 +265,8 @@ export async function benchPageStack(layers = Number(process.env['STACK_LAYERS']
       const pageSeconds = (performance.now() - t1) / 1000;
       const verdict = await page.getByTestId('verdict').innerText();
       console.log(`  page (${(await page.getByTestId('backend').innerText()).split(':')[0]}): ${fmtSeconds(pageSeconds)} = ${(pageSeconds / cliSeconds).toFixed(2)}x the CLI; "${verdict}"; progress said "${shown}" early on`);
-      console.log(`  Chromium's memory: ${(idle / 1e6).toFixed(0)} MB idle, peak ${(peak / 1e6).toFixed(0)} MB: the scan added ${((peak - idle) / layerBytes).toFixed(1)} layers' worth (${((100 * (peak - idle)) / fileBytes).toFixed(1)}% of the file)`);
+      console.log(`  Chromium's memory, RSS summed over its processes: ${(idle / 1e6).toFixed(0)} MB idle, peak ${(peak / 1e6).toFixed(0)} MB: the scan added ${((peak - idle) / layerBytes).toFixed(1)} layers' worth (${((100 * (peak - idle)) / fileBytes).toFixed(1)}% of the file)`);
+      if (idlePss > 0) console.log(`  the same as PSS (shared pages counted once): ${(idlePss / 1e6).toFixed(0)} MB idle, peak ${(peakPss / 1e6).toFixed(0)} MB: ${((peakPss - idlePss) / layerBytes).toFixed(1)} layers' worth`);
     } finally {
       clearInterval(sampler);
       await close();

@@ -192,3 +192,37 @@ describe('where C^-1 k* lives', () => {
     expect(out.eigen!.lowerEigenvectorSignShare).toBe(1);
   });
 });
+
+describe('inverseSquareRoot (the whitened spectrum of the detection experiment)', () => {
+  it('X (M + floor I) X = I and X is symmetric, on a random ill-conditioned SPD matrix', async () => {
+    const { inverseSquareRoot } = await import('../src/core/covarianceStats');
+    const { SeededRandom } = await import('../src/core/random');
+    const n = 23;
+    const rng = new SeededRandom(4);
+    // M = A A^T with A n x 5 plus a tiny ridge: rank 5 in effect, condition number ~1e8.
+    const a = rng.gaussianArray(n * 5);
+    const m = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let t = 0; t < 5; t++) m[i * n + j] = (m[i * n + j] as number) + (a[i * 5 + t] as number) * (a[j * 5 + t] as number);
+    for (let i = 0; i < n; i++) m[i * n + i] = (m[i * n + i] as number) + 1e-7;
+    let maxEig = 0;
+    // The largest eigenvalue by power iteration (independent of the Jacobi solver under test).
+    let v = Float64Array.from({ length: n }, () => 1);
+    for (let it = 0; it < 500; it++) {
+      const w = new Float64Array(n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) w[i] = (w[i] as number) + (m[i * n + j] as number) * (v[j] as number);
+      maxEig = Math.hypot(...w);
+      v = w.map((x) => x / maxEig);
+    }
+    const relativeFloor = 1e-3;
+    const x = inverseSquareRoot(m, n, relativeFloor);
+    const shifted = Float64Array.from(m, (val, idx) => val + (idx % (n + 1) === 0 ? relativeFloor * maxEig : 0));
+    const prod = (p: Float64Array, q: Float64Array) => {
+      const out = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let t = 0; t < n; t++) out[i * n + j] = (out[i * n + j] as number) + (p[i * n + t] as number) * (q[t * n + j] as number);
+      return out;
+    };
+    const identity = prod(prod(x, shifted), x);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(identity[i * n + j]).toBeCloseTo(i === j ? 1 : 0, 8);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(x[i * n + j]).toBe(x[j * n + i]);
+  });
+});

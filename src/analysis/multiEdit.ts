@@ -30,8 +30,10 @@ export interface MultiEditTrial {
   pcsZ: number;
   sigmaRatio: number;
   sigmaRatioZ: number;
-  /** W''s top n + 2 singular values (the scan's), and sigma_n / sigma_{n+1}: one spike per edit shows as a gap after the n-th. */
+  /** W''s top singular values (the scan's, row-normalised), and sigma_n / sigma_{n+1}: one spike per edit shows as a gap after the n-th. */
   spectrum: number[];
+  /** The several-edits rule: the spikes it counted (0: it did not fire). */
+  spikes: number;
   spikeGap: number;
   /** The exact update dW = W' - W: its singular values (top n + 2) and numerical rank (values over 1e-3 sigma_1). */
   diffSigma: number[];
@@ -153,7 +155,8 @@ export async function multiEditTrial(world: MultiEditWorld, n: number, trial: nu
     pcsZ: scanned?.pcsZ ?? NaN,
     sigmaRatio: detail?.sigmaRatio ?? NaN,
     sigmaRatioZ: detail?.sigmaRatioZ ?? NaN,
-    spectrum: (scanned?.sigma ?? []).slice(0, n + 2),
+    spectrum: scanned?.sigma ?? [],
+    spikes: detail?.spikes ?? 0,
     spikeGap: scanned && scanned.sigma.length > n ? (scanned.sigma[n - 1] as number) / (scanned.sigma[n] as number) : NaN,
     diffSigma,
     diffRank,

@@ -44,6 +44,9 @@ export interface LayerDetail {
   zeroRows: number;
   sigmaRatio: number | null;
   sigmaRatioZ: number | null;
+  /** Spikes the several-edits rule counts (the j of the gap after sigma_j), 0 when it did not fire, and its largest z. */
+  spikes: number;
+  spikeZ: number | null;
   direction: DirectionSplit;
   /** Histogram of the top left singular vector's entries (the estimated u). */
   uHistogram: { edges: number[]; counts: number[] };
@@ -113,7 +116,7 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
   const progress = (done: number, layer: number | null, message: string) =>
     options.onProgress?.({ fraction: Math.min(1, done / layers.length), layer, message });
 
-  const signals: { pcs: number; sigmaRatio: number; rows: number; cols: number }[] = [];
+  const signals: LayerSignals[] = [];
   const partial: Omit<ReportLayer, 'pcsZ' | 'flagged'>[] = [];
   const details: LayerDetail[] = [];
   const diffLayers: ReportDiffLayer[] = [];
@@ -181,7 +184,7 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     const sigma = Array.from(svd.values);
     const sigmaRatio = sigma.length > 1 && (sigma[1] as number) > 0 ? (sigma[0] as number) / (sigma[1] as number) : Number.NaN;
     const direction = directionSplit(topU);
-    signals.push({ pcs: pcsResult.pcs, sigmaRatio, rows: edited.rows, cols: edited.cols });
+    signals.push({ pcs: pcsResult.pcs, sigmaRatio, rows: edited.rows, cols: edited.cols, spectrum: sigma });
     partial.push({
       layer: entry.layer,
       tensor: entry.tensor,
@@ -199,6 +202,8 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
       zeroRows: pcsResult.zeroRows,
       sigmaRatio: finiteOrNull(sigmaRatio),
       sigmaRatioZ: null,
+      spikes: 0,
+      spikeZ: null,
       direction,
       uHistogram: histogram(topU, 40),
       screen,
@@ -230,6 +235,8 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
   ];
   details.forEach((d, i) => {
     d.sigmaRatioZ = finiteOrNull((verdicts[i] as { sigmaRatioZ: number }).sigmaRatioZ);
+    d.spikes = (verdicts[i] as { spikes: number }).spikes;
+    d.spikeZ = finiteOrNull((verdicts[i] as { spikeZ: number }).spikeZ);
   });
   // With the original at hand the diff is ground truth; otherwise the weights-only flags decide.
   const editedLayers = options.original

@@ -1,5 +1,6 @@
 import { rowMatrix } from './matrix';
 import { cpuOperator, randomizedSvd } from './randomizedSvd';
+import { symmetricEigen } from './smallLinearAlgebra';
 
 /**
  * Statistics of a covariance matrix S (n x n, row-major, float64) that say how many independent directions
@@ -56,3 +57,23 @@ export function meanAbsCorrelation(s: Float64Array, n: number): number {
   return pairs ? sum / pairs : Number.NaN;
 }
 
+
+/**
+ * (M + floor * I)^-1/2 of a symmetric positive semi-definite n x n matrix M, with floor = relativeFloor times
+ * M's largest eigenvalue (directions the data never visits are not amplified without bound). Row-major.
+ */
+export function inverseSquareRoot(m: ArrayLike<number>, n: number, relativeFloor: number): Float64Array {
+  const { values, vectors } = symmetricEigen(m, n);
+  const floor = relativeFloor * Math.max(0, values[0] as number);
+  const scale = Float64Array.from(values, (v) => 1 / Math.sqrt(Math.max(v, 0) + floor));
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      let s = 0;
+      for (let t = 0; t < n; t++) s += (vectors[i * n + t] as number) * (scale[t] as number) * (vectors[j * n + t] as number);
+      out[i * n + j] = s;
+      out[j * n + i] = s;
+    }
+  }
+  return out;
+}

@@ -23,6 +23,15 @@ export const VERDICT_RULE = {
   pcsRelativeFloor: 1,
   /** log-ratio noise floor: a 5% change in sigma1/sigma2 is never a signal on its own. */
   logRatioFloor: 0.05,
+  /**
+   * Several edits (sequential ROME edits in one matrix): n updates of similar size make n spikes, so
+   * sigma1/sigma2 falls back into the unedited range while the gap after the n-th spike stays. A layer is
+   * flagged when sigma_j/sigma_(j+1), for some j in 2..`spikeMaxIndex`, is `spikeZ` robust z above the other
+   * layers' gap at the same j and at least `minSpikeGap`.
+   */
+  spikeZ: 6,
+  minSpikeGap: 1.2,
+  spikeMaxIndex: 10,
   /** Fewer layers than this give no reference distribution: nothing is flagged. */
   minLayers: 3,
 } as const;
@@ -34,20 +43,35 @@ export interface LayerSignals {
   /** Rows and their length: set the pcs noise floor of random directions, sqrt(2 / cols) / rows. */
   rows: number;
   cols: number;
+  /** The top singular values, descending (the spike rule reads the gaps between them; absent: not applied). */
+  spectrum?: readonly number[];
 }
 
 export interface LayerVerdict {
   pcsZ: number;
   sigmaRatioZ: number;
+  /** The largest robust z of log(sigma_j / sigma_(j+1)) over j = 2..spikeMaxIndex among gaps of at least minSpikeGap, and its j (0: none). */
+  spikeZ: number;
+  spikes: number;
   flagged: boolean;
-  /** The rules that fired: 'pcs' (pcs z >= 6), 'spectrum' (sigma1/sigma2 z >= 6 and >= 1.5). */
-  reasons: ('pcs' | 'spectrum')[];
+  /** The rules that fired: 'pcs' (pcs z >= 6), 'spectrum' (sigma1/sigma2 z >= 6 and >= 1.5), 'spikes' (a gap after the j-th singular value, j >= 2: z >= 6 and >= 1.2). */
+  reasons: ('pcs' | 'spectrum' | 'spikes')[];
+}
+
+/** log(sigma_j / sigma_(j+1)) for j = 1..count (index j - 1), NaN where the spectrum is too short or not positive. */
+function logGaps(spectrum: readonly number[] | undefined, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => {
+    const a = spectrum?.[i];
+    const b = spectrum?.[i + 1];
+    return a !== undefined && b !== undefined && a > 0 && b > 0 ? Math.log(a / b) : Number.NaN;
+  });
 }
 
 export function judgeLayers(layers: readonly LayerSignals[]): LayerVerdict[] {
   const rule = VERDICT_RULE;
   const pcs = layers.map((l) => l.pcs);
   const logRatio = layers.map((l) => Math.log(l.sigmaRatio));
+  const gaps = layers.map((l) => logGaps(l.spectrum, rule.spikeMaxIndex));
   return layers.map((l, i) => {
     // For n random unit rows in d dimensions, pcs has standard deviation sqrt(2/d)/n: below that is noise.
     const randomFloor = Math.sqrt(2 / Math.max(1, l.cols)) / Math.max(1, l.rows);
@@ -56,8 +80,21 @@ export function judgeLayers(layers: readonly LayerSignals[]): LayerVerdict[] {
     const enough = layers.length >= rule.minLayers;
     const byPcs = pcsZ >= rule.pcsZ;
     const bySpectrum = sigmaRatioZ >= rule.sigmaRatioZ && l.sigmaRatio >= rule.minSigmaRatio;
-    const reasons: LayerVerdict['reasons'] = enough ? [...(byPcs ? (['pcs'] as const) : []), ...(bySpectrum ? (['spectrum'] as const) : [])] : [];
-    return { pcsZ, sigmaRatioZ, flagged: reasons.length > 0, reasons };
+    // Each gap index against the same index in the other layers: unedited spectra have their own shapes.
+    let spikeZ = Number.NaN;
+    let spikes = 0;
+    for (let j = 2; j <= rule.spikeMaxIndex; j++) {
+      const gap = (gaps[i] as number[])[j - 1] as number;
+      if (!(gap >= Math.log(rule.minSpikeGap))) continue;
+      const z = leaveOneOutRobustZ(gaps.map((g) => g[j - 1] as number), i, () => rule.logRatioFloor);
+      if (Number.isFinite(z) && !(z <= spikeZ)) {
+        spikeZ = z;
+        spikes = j;
+      }
+    }
+    const bySpikes = spikeZ >= rule.spikeZ;
+    const reasons: LayerVerdict['reasons'] = enough ? [...(byPcs ? (['pcs'] as const) : []), ...(bySpectrum ? (['spectrum'] as const) : []), ...(bySpikes ? (['spikes'] as const) : [])] : [];
+    return { pcsZ, sigmaRatioZ, spikeZ, spikes: bySpikes ? spikes : 0, flagged: reasons.length > 0, reasons };
   });
 }
 
@@ -67,6 +104,8 @@ export function explainVerdict(layer: number, l: LayerSignals, v: LayerVerdict):
   return v.reasons.map((r) =>
     r === 'pcs'
       ? `layer ${layer}: pcs ${l.pcs.toExponential(2)} is ${z(v.pcsZ)} robust z above the other layers (threshold ${VERDICT_RULE.pcsZ}): its rows lean one way together, as a rank-one update with a one-signed u makes them (paper Sec. 4.2)`
-      : `layer ${layer}: sigma1/sigma2 ${l.sigmaRatio.toFixed(2)} is ${z(v.sigmaRatioZ)} robust z above the other layers (threshold ${VERDICT_RULE.sigmaRatioZ}, and at least ${VERDICT_RULE.minSigmaRatio}): one direction dominates the spectrum, as a rank-one update large enough to rewrite a fact does, whatever the signs of u`,
+      : r === 'spikes'
+        ? `layer ${layer}: sigma${v.spikes}/sigma${v.spikes + 1} ${((l.spectrum?.[v.spikes - 1] ?? NaN) / (l.spectrum?.[v.spikes] ?? NaN)).toFixed(2)} is ${z(v.spikeZ)} robust z above the same gap in the other layers (threshold ${VERDICT_RULE.spikeZ}, and at least ${VERDICT_RULE.minSpikeGap}): ${v.spikes} directions stand out of the spectrum together, as ${v.spikes} rank-one updates of similar size (several edits) make them`
+        : `layer ${layer}: sigma1/sigma2 ${l.sigmaRatio.toFixed(2)} is ${z(v.sigmaRatioZ)} robust z above the other layers (threshold ${VERDICT_RULE.sigmaRatioZ}, and at least ${VERDICT_RULE.minSigmaRatio}): one direction dominates the spectrum, as a rank-one update large enough to rewrite a fact does, whatever the signs of u`,
   );
 }

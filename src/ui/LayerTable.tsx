@@ -32,7 +32,10 @@ export function LayerTable({ result }: { result: ScanResult }) {
               <td>{num(d?.sigmaRatio ?? null, 2)}</td>
               <td>{num(d?.sigmaRatioZ ?? null, 1)}</td>
               <td>{num(l.sameDirectionFraction, 3)}</td>
-              <td>{l.flagged ? <strong className="flag">edited?</strong> : ''}</td>
+              <td>
+                {l.flagged ? <strong className="flag">edited?</strong> : ''}
+                {l.flagged && d && d.spikes > 1 ? <span className="spikes" title="the spectrum shows this many spikes together: several rank-one edits"> {d.spikes} spikes</span> : ''}
+              </td>
               <td>
                 <button type="button" className="link" onClick={() => selectLayer(l.layer)} aria-label={`details of layer ${l.layer}`}>
                   details
