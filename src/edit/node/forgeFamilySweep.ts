@@ -1,4 +1,4 @@
-// `npm run forge:family-sweep -- --forge probe-llama [--layers 0,1] [--per-relation 1]`: ROME on a forge model
+// `npm run forge:family-sweep -- --forge probe-llama [--layers 0,1] [--per-relation 1] [--mom2 off,on] [--v-steps N]`: ROME on a forge model
 // of any architecture, every layer, with the mom2 adjustment off (EasyEdit's Llama 3 setting) and on (ROME
 // as published for GPT-2 XL and GPT-J): efficacy, paraphrase, neighbourhood and the paper's signature (same-
 // sign share of u, pcs after / before, sigma1/sigma2 after). The layer sweep of the GPT-2 edit set, for the
@@ -52,12 +52,14 @@ console.log(`forge ${forge.name} (${arch.id}): layers ${layers.join(', ')}, ${sp
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const rows: Record<string, unknown>[] = [];
+const settings = value('mom2', 'off,on').split(',').map((x) => x === 'on');
 for (const layer of layers) {
   const basePcs = pairwiseCosine(rowMatrix(model.dFF, model.dModel, mlpRows(model, layer))).pcs;
-  for (const mom2Adjustment of [false, true]) {
+  for (const mom2Adjustment of settings) {
     const t0 = performance.now();
     const covarianceFactor = mom2Adjustment ? robustCholesky(keyMoment(model, layer, corpus).moment, model.dFF).factor : undefined;
-    const hp = { ...ROME_PRESETS[arch.id], layer, mom2Adjustment };
+    const vSteps = value('v-steps', '');
+    const hp = { ...ROME_PRESETS[arch.id], layer, mom2Adjustment, ...(vSteps ? { vSteps: Number(vSteps) } : {}) };
     const ctx = { model, tokenizer, contextTemplates: templates, covarianceFactor };
     const outcomes = [];
     for (const s of specs) {
@@ -82,5 +84,6 @@ for (const layer of layers) {
     console.log(`| ${layer} | ${mom2Adjustment} | ${pct(row.efficacy)} | ${pct(row.paraphrase)} | ${pct(row.neighbourhood)} | ${pct(row.sameDirectionFraction)} | ${row.pcsRatio.toFixed(3)}x | ${row.sigmaRatioAfter.toFixed(2)} | ${row.seconds.toFixed(0)} s |`);
   }
 }
-writeFileSync(join(dir, 'family-sweep.json'), `${JSON.stringify({ forge: forge.name, architecture: arch.id, templates: templates.length, rows }, null, 2)}\n`);
-console.log(`wrote ${join(dir, 'family-sweep.json')}`);
+const out = join(dir, `family-sweep${value('v-steps', '') ? `-v${value('v-steps', '')}` : ''}.json`);
+writeFileSync(out, `${JSON.stringify({ forge: forge.name, architecture: arch.id, templates: templates.length, rows }, null, 2)}\n`);
+console.log(`wrote ${out}`);
