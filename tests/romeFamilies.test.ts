@@ -4,14 +4,14 @@ import { SeededRandom } from '../src/core/random';
 import { applyUpdateInLayout, type EditableModel } from '../src/edit/editableModel';
 import { Tensor } from '../src/edit/engine/tensor';
 import { gptjEditable, llamaEditable } from '../src/edit/familyModels';
-import { type GptjConfig, gptjForward } from '../src/edit/gptjNeoxForward';
-import { type LlamaConfig, llamaForward } from '../src/edit/llamaForward';
+import type { GptjConfig } from '../src/edit/gptjNeoxForward';
+import type { LlamaConfig } from '../src/edit/llamaForward';
 import { computeLeftVector, rome, ROME_DEFAULTS, ROME_PRESETS, type RomeContext, type RomeHyperparams, vStarObjective } from '../src/edit/rome';
 import type { RomeTokenizer } from '../src/edit/romeTokenizer';
 
 /**
  * ROME in the GPT-J and Llama layouts (issue: the paper's other two models): the families' forward passes
- * with ROME's hooks against the reference forwards, the update written into nn.Linear's [d_model, d_ff]
+ * with ROME's hooks (picked rows, resumed passes), the update written into nn.Linear's [d_model, d_ff]
  * (k W' - k W = (k . u) Lambda exactly), v*'s gradient against finite differences, and whole edits.
  */
 const WORDS = ['<eos>', 'The', 'Therefore', 'Because', 'I', 'You', 'Ada', 'Bo', 'Lin', 'speaks', 'plays', 'the', 'is', 'a', 'French', 'English', 'piano', 'flute', '.', 'lives', 'in', 'Paris', 'Rome', 'and'];
@@ -54,9 +54,9 @@ function gptjParams(seed: number) {
   return randomParams(shapes, seed);
 }
 
-const FAMILIES: { name: string; make: (params: Map<string, Tensor>) => EditableModel; params: () => Map<string, Tensor>; reference: (params: Map<string, Tensor>, ids: Int32Array, batch: number, seq: number) => Tensor }[] = [
-  { name: 'Llama (SwiGLU, grouped-query attention, down_proj [d_model, d_ff])', make: (p) => llamaEditable(LLAMA, p), params: () => llamaParams(3), reference: (p, ids, b, s) => llamaForward(LLAMA, p, ids, b, s) },
-  { name: 'GPT-J (parallel block, partial rotary, fc_out [d_model, d_ff])', make: (p) => gptjEditable(GPTJ, p), params: () => gptjParams(4), reference: (p, ids, b, s) => gptjForward(GPTJ, p, ids, b, s) },
+const FAMILIES: { name: string; make: (params: Map<string, Tensor>) => EditableModel; params: () => Map<string, Tensor> }[] = [
+  { name: 'Llama (SwiGLU, grouped-query attention, down_proj [d_model, d_ff])', make: (p) => llamaEditable(LLAMA, p), params: () => llamaParams(3) },
+  { name: 'GPT-J (parallel block, partial rotary, fc_out [d_model, d_ff])', make: (p) => gptjEditable(GPTJ, p), params: () => gptjParams(4) },
 ];
 
 const maxAbs = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - (b[i] as number))), 0);
@@ -69,9 +69,9 @@ for (const family of FAMILIES) {
     const model = family.make(params);
     const layer = 1;
 
-    it('the forward with hooks equals the reference forward; picked rows and a resumed pass give the same logits', () => {
+    // The forward itself is held to the ONNX graph in tests/lmGraphs.test.ts (an independent implementation).
+    it('picked logit rows and a pass resumed after a layer give the full pass\'s logits', () => {
       const full = model.forward(null, ids, batch, seq);
-      expect(maxAbs(full.data, family.reference(params, ids, batch, seq).data)).toBeLessThan(1e-5);
       const rows = Int32Array.from([3, 8, 12]);
       const picked = model.forward(null, ids, batch, seq, { logitRows: rows });
       const v = WORDS.length;

@@ -2,6 +2,7 @@ import * as ops from './engine/ops';
 import type { GptjGraphConfig } from '../lm/graphs/gptjGraph';
 import type { NeoxGraphConfig } from '../lm/graphs/neoxGraph';
 import { Tensor } from './engine/tensor';
+import { gptjEditable } from './familyModels';
 
 /** Reference forwards of GPT-J and GPT-NeoX checkpoints on the forge engine (Hugging Face names and layouts). */
 
@@ -15,33 +16,9 @@ function getter(params: Map<string, Tensor>) {
   };
 }
 
-function addBias(x: Tensor, bias: Tensor): Tensor {
-  const out = Float32Array.from(x.data);
-  const n = x.cols;
-  for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) + (bias.data[i % n] as number);
-  return new Tensor(out, x.shape);
-}
-
-/** GPT-J: parallel attention and MLP on one layer norm, rotary on the first rotary_dim of each head in adjacent pairs, gelu-tanh, biased lm_head. */
+/** GPT-J: parallel attention and MLP on one layer norm, rotary on the first rotary_dim of each head in adjacent pairs, gelu-tanh, biased lm_head (one implementation: the model ROME edits). */
 export function gptjForward(c: GptjConfig, params: Map<string, Tensor>, ids: Int32Array, batch: number, seq: number): Tensor {
-  const p = getter(params);
-  const d = c.n_embd;
-  const H = c.n_head;
-  const D = d / H;
-  const rope = { seq, heads: H, headDim: D, rotaryDim: c.rotary_dim, base: 10000, interleaved: true };
-  let h = ops.embedding(null, p('transformer.wte.weight'), ids);
-  for (let i = 0; i < c.n_layer; i++) {
-    const l = `transformer.h.${i}.`;
-    const x = ops.layerNorm(null, h, p(`${l}ln_1.weight`), p(`${l}ln_1.bias`), c.layer_norm_epsilon);
-    const q = ops.rotary(null, ops.linear(null, x, p(`${l}attn.q_proj.weight`), null, 'out_in'), rope);
-    const k = ops.rotary(null, ops.linear(null, x, p(`${l}attn.k_proj.weight`), null, 'out_in'), rope);
-    const v = ops.linear(null, x, p(`${l}attn.v_proj.weight`), null, 'out_in');
-    const att = ops.linear(null, ops.causalAttention(null, q, k, v, { batch, seq, heads: H, kvHeads: H, headDim: D }), p(`${l}attn.out_proj.weight`), null, 'out_in');
-    const mlp = ops.linear(null, ops.geluTanh(null, ops.linear(null, x, p(`${l}mlp.fc_in.weight`), p(`${l}mlp.fc_in.bias`), 'out_in')), p(`${l}mlp.fc_out.weight`), p(`${l}mlp.fc_out.bias`), 'out_in');
-    h = ops.add(null, ops.add(null, h, att), mlp);
-  }
-  const final = ops.layerNorm(null, h, p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), c.layer_norm_epsilon);
-  return addBias(ops.matmulNT(null, final, p('lm_head.weight')), p('lm_head.bias'));
+  return gptjEditable(c, params).forward(null, ids, batch, seq);
 }
 
 export type NeoxConfig = Omit<NeoxGraphConfig, 'max_position_embeddings'>;
