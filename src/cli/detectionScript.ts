@@ -16,7 +16,9 @@ import { readTensorRows } from '../formats/tensorReader';
 import { backendForNode } from './backendForNode';
 import { NodeFileSource } from './nodeFileSource';
 
-const DEMO = 'public/demo';
+// DETECTION_DIR: another forge model's folder (base/ and edits.safetensors), e.g. .cache/forge/full-llama.
+const DEMO = process.env['DETECTION_DIR'] ?? 'public/demo';
+const OUT = process.env['DETECTION_OUT'] ?? 'docs/detection.json';
 /** Edits per relation of each setting (the main set has 100 per relation, the mom2-off set 10). */
 const PER_RELATION = Number(process.env['PER_RELATION'] ?? 4);
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -43,15 +45,17 @@ for (const name of existsSync(studyRoot) ? readdirSync(studyRoot).sort() : []) {
 log(`unedited models: ${unedited.map((u) => `${u.model} ${u.flagged.length}/${u.layers} (largest spike z ${u.maxSpikeZ.toFixed(1)})`).join(', ')}`);
 
 // The keys' second moments the demo ships (ROME's C per layer): for the whitened-spectrum column.
-const statsSource = await NodeFileSource.open(`${DEMO}/mom2-stats.safetensors`);
-const stats = await openSafetensors(statsSource);
 const moments: Float64Array[] = [];
-for (let l = 0; stats.tensors.has(`layer.${l}.mom2`); l++) moments.push(Float64Array.from((await readTensorRows(stats.tensors.get(`layer.${l}.mom2`) as TensorInfo, 0)).data));
-await statsSource.close();
+if (existsSync(`${DEMO}/mom2-stats.safetensors`)) {
+  const statsSource = await NodeFileSource.open(`${DEMO}/mom2-stats.safetensors`);
+  const stats = await openSafetensors(statsSource);
+  for (let l = 0; stats.tensors.has(`layer.${l}.mom2`); l++) moments.push(Float64Array.from((await readTensorRows(stats.tensors.get(`layer.${l}.mom2`) as TensorInfo, 0)).data));
+  await statsSource.close();
+}
 // The whitener's floor: the unedited base must not stand out by itself (with 1e-4 its layer 0 does, z 6.9).
 const baseCheckpoint = await openCheckpoint(sources, resolverFromSources(sources), 'base');
 const whitenedBase: Record<string, string[]> = {};
-for (const relativeFloor of [1e-4, 1e-3, 1e-2]) {
+for (const relativeFloor of moments.length ? [1e-4, 1e-3, 1e-2] : []) {
   const { spectra, verdicts } = await whitenedBaseVerdict(baseCheckpoint, { moments, relativeFloor });
   whitenedBase[String(relativeFloor)] = verdicts.map((v, l) => `layer ${l}: sigma1/sigma2 ${((spectra[l]?.[0] ?? NaN) / (spectra[l]?.[1] ?? NaN)).toFixed(2)}, z ${v.sigmaRatioZ.toFixed(1)}${v.flagged ? ', FLAGGED' : ''}`);
   log(`whitened unedited base, floor ${relativeFloor}: ${whitenedBase[String(relativeFloor)]?.join('; ')}`);
@@ -67,11 +71,12 @@ for (const mom2Adjustment of [true, false]) {
     taken.set(e.relation, n + 1);
     return n < PER_RELATION;
   });
+  if (chosen.length === 0) continue;
   const t0 = Date.now();
   const trials = await detectionTrials(sources, bundle, chosen, backend, (done, total) => {
     if (done % 25 === 0 || done === total) log(`mom2 ${mom2Adjustment ? 'on' : 'off'}: ${done}/${total} checkpoints scanned (${((Date.now() - t0) / done).toFixed(0)} ms each)`);
-  }, { moments, relativeFloor: WHITENING_FLOOR });
-  settings.push({ name: mom2Adjustment ? 'mom2Adjustment=true (main set, ROME as published for GPT-2 XL)' : 'mom2Adjustment=false', mom2Adjustment, trials });
+  }, moments.length ? { moments, relativeFloor: WHITENING_FLOOR } : undefined);
+  settings.push({ name: `mom2Adjustment=${mom2Adjustment}`, mom2Adjustment, trials });
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -90,9 +95,9 @@ const rows = settings.map(({ name, mom2Adjustment, trials }) => ({
   whitenedRecallOfMissed: trials.filter((t) => !t.hit).length ? trials.filter((t) => !t.hit && t.whitened?.flagged).length / trials.filter((t) => !t.hit).length : NaN,
   whitenedSigmaRatioZ: median(trials.map((t) => t.whitened?.sigmaRatioZ ?? NaN)),
 }));
-await writeFile('docs/detection.json', `${JSON.stringify({ unedited, whitenedBase, whiteningFloor: WHITENING_FLOOR, rows, settings }, null, 1)}\n`);
+await writeFile(OUT, `${JSON.stringify({ unedited, whitenedBase, whiteningFloor: WHITENING_FLOOR, rows, settings }, null, 1)}\n`);
 console.log('\n| setting | rebuilt checkpoints | recall (edited layer flagged) | checkpoints with another layer flagged | median same-sign share of u | median sigma1/sigma2 (z) | median pcs z | with C: recall in the whitened spectrum (of the missed) | median whitened sigma1/sigma2 z |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-for (const r of rows) console.log(`| ${r.setting} | ${r.checkpoints} | **${pct(r.recall)}** | ${r.checkpointsWithFalseFlags} | ${pct(r.uSameSign)} | ${r.sigmaRatio.toFixed(2)} (${r.sigmaRatioZ.toFixed(1)}) | ${r.pcsZ.toFixed(1)} | ${pct(r.whitenedRecall)} (${Number.isNaN(r.whitenedRecallOfMissed) ? '-' : pct(r.whitenedRecallOfMissed)}) | ${r.whitenedSigmaRatioZ.toFixed(1)} |`);
+for (const r of rows) console.log(`| ${r.setting} | ${r.checkpoints} | **${pct(r.recall)}** | ${r.checkpointsWithFalseFlags} | ${pct(r.uSameSign)} | ${r.sigmaRatio.toFixed(2)} (${r.sigmaRatioZ.toFixed(1)}) | ${r.pcsZ.toFixed(1)} | ${moments.length ? `${pct(r.whitenedRecall)} (${Number.isNaN(r.whitenedRecallOfMissed) ? '-' : pct(r.whitenedRecallOfMissed)})` : '- (no C)'} | ${moments.length ? r.whitenedSigmaRatioZ.toFixed(1) : '-'} |`);
 console.log(`\nunedited models: ${unedited.reduce((a, u) => a + u.flagged.length, 0)} of ${unedited.reduce((a, u) => a + u.layers, 0)} layers flagged over ${unedited.length} models (${unedited.map((u) => u.model).join(', ')})`);
 for (const s of [...sources, bundleSource]) await s.close();

@@ -5,44 +5,27 @@
 // other families (issue: the paper's other two models).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { robustCholesky } from '../../core/cholesky';
 import { rowMatrix } from '../../core/matrix';
 import { pairwiseCosine } from '../../core/pairwiseCosine';
-import { MemorySource } from '../../formats/byteSource';
-import { openSafetensors } from '../../formats/safetensors';
-import { readTensorRows } from '../../formats/tensorReader';
 import { CONTEXT_TEMPLATE_SEED, contextTemplates, parseTemplateLengths } from '../contextTemplates';
 import { mom2Corpus } from '../demoWorld';
 import { planEdits } from '../editPlan';
-import { Tensor } from '../engine/tensor';
 import { familyEditOutcome, keyMoment, mlpRows } from '../familyEditMetrics';
-import { forgeArchitecture } from '../forgeArchitecture';
 import { forgeByName } from '../forgeConfig';
 import { relationById } from '../knowledgeBase';
 import { rome, ROME_PRESETS } from '../rome';
 import { wordRomeTokenizer } from '../romeTokenizer';
 import { encodeTexts } from '../trainingData';
 import { cliArgs } from './cliArgs';
-import { forgeWorld } from './forgeWorld';
 import { useNativeEngine } from './nativeEngine';
+import { loadForgeModel } from './forgeModelFiles';
 
 const { value } = cliArgs();
 const engine = useNativeEngine();
 const forge = forgeByName(value('forge', 'probe-llama'));
 const dir = value('dir', forge.name === 'full' ? 'public/demo' : `.cache/forge/${forge.name}`);
-const world = forgeWorld(forge);
-const arch = forgeArchitecture(forge.architecture ?? 'gpt2', world.config);
-const path = join(dir, 'base', 'model.safetensors');
-const file = await openSafetensors(new MemorySource(path, new Uint8Array(readFileSync(path))));
-const params = new Map<string, Tensor>();
-for (const [name, shape] of arch.paramShapes()) {
-  const info = file.tensors.get(name);
-  if (!info) throw new Error(`${path} has no tensor ${name}`);
-  const rows = shape.length === 2 ? info : { ...info, shape: [1, shape[0] as number] };
-  params.set(name, new Tensor((await readTensorRows(rows, 0)).data, shape, false));
-}
-const model = arch.editable(params);
+const { world, arch, model } = await loadForgeModel(forge, dir);
 const tokenizer = wordRomeTokenizer(world.vocab);
 const templates = contextTemplates(model, tokenizer, CONTEXT_TEMPLATE_SEED, parseTemplateLengths(value('templates', forge.edits.contextTemplates)));
 const specs = planEdits(world.kb, Number(value('per-relation', '1')), true, 99);
