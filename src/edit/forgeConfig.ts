@@ -108,7 +108,10 @@ export const PROBE_GPTJ_FORGE: ForgeConfig = { ...PROBE_FORGE, name: 'probe-gptj
 /** The demo's world and sizes on the Llama architecture (the paper's Llama 3 column). */
 export const FULL_LLAMA_FORGE: ForgeConfig = { ...FULL_FORGE, name: 'full-llama', architecture: 'llama' };
 
-const FORGES: Record<string, ForgeConfig> = { full: FULL_FORGE, smoke: SMOKE_FORGE, probe6: PROBE6_FORGE, 'probe-llama': PROBE_LLAMA_FORGE, 'full-llama': FULL_LLAMA_FORGE, 'probe-gptj': PROBE_GPTJ_FORGE, ...Object.fromEntries(STUDY.map((f) => [f.name, f])) };
+/** The demo's world and sizes on the GPT-J architecture (the paper's GPT-J column). */
+export const FULL_GPTJ_FORGE: ForgeConfig = { ...FULL_FORGE, name: 'full-gptj', architecture: 'gptj' };
+
+const FORGES: Record<string, ForgeConfig> = { full: FULL_FORGE, smoke: SMOKE_FORGE, probe6: PROBE6_FORGE, 'probe-llama': PROBE_LLAMA_FORGE, 'full-llama': FULL_LLAMA_FORGE, 'probe-gptj': PROBE_GPTJ_FORGE, 'full-gptj': FULL_GPTJ_FORGE, ...Object.fromEntries(STUDY.map((f) => [f.name, f])) };
 
 /** A forge configuration by name (`--forge NAME`; `--smoke` and `--probe` are shorthands). */
 export function forgeByName(name: string): ForgeConfig {
