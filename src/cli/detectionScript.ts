@@ -95,7 +95,10 @@ const rows = settings.map(({ name, mom2Adjustment, trials }) => ({
   whitenedRecallOfMissed: trials.filter((t) => !t.hit).length ? trials.filter((t) => !t.hit && t.whitened?.flagged).length / trials.filter((t) => !t.hit).length : NaN,
   whitenedSigmaRatioZ: median(trials.map((t) => t.whitened?.sigmaRatioZ ?? NaN)),
 }));
-await writeFile(OUT, `${JSON.stringify({ unedited, whitenedBase, whiteningFloor: WHITENING_FLOOR, rows, settings }, null, 1)}\n`);
+// One trial per line: thousands of trials stay readable and small in the repository.
+const head = JSON.stringify({ unedited, whitenedBase, whiteningFloor: WHITENING_FLOOR, rows }, null, 1);
+const settingsJson = settings.map(({ trials, ...meta }) => `  {${JSON.stringify(meta).slice(1, -1)}, "trials": [\n${trials.map((t) => `   ${JSON.stringify(t)}`).join(',\n')}\n  ]}`);
+await writeFile(OUT, `${head.slice(0, -2)},\n "settings": [\n${settingsJson.join(',\n')}\n ]\n}\n`);
 console.log('\n| setting | rebuilt checkpoints | recall (edited layer flagged) | checkpoints with another layer flagged | median same-sign share of u | median sigma1/sigma2 (z) | median pcs z | with C: recall in the whitened spectrum (of the missed) | median whitened sigma1/sigma2 z |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) console.log(`| ${r.setting} | ${r.checkpoints} | **${pct(r.recall)}** | ${r.checkpointsWithFalseFlags} | ${pct(r.uSameSign)} | ${r.sigmaRatio.toFixed(2)} (${r.sigmaRatioZ.toFixed(1)}) | ${r.pcsZ.toFixed(1)} | ${moments.length ? `${pct(r.whitenedRecall)} (${Number.isNaN(r.whitenedRecallOfMissed) ? '-' : pct(r.whitenedRecallOfMissed)})` : '- (no C)'} | ${moments.length ? r.whitenedSigmaRatioZ.toFixed(1) : '-'} |`);
