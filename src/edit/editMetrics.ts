@@ -16,6 +16,33 @@ export interface EditMetrics {
 }
 
 /**
+ * The three metrics from predictions: `predict(prompts, edited)` gives the top-1 token of each prompt with the
+ * edited weights or the unedited ones. Neighbours are asked with the relation's template `neighbourTemplate`.
+ */
+export function editMetricsFrom(
+  predict: (prompts: readonly Int32Array[], edited: boolean) => Int32Array,
+  vocab: WordVocabulary,
+  fact: Fact,
+  editTemplate: number,
+  newObject: string,
+  neighbours: readonly Fact[],
+  neighbourTemplate = editTemplate,
+): EditMetrics {
+  const relation = relationById(fact.relation);
+  const own = relation.templates.map((t) => promptIds(vocab, prompt(t, fact.subject)));
+  const others = neighbours.map((n) => promptIds(vocab, prompt(relation.templates[neighbourTemplate] as string, n.subject)));
+  const edited = predict([...own, ...others], true);
+  const before = predict(others, false);
+  const target = vocab.ids.get(newObject) as number;
+  const paraphrases = own.map((_, i) => i).filter((i) => i !== editTemplate);
+  return {
+    efficacy: edited[editTemplate] === target,
+    paraphrase: paraphrases.filter((i) => edited[i] === target).length / Math.max(1, paraphrases.length),
+    neighbourhood: others.length ? others.filter((_, i) => edited[own.length + i] === before[i]).length / others.length : 1,
+  };
+}
+
+/**
  * Evaluates an edit W' = W + u Lambda^T at `layer` on the edit prompt, on the fact's other templates, and on
  * `neighbours` (other facts of the same relation), comparing with the unedited model's predictions.
  */
@@ -31,18 +58,8 @@ export function evaluateEdit(
   lambda: Float32Array,
   neighbours: readonly Fact[],
 ): EditMetrics {
-  const relation = relationById(fact.relation);
   const base = params.get(mlpOutputName(layer)) as Tensor;
   const weight = new Tensor(applyUpdate(base.data, u, lambda), base.shape);
-  const own = relation.templates.map((t) => promptIds(vocab, prompt(t, fact.subject)));
-  const others = neighbours.map((n) => promptIds(vocab, prompt(relation.templates[editTemplate] as string, n.subject)));
-  const edited = nextTokens(c, params, [...own, ...others], { mlpWeight: { layer, weight } });
-  const before = nextTokens(c, params, others);
-  const target = vocab.ids.get(newObject) as number;
-  const paraphrases = own.map((_, i) => i).filter((i) => i !== editTemplate);
-  return {
-    efficacy: edited[editTemplate] === target,
-    paraphrase: paraphrases.filter((i) => edited[i] === target).length / Math.max(1, paraphrases.length),
-    neighbourhood: others.length ? others.filter((_, i) => edited[own.length + i] === before[i]).length / others.length : 1,
-  };
+  const predict = (prompts: readonly Int32Array[], edited: boolean) => nextTokens(c, params, prompts, edited ? { mlpWeight: { layer, weight } } : {});
+  return editMetricsFrom(predict, vocab, fact, editTemplate, newObject, neighbours);
 }

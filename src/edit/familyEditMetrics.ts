@@ -4,8 +4,8 @@ import { pairwiseCosine } from '../core/pairwiseCosine';
 import { cpuOperator, randomizedSvd } from '../core/randomizedSvd';
 import { applyUpdateInLayout, type EditableModel } from './editableModel';
 import { Tensor } from './engine/tensor';
-import { promptIds } from './factAccuracy';
-import { type KnowledgeBase, prompt, relationById } from './knowledgeBase';
+import type { KnowledgeBase } from './knowledgeBase';
+import { editMetricsFrom } from './editMetrics';
 import type { EditSpec } from './editPlan';
 import { nextTokensOf } from './predict';
 import type { WordVocabulary } from './wordTokenizer';
@@ -49,19 +49,14 @@ export async function familyEditOutcome(
   params.set(name, new Tensor(applyUpdateInLayout(stored.data, layout, u, lambda), stored.shape, false));
   const edited = rebuild(params);
   const fact = kb.facts[spec.factIndex] as KnowledgeBase['facts'][number];
-  const relation = relationById(spec.relation);
-  const target = vocab.ids.get(spec.newObject) as number;
-  const own = relation.templates.map((t) => promptIds(vocab, prompt(t, fact.subject)));
-  const others = spec.neighbours.map((i) => kb.facts[i]).filter((f) => f !== undefined).map((f) => promptIds(vocab, prompt(relation.templates[0] as string, f.subject)));
-  const after = nextTokensOf(edited, [...own, ...others]);
-  const before = nextTokensOf(model, others);
-  const paraphrases = own.map((_, i) => i).filter((i) => i !== spec.editTemplate);
+  const neighbours = spec.neighbours.map((i) => kb.facts[i]).filter((f) => f !== undefined);
+  const predict = (prompts: readonly Int32Array[], withEdit: boolean) => nextTokensOf(withEdit ? edited : model, prompts);
+  // Neighbours asked with the relation's first template (the family sweep's definition so far; the GPT-2 edit set uses the edit's template).
+  const metrics = editMetricsFrom(predict, vocab, fact, spec.editTemplate, spec.newObject, neighbours, 0);
   const rows = rowMatrix(model.dFF, model.dModel, mlpRows(edited, layer));
   const svd = await randomizedSvd(cpuOperator(rows), { k: 2, oversampling: 8, powerIterations: 4 });
   return {
-    efficacy: after[spec.editTemplate] === target,
-    paraphrase: paraphrases.filter((i) => after[i] === target).length / Math.max(1, paraphrases.length),
-    neighbourhood: others.length ? others.filter((_, i) => after[own.length + i] === before[i]).length / others.length : 1,
+    ...metrics,
     sameDirectionFraction: directionSplit(u).sameDirectionFraction,
     pcsAfter: pairwiseCosine(rows).pcs,
     sigmaRatioAfter: (svd.values[0] as number) / (svd.values[1] as number),
