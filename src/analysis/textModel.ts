@@ -38,7 +38,7 @@ export async function openTextModel(runtime: OrtModule | TextRuntime, checkpoint
   const { family } = locateLayer(checkpoint, layer);
   const refusal = r.capacity ? capacityRefusal(languageModelNeeds(checkpoint), r.capacity) : null;
   if (refusal) throw new FormatError(checkpoint.label, refusal);
-  const { lm } = await LanguageModel.open(r, async (sink) => {
+  const lm = await LanguageModel.open(r, async (sink) => {
     const graph = await buildGraph(family.id, checkpoint, layer, sink);
     // Checked before the session opens (and, on the native runtime, before its weight file is read back).
     if (graph.vocabSize !== undefined && tokenizer.idLimit > graph.vocabSize) {

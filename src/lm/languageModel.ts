@@ -11,9 +11,9 @@ export type OrtModule = typeof Ort;
 export type ExecutionProvider = 'wasm' | 'webgpu' | 'cpu';
 
 /**
- * How a language model is run: the runtime module, its execution provider, where a graph's weights go while
- * it is built, and how a session opens over them. Without `createSink`/`openSession`, weights stay in memory
- * and reach the session as onnxruntime-web's `externalData` (what the page does).
+ * How a language model is run: the runtime module, its execution provider, what it can hold, and how a graph's
+ * weights reach a session. Without `openSession`, weights stay in memory and reach the session as
+ * onnxruntime-web's `externalData` (what the page does).
  */
 export interface TextRuntime {
   ort: OrtModule;
@@ -63,11 +63,11 @@ export class LanguageModel {
   }
 
   /** Builds a graph into the runtime's weight store and opens it (memory by default, a file on the native runtime). */
-  static async open(runtime: TextRuntime, build: (sink: WeightSink) => Promise<BuiltGraph>): Promise<{ lm: LanguageModel; built: BuiltGraph }> {
-    const opened = runtime.openSession
+  static async open(runtime: TextRuntime, build: (sink: WeightSink) => Promise<BuiltGraph>): Promise<LanguageModel> {
+    const { session, built } = runtime.openSession
       ? await runtime.openSession(build)
-      : await build(new MemoryWeightSink()).then(async (built) => ({ built, session: await openInMemory(runtime.ort, built, runtime.executionProvider) }));
-    return { lm: new LanguageModel(runtime.ort, opened.session, opened.built.swapShape, runtime.executionProvider, opened.built.maxPositions), built: opened.built };
+      : await build(new MemoryWeightSink()).then(async (b) => ({ built: b, session: await openInMemory(runtime.ort, b, runtime.executionProvider) }));
+    return new LanguageModel(runtime.ort, session, built.swapShape, runtime.executionProvider, built.maxPositions);
   }
 
   /**

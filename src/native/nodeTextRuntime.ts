@@ -43,8 +43,8 @@ const PREPACK_LIMIT_BYTES = 2 ** 30;
 
 /**
  * The CLI's language-model runtime: onnxruntime-node (native, multi-threaded, no 4 GiB ceiling) running the
- * same graphs as the page. The graph's weights stream into a temporary file next to the model, the session
- * opens from the model's path (ONNX external data), and the folder is removed once the session holds the
+ * same graphs as the page. The graph's weights stream into a file in a temporary folder beside the graph's
+ * model.onnx, the session opens from that path (ONNX external data), and the folder is removed once the session holds the
  * weights. Null when onnxruntime-node cannot be loaded here (the CLI then uses onnxruntime-web's wasm).
  */
 export function nodeTextRuntime(threads = Math.min(4, availableParallelism())): TextRuntime | null {
