@@ -1,4 +1,5 @@
 import type { Checkpoint } from '../formats/checkpoint';
+import { WASM_HEAP_BYTES } from './onnx/weightSink';
 
 /** What running a checkpoint's language model takes, worked out from its header alone (no weight is read). */
 export interface ModelNeeds {
@@ -19,7 +20,7 @@ export interface RuntimeCapacity {
 
 /** onnxruntime-web's WebAssembly heap: 32-bit addresses, 4 GiB, which must also hold activations and the runtime. */
 export const WASM_RUNTIME_CAPACITY: RuntimeCapacity = {
-  bytes: 4 * 2 ** 30,
+  bytes: WASM_HEAP_BYTES,
   limit: "this page's WebAssembly runtime holds at most 4 GiB (32-bit addresses)",
   instead: 'the command line (`edit-forensics generate`) runs it on native kernels without that ceiling',
 };

@@ -10,8 +10,12 @@ export interface WeightSink {
   write(bytes: Uint8Array): void;
 }
 
-/** The largest single ArrayBuffer a JavaScript engine is sure to allocate (V8: 2^32 - 1 bytes on 64-bit, less elsewhere). */
-export const MAX_MEMORY_WEIGHT_BYTES = 2 ** 31 - 1;
+/**
+ * onnxruntime-web's WebAssembly heap (32-bit addresses): the most weights held in memory can ever reach a
+ * session. One limit for the sink and for the check made from the header (WASM_RUNTIME_CAPACITY), so a model
+ * the check lets through is never stopped halfway by the sink.
+ */
+export const WASM_HEAP_BYTES = 4 * 2 ** 30;
 
 /** Weights kept in memory and joined once into the array onnxruntime-web's `externalData` takes. */
 export class MemoryWeightSink implements WeightSink {
@@ -24,8 +28,8 @@ export class MemoryWeightSink implements WeightSink {
   }
 
   write(bytes: Uint8Array): void {
-    if (this.total + bytes.length > MAX_MEMORY_WEIGHT_BYTES) {
-      throw new RangeError(`the model's weights pass ${(MAX_MEMORY_WEIGHT_BYTES / 2 ** 30).toFixed(0)} GiB as float32: too large to hold in one in-memory array`);
+    if (this.total + bytes.length > WASM_HEAP_BYTES) {
+      throw new RangeError(`the model's weights pass ${(WASM_HEAP_BYTES / 2 ** 30).toFixed(0)} GiB as float32: more than the WebAssembly runtime can hold`);
     }
     this.chunks.push(bytes);
     this.total += bytes.length;
