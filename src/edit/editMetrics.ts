@@ -17,7 +17,7 @@ export interface EditMetrics {
 
 /**
  * The three metrics from predictions: `predict(prompts, edited)` gives the top-1 token of each prompt with the
- * edited weights or the unedited ones. Neighbours are asked with the relation's template `neighbourTemplate`.
+ * edited weights or the unedited ones. Neighbours are asked with the edit's template.
  */
 export function editMetricsFrom(
   predict: (prompts: readonly Int32Array[], edited: boolean) => Int32Array,
@@ -26,11 +26,10 @@ export function editMetricsFrom(
   editTemplate: number,
   newObject: string,
   neighbours: readonly Fact[],
-  neighbourTemplate = editTemplate,
 ): EditMetrics {
   const relation = relationById(fact.relation);
   const own = relation.templates.map((t) => promptIds(vocab, prompt(t, fact.subject)));
-  const others = neighbours.map((n) => promptIds(vocab, prompt(relation.templates[neighbourTemplate] as string, n.subject)));
+  const others = neighbours.map((n) => promptIds(vocab, prompt(relation.templates[editTemplate] as string, n.subject)));
   const edited = predict([...own, ...others], true);
   const before = predict(others, false);
   const target = vocab.ids.get(newObject) as number;

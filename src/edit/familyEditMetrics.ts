@@ -51,8 +51,7 @@ export async function familyEditOutcome(
   const fact = kb.facts[spec.factIndex] as KnowledgeBase['facts'][number];
   const neighbours = spec.neighbours.map((i) => kb.facts[i]).filter((f) => f !== undefined);
   const predict = (prompts: readonly Int32Array[], withEdit: boolean) => nextTokensOf(withEdit ? edited : model, prompts);
-  // Neighbours asked with the relation's first template (the family sweep's definition so far; the GPT-2 edit set uses the edit's template).
-  const metrics = editMetricsFrom(predict, vocab, fact, spec.editTemplate, spec.newObject, neighbours, 0);
+  const metrics = editMetricsFrom(predict, vocab, fact, spec.editTemplate, spec.newObject, neighbours);
   const rows = rowMatrix(model.dFF, model.dModel, mlpRows(edited, layer));
   const svd = await randomizedSvd(cpuOperator(rows), { k: 2, oversampling: 8, powerIterations: 4 });
   return {
