@@ -3,6 +3,9 @@ import { SeededRandom } from '../src/core/random';
 import * as ops from '../src/edit/engine/ops';
 import { Graph, Tensor } from '../src/edit/engine/tensor';
 import { type Gpt2Config, gpt2Forward, initGpt2, mlpOutputName } from '../src/edit/gpt2Model';
+import { applyUpdateInLayout, type EditableModel, gpt2Editable } from '../src/edit/editableModel';
+import { gptjEditable, llamaEditable } from '../src/edit/familyModels';
+import { gptjParamShapes, initGptj, initLlama, llamaParamShapes } from '../src/edit/forgeArchitecture';
 import { decodeModel, decodeUpdates, type DecoderExample, trainObjectDecoder, PAPER_DECODER } from '../src/analysis/objectDecoder';
 import { readObjectDecoder, writeObjectDecoder } from '../src/analysis/objectDecoderFile';
 import { madeUpSubject, readObject, readoutContext } from '../src/analysis/objectReadout';
@@ -136,11 +139,12 @@ describe('object decoder', () => {
   const train = Array.from({ length: 320 }, (_, i) => example(i % 4));
   const validation = Array.from({ length: 80 }, (_, i) => example(i % 4));
   const settings = { ...PAPER_DECODER, tunedLayer: 1, editLayer: 1, maxEpochs: 40, patience: 6, lr: 1e-2 };
-  const { decoder, history } = trainObjectDecoder(config, plain, train, validation, settings);
+  const model = gpt2Editable(config, plain);
+  const { decoder, history } = trainObjectDecoder(model, train, validation, settings);
 
   it('learns: validation loss falls, the edited matrix itself is never tuned', () => {
     expect(Math.min(...history.map((h) => h.validationLoss))).toBeLessThan(history[0]!.validationLoss - 0.3);
-    const read = decodeUpdates(config, plain, decoder, validation);
+    const read = decodeUpdates(model, decoder, validation);
     const correct = read.filter((l, i) => l.indexOf(Math.max(...l)) === validation[i]!.target).length;
     expect(correct / validation.length).toBeGreaterThan(0.4); // chance: 0.25 (sd 0.05 over 80)
     expect([...decoder.layerParams.keys()]).not.toContain(mlpOutputName(1));
@@ -149,23 +153,73 @@ describe('object decoder', () => {
 
   it('on a model holding W + u lambda^T reads what it reads for the factors', () => {
     const e = validation[0]!;
-    const viaFactors = decodeUpdates(config, plain, decoder, [e])[0]!;
+    const viaFactors = decodeUpdates(model, decoder, [e])[0]!;
     const w = plain.get(mlpOutputName(1))!;
     const edited = new Map(plain).set(mlpOutputName(1), new Tensor(Float32Array.from(w.data, (v, i) => v + e.u[Math.floor(i / config.n_embd)]! * e.lambda[i % config.n_embd]!), w.shape, false));
-    const viaModel = decodeModel(config, edited, decoder);
+    const viaModel = decodeModel(model.withParams(edited), decoder);
     viaFactors.forEach((v, j) => expect(viaModel[j]).toBeCloseTo(v, 3));
   });
 
   it('round-trips through its file; wrong or hostile files are refused with the file named', async () => {
     const bytes = writeObjectDecoder(decoder);
-    const back = await readObjectDecoder(new MemorySource('d.safetensors', bytes), config);
+    const back = await readObjectDecoder(new MemorySource('d.safetensors', bytes), model);
     const e = validation[1]!;
-    expect(Array.from(decodeUpdates(config, plain, back, [e])[0]!)).toEqual(Array.from(decodeUpdates(config, plain, decoder, [e])[0]!));
+    expect(Array.from(decodeUpdates(model, back, [e])[0]!)).toEqual(Array.from(decodeUpdates(model, decoder, [e])[0]!));
     const other = { ...config, n_embd: 24, n_inner: 40 };
-    await expect(readObjectDecoder(new MemorySource('d.safetensors', bytes), other)).rejects.toThrow(/d\.safetensors/);
+    await expect(readObjectDecoder(new MemorySource('d.safetensors', bytes), gpt2Editable(other, initGpt2(other, 1)))).rejects.toThrow(/d\.safetensors/);
     const garbage = Uint8Array.from(bytes.subarray(0, 40));
-    await expect(readObjectDecoder(new MemorySource('cut.safetensors', garbage), config)).rejects.toThrow(FormatError);
+    await expect(readObjectDecoder(new MemorySource('cut.safetensors', garbage), model)).rejects.toThrow(FormatError);
   });
+});
+
+describe('object decoder on the other families (the edited matrix stored [d_model, d_ff])', () => {
+  const words = 23;
+  const families: { name: string; model: () => EditableModel }[] = [
+    {
+      name: 'Llama',
+      model: () => {
+        const c = { vocab_size: words, hidden_size: 12, intermediate_size: 20, num_hidden_layers: 3, num_attention_heads: 3, num_key_value_heads: 1, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false, max_position_embeddings: 12 };
+        expect(llamaParamShapes(c).length).toBeGreaterThan(0);
+        // Trained weights are far larger than the 0.02 initialisation; the rank-one term needs keys of some size to matter.
+        const params = initLlama(c, 3);
+        for (const [, t] of params) if (t.shape.length === 2) t.data.forEach((v, i) => (t.data[i] = v * 10));
+        return llamaEditable(c, params);
+      },
+    },
+    {
+      name: 'GPT-J',
+      model: () => {
+        const c = { vocab_size: words, n_embd: 12, n_layer: 3, n_head: 3, n_inner: 20, rotary_dim: 2, layer_norm_epsilon: 1e-5, n_positions: 12 };
+        expect(gptjParamShapes(c).length).toBeGreaterThan(0);
+        return gptjEditable(c, initGptj(c, 4));
+      },
+    },
+  ];
+  for (const family of families) {
+    it(`${family.name}: W' = W + lambda u^T in the stored layout reads exactly what the factors read; tuning skips the edited matrix and learns`, async () => {
+      const model = family.model();
+      const local = new SeededRandom(9);
+      const dirs = Array.from({ length: 3 }, () => Float32Array.from({ length: model.dModel }, () => 4 * local.gaussian()));
+      const example = (target: number): DecoderExample => ({ u: Float32Array.from({ length: model.dFF }, () => 3 + local.gaussian()), lambda: Float32Array.from(dirs[target]!, (v) => v + 0.2 * local.gaussian()), target });
+      const train = Array.from({ length: 192 }, (_, i) => example(i % 3));
+      const validation = Array.from({ length: 48 }, (_, i) => example(i % 3));
+      const { decoder, history } = trainObjectDecoder(model, train, validation, { ...PAPER_DECODER, tunedLayer: 1, editLayer: 1, maxEpochs: 25, patience: 5, lr: 1e-2 });
+      expect(Math.min(...history.map((h) => h.validationLoss))).toBeLessThan(history[0]!.validationLoss - 0.1);
+      const { name, layout } = model.mlpOutput(1);
+      expect(layout).toBe('model_ff');
+      expect([...decoder.layerParams.keys()]).not.toContain(name);
+      expect([...decoder.layerParams.keys()].every((n) => n.startsWith(model.blockPrefix(1)))).toBe(true);
+      // The rank-one hook against the matrix written in the model's own layout (independent of the hook's code).
+      const e = validation[2]!;
+      const w = model.params.get(name)!;
+      const edited = new Map(model.params).set(name, new Tensor(applyUpdateInLayout(w.data, layout, e.u, e.lambda), w.shape, false));
+      const viaFactors = decodeUpdates(model, decoder, [e])[0]!;
+      const viaModel = decodeModel(model.withParams(edited), decoder);
+      viaFactors.forEach((v, j) => expect(viaModel[j]).toBeCloseTo(v, 3));
+      const back = await readObjectDecoder(new MemorySource('d.safetensors', writeObjectDecoder(decoder)), model);
+      expect(Array.from(decodeUpdates(model, back, [e])[0]!)).toEqual(Array.from(viaFactors));
+    });
+  }
 });
 
 describe('object inference splits', () => {

@@ -1,13 +1,17 @@
+import { type EditableModel, gpt2Editable } from '../edit/editableModel';
 import { Tensor } from '../edit/engine/tensor';
+import { gptjEditable, llamaEditable } from '../edit/familyModels';
+import { gptjParamShapes, llamaParamShapes } from '../edit/forgeArchitecture';
 import { type Gpt2Config, type Gpt2Params, gpt2ParamShapes } from '../edit/gpt2Model';
+import { familyConfig } from '../lm/graphs/buildGraph';
 import type { Checkpoint } from '../formats/checkpoint';
 import { FormatError } from '../formats/formatError';
 import { readTensorRows } from '../formats/tensorReader';
 
 /**
- * A GPT-2-family checkpoint loaded into the CPU engine (src/edit), for analyses that need intermediate
- * activations the ONNX graphs do not expose (object readout and the object decoder). The engine holds every
- * weight in float32, so it is limited to small models.
+ * A checkpoint loaded into the CPU engine (src/edit), for analyses that need intermediate activations the
+ * ONNX graphs do not expose (object readout, the object decoder) and for ROME. The engine holds every weight
+ * in float32, so it is limited to small models.
  */
 export const MAX_ENGINE_PARAMETERS = 200_000_000;
 
@@ -28,10 +32,35 @@ export function engineConfig(checkpoint: Checkpoint): Gpt2Config {
 /** Reads every parameter (names with or without the `transformer.` prefix) into engine tensors. */
 export async function loadEngineParams(checkpoint: Checkpoint, checkpointHook?: () => void): Promise<{ config: Gpt2Config; params: Gpt2Params }> {
   const config = engineConfig(checkpoint);
-  const shapes = gpt2ParamShapes(config);
+  return { config, params: await readParams(checkpoint, gpt2ParamShapes(config), checkpointHook) };
+}
+
+/** The families the CPU engine runs (config.json model_type). */
+export const ENGINE_FAMILIES = ['gpt2', 'gptj', 'llama'] as const;
+
+/** A GPT-2, GPT-J or Llama checkpoint in the CPU engine, with the forward hooks ROME and the object decoder use. */
+export async function loadEngineModel(checkpoint: Checkpoint, checkpointHook?: () => void): Promise<EditableModel> {
+  const type = checkpoint.config?.modelType;
+  if (type === 'gpt2') {
+    const { config, params } = await loadEngineParams(checkpoint, checkpointHook);
+    return gpt2Editable(config, params);
+  }
+  if (type === 'llama') {
+    const { config } = familyConfig('llama', checkpoint) as { config: Parameters<typeof llamaEditable>[0] & { tie_word_embeddings?: boolean } };
+    const shapes = llamaParamShapes(config).filter(([name]) => !(config.tie_word_embeddings && name === 'lm_head.weight'));
+    return llamaEditable(config, await readParams(checkpoint, shapes, checkpointHook));
+  }
+  if (type === 'gptj') {
+    const { config } = familyConfig('gptj', checkpoint) as { config: Parameters<typeof gptjEditable>[0] };
+    return gptjEditable(config, await readParams(checkpoint, gptjParamShapes(config), checkpointHook));
+  }
+  throw new FormatError(checkpoint.label, `runs on the CPU engine only as ${ENGINE_FAMILIES.join(', ')} (config.json model_type), not "${type ?? 'unknown'}"`);
+}
+
+async function readParams(checkpoint: Checkpoint, shapes: readonly [string, number[]][], checkpointHook?: () => void): Promise<Map<string, Tensor>> {
   const total = shapes.reduce((a, [, s]) => a + s.reduce((x, y) => x * y, 1), 0);
   if (total > MAX_ENGINE_PARAMETERS) throw new FormatError(checkpoint.label, `has ${(total / 1e6).toFixed(0)}M parameters; the CPU engine (object inference, the editor's ROME) takes models up to ${MAX_ENGINE_PARAMETERS / 1e6}M`);
-  const params: Gpt2Params = new Map();
+  const params = new Map<string, Tensor>();
   for (const [name, shape] of shapes) {
     const info = checkpoint.tensors.get(name) ?? checkpoint.tensors.get(name.replace(/^transformer\./, ''));
     if (!info) throw new FormatError(checkpoint.label, `has no tensor ${name}`);
@@ -41,5 +70,5 @@ export async function loadEngineParams(checkpoint: Checkpoint, checkpointHook?: 
     const rows = await readTensorRows({ ...info, shape: shape.length === 2 ? shape : [1, size] }, 0, checkpointHook);
     params.set(name, new Tensor(rows.data, shape, false));
   }
-  return { config, params };
+  return params;
 }

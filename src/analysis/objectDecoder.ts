@@ -3,7 +3,7 @@ import { AdamW } from '../edit/adamw';
 import { Graph, Tensor } from '../edit/engine/tensor';
 import * as ops from '../edit/engine/ops';
 import { decayMask, paramLayout, tensorsOver } from '../edit/flatParams';
-import { type Gpt2Config, gpt2Forward, type Gpt2Params, gpt2ParamShapes, mlpOutputName } from '../edit/gpt2Model';
+import type { EditableModel } from '../edit/editableModel';
 
 /**
  * The paper's object decoder (Sec. 6.1-6.2): m new input tokens with random embeddings, one layer of the
@@ -66,61 +66,64 @@ export interface DecoderHistory {
   validationLoss: number;
 }
 
-const layerPrefix = (layer: number) => `transformer.h.${layer}.`;
-
-/** Names of the tuned layer's parameters (the edited matrix excluded when it sits in that layer). */
-export function tunedParamNames(config: Gpt2Config, tunedLayer: number, editLayer: number): [string, number[]][] {
-  return gpt2ParamShapes(config).filter(([name]) => name.startsWith(layerPrefix(tunedLayer)) && !(tunedLayer === editLayer && name === mlpOutputName(editLayer)));
+/** Names and shapes of the tuned layer's parameters (the edited matrix excluded when it sits in that layer), any family. */
+export function tunedParamNames(model: EditableModel, tunedLayer: number, editLayer: number): [string, number[]][] {
+  const prefix = model.blockPrefix(tunedLayer);
+  const edited = model.mlpOutput(editLayer).name;
+  return [...model.params].filter(([name]) => name.startsWith(prefix) && name !== edited).map(([name, t]) => [name, [...t.shape]]);
 }
 
 /** Random input embeddings with the per-entry spread of the model's token embeddings. */
-function randomInputs(params: Gpt2Params, config: Gpt2Config, m: number, seed: number): Float32Array {
-  const wte = (params.get('transformer.wte.weight') as Tensor).data;
+function randomInputs(model: EditableModel, m: number, seed: number): Float32Array {
+  const wte = (model.params.get(model.tokenEmbedding) as Tensor).data;
   let sq = 0;
   for (const x of wte) sq += x * x;
   const std = Math.sqrt(sq / wte.length);
   const rng = new SeededRandom(seed);
-  return Float32Array.from({ length: m * config.n_embd }, () => rng.gaussian() * std);
+  return Float32Array.from({ length: m * model.dModel }, () => rng.gaussian() * std);
 }
 
 /**
  * Logits at the last input position for a batch of edited matrices W + u lambda^T, or for one pass with the
  * matrix the parameters hold (`batch` null: a whole edited model).
  */
-function decoderLogits(g: Graph | null, config: Gpt2Config, params: Gpt2Params, decoder: Pick<ObjectDecoder, 'inputEmbeddings' | 'inputTokens' | 'editLayer'>, batch: readonly Pick<DecoderExample, 'u' | 'lambda'>[] | null): Tensor {
+function decoderLogits(g: Graph | null, model: EditableModel, decoder: Pick<ObjectDecoder, 'inputEmbeddings' | 'inputTokens' | 'editLayer'>, batch: readonly Pick<DecoderExample, 'u' | 'lambda'>[] | null): Tensor {
   const m = decoder.inputTokens;
-  const d = config.n_embd;
+  const d = model.dModel;
+  const n = model.dFF;
   const count = batch?.length ?? 1;
   const inputs = new Float32Array(count * m * d);
   for (let b = 0; b < count; b++) inputs.set(decoder.inputEmbeddings, b * m * d);
   let rankOne: { layer: number; u: Float32Array; lambda: Float32Array } | undefined;
   if (batch) {
-    const us = new Float32Array(count * config.n_inner);
+    const us = new Float32Array(count * n);
     const ls = new Float32Array(count * d);
     batch.forEach((e, b) => {
-      us.set(e.u, b * config.n_inner);
+      us.set(e.u, b * n);
       ls.set(e.lambda, b * d);
     });
     rankOne = { layer: decoder.editLayer, u: us, lambda: ls };
   }
-  return gpt2Forward(g, config, params, new Int32Array(count * m), count, m, {
+  return model.forward(g, new Int32Array(count * m), count, m, {
     inputEmbeddings: new Tensor(inputs, [count * m, d]),
     ...(rankOne ? { mlpRankOne: rankOne } : {}),
     logitRows: Int32Array.from({ length: count }, (_, b) => b * m + m - 1),
   });
 }
 
-function withLayer(params: Gpt2Params, layer: ReadonlyMap<string, Tensor>): Gpt2Params {
-  const out = new Map(params);
+/** The model with the tuned layer's parameters in place. */
+function withLayer(model: EditableModel, layer: ReadonlyMap<string, Tensor>): EditableModel {
+  const out = new Map(model.params);
   for (const [name, t] of layer) out.set(name, t);
-  return out;
+  return model.withParams(out);
 }
 
-function meanLoss(config: Gpt2Config, params: Gpt2Params, decoder: ObjectDecoder, set: readonly DecoderExample[], batchSize: number): number {
+function meanLoss(model: EditableModel, decoder: ObjectDecoder, set: readonly DecoderExample[], batchSize: number): number {
   let total = 0;
+  const tuned = withLayer(model, decoder.layerParams);
   for (let i = 0; i < set.length; i += batchSize) {
     const part = set.slice(i, i + batchSize);
-    const logits = decoderLogits(null, config, withLayer(params, decoder.layerParams), decoder, part);
+    const logits = decoderLogits(null, tuned, decoder, part);
     total += (ops.crossEntropy(null, logits, Int32Array.from(part, (e) => e.target)).data[0] as number) * part.length;
   }
   return total / set.length;
@@ -128,23 +131,22 @@ function meanLoss(config: Gpt2Config, params: Gpt2Params, decoder: ObjectDecoder
 
 /** Trains a decoder; early stopping on validation loss keeps the best epoch's weights. */
 export function trainObjectDecoder(
-  config: Gpt2Config,
-  params: Gpt2Params,
+  model: EditableModel,
   train: readonly DecoderExample[],
   validation: readonly DecoderExample[],
   settings: DecoderSettings,
   onEpoch: (h: DecoderHistory) => void = () => undefined,
   checkpoint: () => void = () => undefined,
 ): { decoder: ObjectDecoder; history: DecoderHistory[]; bestEpoch: number } {
-  const shapes = tunedParamNames(config, settings.tunedLayer, settings.editLayer);
+  const shapes = tunedParamNames(model, settings.tunedLayer, settings.editLayer);
   const layout = paramLayout(shapes);
   const flat = new Float32Array(layout.size);
-  for (const e of layout.entries) flat.set((params.get(e.name) as Tensor).data, e.offset);
+  for (const e of layout.entries) flat.set((model.params.get(e.name) as Tensor).data, e.offset);
   const grads = new Float32Array(layout.size);
   const tuned = tensorsOver(layout, flat, grads);
   const optimiser = new AdamW(layout.size, { lr: settings.lr, beta1: settings.beta1, beta2: settings.beta2, eps: 1e-8, weightDecay: settings.weightDecay, clipNorm: 1 }, decayMask(layout));
-  const decoder: ObjectDecoder = { tunedLayer: settings.tunedLayer, editLayer: settings.editLayer, inputEmbeddings: randomInputs(params, config, settings.inputTokens, settings.seed), inputTokens: settings.inputTokens, layerParams: tuned };
-  const working = withLayer(params, tuned);
+  const decoder: ObjectDecoder = { tunedLayer: settings.tunedLayer, editLayer: settings.editLayer, inputEmbeddings: randomInputs(model, settings.inputTokens, settings.seed), inputTokens: settings.inputTokens, layerParams: tuned };
+  const working = withLayer(model, tuned);
   const rng = new SeededRandom(settings.seed + 1);
   const order = train.map((_, i) => i);
   const history: DecoderHistory[] = [];
@@ -157,12 +159,12 @@ export function trainObjectDecoder(
       const part = order.slice(i, i + settings.batchSize).map((j) => train[j] as DecoderExample);
       grads.fill(0);
       const g = new Graph();
-      const loss = ops.crossEntropy(g, decoderLogits(g, config, working, decoder, part), Int32Array.from(part, (e) => e.target));
+      const loss = ops.crossEntropy(g, decoderLogits(g, working, decoder, part), Int32Array.from(part, (e) => e.target));
       g.backward(loss);
       optimiser.update(flat, grads, settings.lr);
       trainTotal += (loss.data[0] as number) * part.length;
     }
-    const validationLoss = meanLoss(config, params, decoder, validation, 128);
+    const validationLoss = meanLoss(model, decoder, validation, 128);
     const h = { epoch, trainLoss: trainTotal / train.length, validationLoss };
     history.push(h);
     onEpoch(h);
@@ -175,18 +177,19 @@ export function trainObjectDecoder(
 }
 
 /** Next-token log-probabilities the decoder reads for each edit (rank-one factors of the edited layer). */
-export function decodeUpdates(config: Gpt2Config, params: Gpt2Params, decoder: ObjectDecoder, edits: readonly Pick<DecoderExample, 'u' | 'lambda'>[]): Float32Array[] {
+export function decodeUpdates(model: EditableModel, decoder: ObjectDecoder, edits: readonly Pick<DecoderExample, 'u' | 'lambda'>[]): Float32Array[] {
   const out: Float32Array[] = [];
+  const tuned = withLayer(model, decoder.layerParams);
   for (let i = 0; i < edits.length; i += 128) {
     const part = edits.slice(i, i + 128);
-    const logp = ops.logSoftmax(null, decoderLogits(null, config, withLayer(params, decoder.layerParams), decoder, part));
-    const v = config.vocab_size;
+    const logp = ops.logSoftmax(null, decoderLogits(null, tuned, decoder, part));
+    const v = model.vocabSize;
     part.forEach((_, b) => out.push(logp.data.slice(b * v, (b + 1) * v)));
   }
   return out;
 }
 
-/** The decoder on a whole model: `params` already hold the (possibly edited) matrix; next-token log-probabilities. */
-export function decodeModel(config: Gpt2Config, params: Gpt2Params, decoder: ObjectDecoder): Float32Array {
-  return ops.logSoftmax(null, decoderLogits(null, config, withLayer(params, decoder.layerParams), decoder, null)).data;
+/** The decoder on a whole model: its parameters already hold the (possibly edited) matrix; next-token log-probabilities. */
+export function decodeModel(model: EditableModel, decoder: ObjectDecoder): Float32Array {
+  return ops.logSoftmax(null, decoderLogits(null, withLayer(model, decoder.layerParams), decoder, null)).data;
 }

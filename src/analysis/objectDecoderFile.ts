@@ -1,5 +1,5 @@
 import { Tensor } from '../edit/engine/tensor';
-import type { Gpt2Config } from '../edit/gpt2Model';
+import type { EditableModel } from '../edit/editableModel';
 import type { ByteSource } from '../formats/byteSource';
 import { FormatError } from '../formats/formatError';
 import { openSafetensors } from '../formats/safetensors';
@@ -16,14 +16,14 @@ export function writeObjectDecoder(decoder: ObjectDecoder, info: Record<string, 
   return writeSafetensors(tensors, { ...info, format: DECODER_FORMAT, version: '1', tunedLayer: String(decoder.tunedLayer), editLayer: String(decoder.editLayer) });
 }
 
-/** Opens a decoder for a model of configuration `config`; every problem names the file. */
-export async function readObjectDecoder(source: ByteSource, config: Gpt2Config): Promise<ObjectDecoder> {
+/** Opens a decoder for `model` (any family the engine runs); every problem names the file. */
+export async function readObjectDecoder(source: ByteSource, model: EditableModel): Promise<ObjectDecoder> {
   const file = source.name;
   const st = await openSafetensors(source);
   if (st.metadata['format'] !== DECODER_FORMAT) throw new FormatError(file, `is not an object decoder (metadata format is not "${DECODER_FORMAT}")`);
   const layerOf = (key: string): number => {
     const v = Number(st.metadata[key]);
-    if (!Number.isSafeInteger(v) || v < 0 || v >= config.n_layer) throw new FormatError(file, `metadata ${key} must be a layer of the model (0..${config.n_layer - 1})`);
+    if (!Number.isSafeInteger(v) || v < 0 || v >= model.layers) throw new FormatError(file, `metadata ${key} must be a layer of the model (0..${model.layers - 1})`);
     return v;
   };
   const tunedLayer = layerOf('tunedLayer');
@@ -38,9 +38,9 @@ export async function readObjectDecoder(source: ByteSource, config: Gpt2Config):
   };
   const embeddingsInfo = st.tensors.get('decoder.input_embeddings');
   const inputTokens = embeddingsInfo?.shape[0] ?? 0;
-  if (!(inputTokens >= 1 && inputTokens <= config.n_positions)) throw new FormatError(file, `decoder.input_embeddings must hold 1..${config.n_positions} rows`);
-  const inputEmbeddings = await read('decoder.input_embeddings', [inputTokens, config.n_embd]);
+  if (!(inputTokens >= 1 && inputTokens <= model.positions)) throw new FormatError(file, `decoder.input_embeddings must hold 1..${model.positions} rows`);
+  const inputEmbeddings = await read('decoder.input_embeddings', [inputTokens, model.dModel]);
   const layerParams = new Map<string, Tensor>();
-  for (const [name, shape] of tunedParamNames(config, tunedLayer, editLayer)) layerParams.set(name, new Tensor(await read(name, shape), shape, false));
+  for (const [name, shape] of tunedParamNames(model, tunedLayer, editLayer)) layerParams.set(name, new Tensor(await read(name, shape), shape, false));
   return { tunedLayer, editLayer, inputEmbeddings, inputTokens, layerParams };
 }

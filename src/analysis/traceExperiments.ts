@@ -1,5 +1,6 @@
 import { SeededRandom } from '../core/random';
 import type { EditBundle, EditRecordMeta } from '../edit/editBundle';
+import type { EditableModel } from '../edit/editableModel';
 import type { Gpt2Config, Gpt2Params } from '../edit/gpt2Model';
 import type { TextTokenizer } from '../lm/tokenizer';
 import { type DecoderExample, decodeUpdates, type ObjectDecoder, PAPER_DECODER, trainObjectDecoder } from './objectDecoder';
@@ -84,9 +85,10 @@ export interface TrainingFreeResult {
 }
 
 export interface ObjectInferenceInputs {
-  config: Gpt2Config;
-  /** The base model (edits are added as rank-one updates). */
-  params: Gpt2Params;
+  /** The base model in the CPU engine (edits are added as rank-one updates): the decoder's, any family. */
+  model: EditableModel;
+  /** The same model as GPT-2 configuration and parameters, for the training-free readout (GPT-2 only). */
+  gpt2: { config: Gpt2Config; params: Gpt2Params } | null;
   tokenizer: TextTokenizer;
   bundle: EditBundle;
   neutralTexts: readonly string[];
@@ -112,8 +114,8 @@ export async function decoderExperiment(inputs: ObjectInferenceInputs, splits: O
   const decoders: ObjectDecoder[] = [];
   for (const tunedLayer of layers) {
     const t0 = Date.now();
-    const { decoder, history, bestEpoch } = trainObjectDecoder(inputs.config, inputs.params, train, validation, { ...PAPER_DECODER, tunedLayer, editLayer }, (h) => log(`layer ${tunedLayer} epoch ${h.epoch}: train ${h.trainLoss.toFixed(3)} validation ${h.validationLoss.toFixed(3)}`));
-    const score = (set: Loaded[]) => accuracy(decodeUpdates(inputs.config, inputs.params, decoder, set), set.map((e) => e.target));
+    const { decoder, history, bestEpoch } = trainObjectDecoder(inputs.model, train, validation, { ...PAPER_DECODER, tunedLayer, editLayer }, (h) => log(`layer ${tunedLayer} epoch ${h.epoch}: train ${h.trainLoss.toFixed(3)} validation ${h.validationLoss.toFixed(3)}`));
+    const score = (set: Loaded[]) => accuracy(decodeUpdates(inputs.model, decoder, set), set.map((e) => e.target));
     results.push({ tunedLayer, bestEpoch, epochs: history.length, inDistribution: score(test), outOfDistribution: score(ood), seconds: (Date.now() - t0) / 1000 });
     decoders.push(decoder);
     log(`layer ${tunedLayer}: ${JSON.stringify(results.at(-1))}`);
@@ -140,7 +142,8 @@ export async function trainingFreeExperiment(inputs: ObjectInferenceInputs, spli
   const subject = madeUpSubject(all.map((e) => e.subject));
   const templates = bundleTemplates(all, templatesPerRelation);
   const layer = (splits.test[0] as EditRecordMeta).layer;
-  const ctx = readoutContext(inputs.config, inputs.params, layer, inputs.tokenizer, inputs.neutralTexts, templates, subject);
+  if (!inputs.gpt2) throw new Error('the training-free readout runs on GPT-2 models only');
+  const ctx = readoutContext(inputs.gpt2.config, inputs.gpt2.params, layer, inputs.tokenizer, inputs.neutralTexts, templates, subject);
   let signs = 0;
   let relations = 0;
   let count = 0;
@@ -152,7 +155,7 @@ export async function trainingFreeExperiment(inputs: ObjectInferenceInputs, spli
     for (const e of set) {
       const plus = readObject(ctx, e.u, e.lambda, 1);
       const inferred = inferFromReadings(plus, readObject(ctx, e.u, e.lambda, -1), 5);
-      const contrast = new Float32Array(inputs.config.vocab_size).fill(-Infinity);
+      const contrast = new Float32Array(inputs.model.vocabSize).fill(-Infinity);
       inferred.candidates.forEach((c, rank) => (contrast[c.token] = 5 - rank));
       scores.push(contrast);
       known.push(plus.byRelation.get(e.meta.relation) as Float32Array);

@@ -5,7 +5,8 @@ import type { ByteSource } from '../formats/byteSource';
 import type { Checkpoint } from '../formats/checkpoint';
 import { FormatError } from '../formats/formatError';
 import type { TextTokenizer } from '../lm/tokenizer';
-import { loadEngineParams } from './engineModel';
+import { ENGINE_FAMILIES, loadEngineModel, loadEngineParams } from './engineModel';
+import { gpt2Editable } from '../edit/editableModel';
 import { locateLayer, readLayerRows } from './layerMatrix';
 import { decodeModel } from './objectDecoder';
 import { readObjectDecoder } from './objectDecoderFile';
@@ -103,7 +104,7 @@ export async function traceLayer(request: TraceRequest): Promise<TraceResult> {
   let decoder: TraceResult['decoder'] = null;
   const tokenizer = request.tokenizer;
   if (!tokenizer) notes.push('No tokenizer.json next to the weights: object inference needs it.');
-  else if (!(checkpoint.config?.modelType === 'gpt2')) notes.push('Object inference runs on GPT-2-family models (the CPU engine); this model is another family.');
+  else if (!(ENGINE_FAMILIES as readonly string[]).includes(checkpoint.config?.modelType ?? '')) notes.push(`Object inference runs on the CPU engine's families (${ENGINE_FAMILIES.join(', ')}); this model is another family.`);
   else {
     try {
       ({ trainingFree, decoder } = await readObjects(request, tokenizer, u, lambda, notes, progress));
@@ -123,20 +124,22 @@ async function readObjects(request: TraceRequest, tokenizer: TextTokenizer, u: F
   let trainingFree: TraceResult['trainingFree'] = null;
   let decoder: TraceResult['decoder'] = null;
   progress('loading the model into the CPU engine');
-  const { config, params } = await loadEngineParams(checkpoint, request.checkpointHook);
+  const gpt2 = checkpoint.config?.modelType === 'gpt2' ? await loadEngineParams(checkpoint, request.checkpointHook) : null;
+  const model = gpt2 ? gpt2Editable(gpt2.config, gpt2.params) : await loadEngineModel(checkpoint, request.checkpointHook);
   const text = (id: number) => tokenizer.decode([id]).trim() || tokenizer.tokenText(id);
   const templates = probe ? new Map(Object.entries(probe.templates).map(([r, list]) => [r, list.slice(0, READOUT_TEMPLATES_PER_RELATION)])) : new Map<string, string[]>();
-  if (templates.size > 0 && probe) {
+  if (!gpt2) notes.push('The training-free readout runs on GPT-2 models (it writes a value into the CPU engine’s GPT-2 forward); the trained decoder runs on every engine family.');
+  else if (templates.size > 0 && probe) {
     progress('training-free readout');
-    const ctx = readoutContext(config, params, layer, tokenizer, [], templates, probe.subject);
+    const ctx = readoutContext(gpt2.config, gpt2.params, layer, tokenizer, [], templates, probe.subject);
     const inferred = inferObject(ctx, u, lambda, 5, true);
     trainingFree = { candidates: inferred.candidates.map((c) => ({ ...c, text: text(c.token) })), relation: inferred.relation, sign: inferred.sign };
   } else notes.push('The training-free readout needs prompt templates per relation: they come with a relation probe.');
   if (request.decoder) {
     progress('trained decoder');
-    const d = await readObjectDecoder(request.decoder, config);
+    const d = await readObjectDecoder(request.decoder, model);
     if (d.editLayer !== layer) notes.push(`The decoder was trained for edits at layer ${d.editLayer}; this is layer ${layer}.`);
-    const logp = decodeModel(config, params, d);
+    const logp = decodeModel(model, d);
     decoder = { candidates: topIndices(logp, 5).map((t) => ({ token: t, text: text(t), score: Math.exp(logp[t] as number) })), tunedLayer: d.tunedLayer };
   }
   return { trainingFree, decoder };

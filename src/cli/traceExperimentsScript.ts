@@ -1,13 +1,17 @@
 /**
- * `npm run experiment:trace`: the paper's Tab. 1 and Fig. 6 on the demo model, and the training-free
- * object readout on the same test sets. Writes public/demo/trace-report.json, the trained relation probe
- * (relation-probe.json) and the decoder of the edited layer (object-decoder.safetensors) that the app loads.
+ * `npm run experiment:trace`: the paper's Tab. 1 and Fig. 6 on a demo model (TRACE_DIR, default public/demo;
+ * public/demo-gptj and public/demo-llama for the other families), and the training-free object readout on
+ * the same test sets. Writes DIR/trace-report.json, the trained relation probe (relation-probe.json) and the
+ * decoder of the edited layer (object-decoder.safetensors) that the app loads. The probe reads weights only
+ * and the decoder runs in the CPU engine (every family); the training-free readout writes into GPT-2's
+ * forward and is skipped, with the reason in the report, for the other families.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpuOperator } from '../core/randomizedSvd';
 import { rowMatrix } from '../core/matrix';
 import { openEditBundle } from '../edit/editBundle';
-import { loadEngineParams } from '../analysis/engineModel';
+import { loadEngineModel, loadEngineParams } from '../analysis/engineModel';
+import { gpt2Editable } from '../edit/editableModel';
 import { writeObjectDecoder } from '../analysis/objectDecoderFile';
 import { serializeProbe } from '../analysis/relationProbeFile';
 import { editsByRelation, PAPER_TABLE_1, relationProbeTable } from '../analysis/relationProbeTable';
@@ -17,15 +21,13 @@ import { loadTokenizerBeside } from '../analysis/textModel';
 import { readLayerRows } from '../analysis/layerMatrix';
 import { NodeFileSource, openCheckpointAt } from './nodeFileSource';
 
-const DEMO = 'public/demo';
+const DEMO = process.env['TRACE_DIR'] ?? 'public/demo';
 const only = process.env['TRACE_ONLY']?.split(',');
 const want = (part: string) => !only || only.includes(part);
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 const opened: NodeFileSource[] = [];
 const { checkpoint, resolve } = await openCheckpointAt([`${DEMO}/base/model.safetensors`], opened);
-const tokenizer = await loadTokenizerBeside(resolve, checkpoint.label);
-const { config, params } = await loadEngineParams(checkpoint);
 const bundleSource = await NodeFileSource.open(`${DEMO}/edits.safetensors`);
 opened.push(bundleSource);
 const bundle = await openEditBundle(bundleSource);
@@ -36,9 +38,9 @@ const report: Record<string, unknown> = JSON.parse(await readFile(reportPath, 'u
 if (want('probe')) {
   const t0 = Date.now();
   report['relationProbe'] = { options: { ...PAPER_TABLE_1, settings: undefined, ...PAPER_TABLE_1.settings }, rows: await probeTableOfBundle(bundle, PAPER_TABLE_1, (p) => p.done % 8 === 0 && log(`Tab. 1: ${p.done}/${p.total}`), () => undefined), seconds: (Date.now() - t0) / 1000 };
-  const base = await readLayerRows(checkpoint, 0);
   // The demo's own edit stays out of training: tracing the demo is then a held-out prediction.
-  const demoEdit = JSON.parse(await readFile(`${DEMO}/edited/EDIT.json`, 'utf8')) as { editId: number };
+  const demoEdit = JSON.parse(await readFile(`${DEMO}/edited/EDIT.json`, 'utf8')) as { editId: number; layer: number };
+  const base = await readLayerRows(checkpoint, demoEdit.layer);
   const probe = await trainProbeFromBundle(bundle, cpuOperator(rowMatrix(base.rows, base.cols, base.data)), 50, undefined, () => undefined, [demoEdit.editId]);
   await writeFile(`${DEMO}/relation-probe.json`, serializeProbe(probe));
   log('relation probe written');
@@ -53,13 +55,17 @@ if (want('probe-value')) {
 }
 const splits = objectSplits(bundle.edits.filter((e) => e.main), 11);
 report['objectSplits'] = { idRelations: splits.idRelations, oodRelations: splits.oodRelations, train: splits.train.length, validation: splits.validation.length, test: splits.test.length, ood: splits.ood.length };
-const inputs = { config, params, tokenizer, bundle, neutralTexts };
-if (want('free')) {
+// The decoder runs on every engine family; the training-free readout writes into GPT-2's forward only.
+const gpt2 = checkpoint.config?.modelType === 'gpt2' ? await loadEngineParams(checkpoint) : null;
+const model = gpt2 ? gpt2Editable(gpt2.config, gpt2.params) : await loadEngineModel(checkpoint);
+const inputs = { model, gpt2, tokenizer: await loadTokenizerBeside(resolve, checkpoint.label), bundle, neutralTexts };
+if (want('free') && !gpt2) report['trainingFree'] = { skipped: `runs on the CPU engine's GPT-2 forward; this demo is ${model.family}` };
+if (want('free') && gpt2) {
   report['trainingFree'] = await trainingFreeExperiment(inputs, splits, 2, log);
   log(`training-free: ${JSON.stringify(report['trainingFree'])}`);
 }
 if (want('decoder')) {
-  const layers = Array.from({ length: config.n_layer }, (_, i) => i);
+  const layers = Array.from({ length: model.layers }, (_, i) => i);
   const { results, decoders } = await decoderExperiment(inputs, splits, layers, log);
   report['decoder'] = results;
   const edited = decoders.find((d) => d.tunedLayer === d.editLayer) ?? decoders[0];

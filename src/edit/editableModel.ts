@@ -1,8 +1,12 @@
 import type { Graph, Tensor } from './engine/tensor';
 import { type Gpt2Config, gpt2Forward, type Gpt2Params, mlpOutputName } from './gpt2Model';
 
-/** The hooks ROME needs of a forward pass (GPT-2's forward has more: tracing, training, readout). */
+/** The hooks ROME and the object decoder need of a forward pass (GPT-2's forward has more: tracing, training, readout). */
 export interface RomeForwardOptions {
+  /** Input vectors in place of the token embeddings ([batch*seq x d_model]; GPT-2 still adds its positions). */
+  inputEmbeddings?: Tensor;
+  /** Sequence b's MLP output matrix of `layer` acts as W + u_b lambda_b^T in [d_ff, d_model] orientation (u [batch x d_ff], lambda [batch x d_model]). */
+  mlpRankOne?: { layer: number; u: Float32Array; lambda: Float32Array };
   /** Rows (flattened batch*seq positions) whose logits are wanted; all rows when absent. */
   logitRows?: Int32Array;
   /** Records the MLP keys (the output projection's inputs) of `layer`; with `stop`, the pass ends there. */
@@ -28,7 +32,16 @@ export interface EditableModel {
   readonly dModel: number;
   readonly dFF: number;
   readonly layers: number;
+  readonly vocabSize: number;
+  /** Longest input the model takes (GPT-2's learnt positions; the rotary families' configured maximum). */
+  readonly positions: number;
   readonly params: ReadonlyMap<string, Tensor>;
+  /** Name of the token embedding matrix [vocab, d_model]. */
+  readonly tokenEmbedding: string;
+  /** The prefix every parameter of block `layer` has (e.g. `model.layers.3.`). */
+  blockPrefix(layer: number): string;
+  /** The same architecture over other parameters (an edited or tuned copy). */
+  withParams(params: ReadonlyMap<string, Tensor>): EditableModel;
   forward(g: Graph | null, ids: Int32Array, batch: number, seq: number, options?: RomeForwardOptions): Tensor;
   mlpOutput(layer: number): { name: string; layout: MlpLayout };
 }
@@ -39,7 +52,12 @@ export function gpt2Editable(config: Gpt2Config, params: Gpt2Params): EditableMo
     dModel: config.n_embd,
     dFF: config.n_inner,
     layers: config.n_layer,
+    vocabSize: config.vocab_size,
+    positions: config.n_positions,
     params,
+    tokenEmbedding: 'transformer.wte.weight',
+    blockPrefix: (layer) => `transformer.h.${layer}.`,
+    withParams: (p) => gpt2Editable(config, p as Gpt2Params),
     forward: (g, ids, batch, seq, options) => gpt2Forward(g, config, params, ids, batch, seq, options),
     mlpOutput: (layer) => ({ name: mlpOutputName(layer), layout: 'ff_model' }),
   };

@@ -10,6 +10,9 @@ import type { LlamaConfig } from './llamaForward';
  * what the reference forwards (llamaForward, gptjForward) compute; tests hold them to it.
  */
 
+/** Positions assumed when a config gives no maximum (rotary models have no learnt position table to bound them). */
+const DEFAULT_POSITIONS = 2048;
+
 function getter(params: ReadonlyMap<string, Tensor>) {
   return (name: string) => {
     const t = params.get(name);
@@ -22,12 +25,13 @@ function getter(params: ReadonlyMap<string, Tensor>) {
 function runLayers(
   layers: number,
   embed: () => Tensor,
-  block: (h: Tensor, i: number, hooks: { keys: (k: Tensor) => boolean; mlpOut: (m: Tensor) => void }) => Tensor | null,
+  block: (h: Tensor, i: number, hooks: { keys: (k: Tensor) => boolean; mlpOut: (m: Tensor, keys: Tensor) => Tensor }) => Tensor | null,
   head: (h: Tensor) => Tensor,
   g: Graph | null,
   o: RomeForwardOptions,
+  seq: number,
 ): Tensor {
-  let h = o.resumeAfter ? o.resumeAfter.residual : embed();
+  let h = o.resumeAfter ? o.resumeAfter.residual : (o.inputEmbeddings ?? embed());
   let stopped: Tensor | null = null;
   for (let i = o.resumeAfter ? o.resumeAfter.layer + 1 : 0; i < layers; i++) {
     const next = block(h, i, {
@@ -37,8 +41,10 @@ function runLayers(
         if (o.captureKeys.stop) stopped = k;
         return o.captureKeys.stop === true;
       },
-      mlpOut: (m) => {
-        if (o.captureMlpOut?.layer === i) o.captureMlpOut.out = m;
+      mlpOut: (m, keys) => {
+        const out = o.mlpRankOne?.layer === i ? ops.addRankOnePerSequence(g, m, keys, o.mlpRankOne.u, o.mlpRankOne.lambda, seq) : m;
+        if (o.captureMlpOut?.layer === i) o.captureMlpOut.out = out;
+        return out;
       },
     });
     if (next === null) return stopped as unknown as Tensor;
@@ -50,7 +56,7 @@ function runLayers(
 }
 
 /** Llama: RMSNorm, rotary on whole heads in halves, grouped-query attention, SwiGLU (keys = silu(gate x) * up x), untied or tied head. */
-export function llamaEditable(c: LlamaConfig, params: ReadonlyMap<string, Tensor>): EditableModel {
+export function llamaEditable(c: LlamaConfig & { max_position_embeddings?: number }, params: ReadonlyMap<string, Tensor>): EditableModel {
   const p = getter(params);
   const H = c.num_attention_heads;
   const HK = c.num_key_value_heads ?? H;
@@ -61,7 +67,12 @@ export function llamaEditable(c: LlamaConfig, params: ReadonlyMap<string, Tensor
     dModel: c.hidden_size,
     dFF: c.intermediate_size,
     layers: c.num_hidden_layers,
+    vocabSize: c.vocab_size,
+    positions: c.max_position_embeddings ?? DEFAULT_POSITIONS,
     params,
+    tokenEmbedding: 'model.embed_tokens.weight',
+    blockPrefix: (layer) => `model.layers.${layer}.`,
+    withParams: (p) => llamaEditable(c, p),
     mlpOutput: (layer) => ({ name: `model.layers.${layer}.mlp.down_proj.weight`, layout: 'model_ff' }),
     forward(g, ids, batch, seq, o = {}) {
       const rope = (heads: number) => ({ seq, heads, headDim: D, rotaryDim: D, base: c.rope_theta ?? 10000, interleaved: false });
@@ -79,20 +90,20 @@ export function llamaEditable(c: LlamaConfig, params: ReadonlyMap<string, Tensor
           const m = ops.rmsNorm(g, mid, p(`${l}post_attention_layernorm.weight`), c.rms_norm_eps);
           const keys = ops.mul(g, ops.silu(g, ops.linear(g, m, p(`${l}mlp.gate_proj.weight`), null, 'out_in')), ops.linear(g, m, p(`${l}mlp.up_proj.weight`), null, 'out_in'));
           if (hooks.keys(keys)) return null;
-          const out = ops.linear(g, keys, p(`${l}mlp.down_proj.weight`), null, 'out_in');
-          hooks.mlpOut(out);
+          const out = hooks.mlpOut(ops.linear(g, keys, p(`${l}mlp.down_proj.weight`), null, 'out_in'), keys);
           return ops.add(g, mid, out);
         },
         (h) => ops.matmulNT(g, ops.rmsNorm(g, h, p('model.norm.weight'), c.rms_norm_eps), p(head)),
         g,
         o,
+        seq,
       );
     },
   };
 }
 
 /** GPT-J: attention and MLP in parallel on one layer norm, rotary on the first rotary_dim of each head in adjacent pairs, gelu-tanh, biased head. */
-export function gptjEditable(c: GptjConfig, params: ReadonlyMap<string, Tensor>): EditableModel {
+export function gptjEditable(c: GptjConfig & { n_positions?: number }, params: ReadonlyMap<string, Tensor>): EditableModel {
   const p = getter(params);
   const d = c.n_embd;
   const H = c.n_head;
@@ -103,7 +114,12 @@ export function gptjEditable(c: GptjConfig, params: ReadonlyMap<string, Tensor>)
     dModel: d,
     dFF: ff,
     layers: c.n_layer,
+    vocabSize: c.vocab_size,
+    positions: c.n_positions ?? DEFAULT_POSITIONS,
     params,
+    tokenEmbedding: 'transformer.wte.weight',
+    blockPrefix: (layer) => `transformer.h.${layer}.`,
+    withParams: (p) => gptjEditable(c, p),
     mlpOutput: (layer) => ({ name: `transformer.h.${layer}.mlp.fc_out.weight`, layout: 'model_ff' }),
     forward(g, ids, batch, seq, o = {}) {
       const rope = { seq, heads: H, headDim: D, rotaryDim: c.rotary_dim, base: 10000, interleaved: true };
@@ -119,8 +135,7 @@ export function gptjEditable(c: GptjConfig, params: ReadonlyMap<string, Tensor>)
           const att = ops.linear(g, ops.causalAttention(g, q, k, v, { batch, seq, heads: H, kvHeads: H, headDim: D }), p(`${l}attn.out_proj.weight`), null, 'out_in');
           const keys = ops.geluTanh(g, ops.linear(g, x, p(`${l}mlp.fc_in.weight`), p(`${l}mlp.fc_in.bias`), 'out_in'));
           if (hooks.keys(keys)) return null;
-          const out = ops.linear(g, keys, p(`${l}mlp.fc_out.weight`), p(`${l}mlp.fc_out.bias`), 'out_in');
-          hooks.mlpOut(out);
+          const out = hooks.mlpOut(ops.linear(g, keys, p(`${l}mlp.fc_out.weight`), p(`${l}mlp.fc_out.bias`), 'out_in'), keys);
           // Parallel block: the MLP's output joins the residual with the attention's, so a delta added to it
           // (ROME's v*) is a delta added to the residual after the layer, as in GPT-2 and Llama.
           return ops.add(g, ops.add(g, h, att), out);
@@ -128,6 +143,7 @@ export function gptjEditable(c: GptjConfig, params: ReadonlyMap<string, Tensor>)
         (h) => ops.linear(g, ops.layerNorm(g, h, p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), c.layer_norm_epsilon), p('lm_head.weight'), p('lm_head.bias'), 'out_in'),
         g,
         o,
+        seq,
       );
     },
   };

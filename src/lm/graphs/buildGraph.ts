@@ -52,11 +52,34 @@ function expectShapes(checkpoint: Checkpoint, expected: readonly [tensor: string
   }
 }
 
+/** A checkpoint's architecture as its graph builder reads it from config.json, checked against the stored shapes. */
+export type FamilyConfig =
+  | { family: 'gpt2'; config: Gpt2GraphConfig; prefix: string }
+  | { family: 'gptj'; config: GptjGraphConfig }
+  | { family: 'llama'; config: LlamaGraphConfig }
+  | { family: 'gpt_neox'; config: NeoxGraphConfig };
+
 /** Builds the ONNX graph of a checkpoint of a known family, its MLP output matrix of `swapLayer` a graph input. */
 export async function buildGraph(family: string, checkpoint: Checkpoint, swapLayer: number, sink?: WeightSink): Promise<BuiltGraph> {
+  const fc = familyConfig(family, checkpoint);
+  const weights = (name: string) => readFloat32(checkpoint, name);
+  const vocabSize = fc.config.vocab_size;
+  switch (fc.family) {
+    case 'gpt2':
+      return { ...(await buildGpt2Graph(fc.config, weights, { swapLayer, prefix: fc.prefix, sink })), vocabSize };
+    case 'gptj':
+      return { ...(await buildGptjGraph(fc.config, weights, { swapLayer, sink })), vocabSize };
+    case 'llama':
+      return { ...(await buildLlamaGraph(fc.config, weights, { swapLayer, sink })), vocabSize };
+    case 'gpt_neox':
+      return { ...(await buildNeoxGraph(fc.config, weights, { swapLayer, sink })), vocabSize };
+  }
+}
+
+/** The config of a checkpoint of a known family (every field checked; a mismatch with the weights names config.json). */
+export function familyConfig(family: string, checkpoint: Checkpoint): FamilyConfig {
   const raw = checkpoint.config?.raw;
   if (!raw) throw new FormatError(checkpoint.label, 'running the model needs its config.json next to the weights');
-  const weights = (name: string) => readFloat32(checkpoint, name);
   switch (family) {
     case 'gpt2': {
       const c: Gpt2GraphConfig = {
@@ -77,7 +100,7 @@ export async function buildGraph(family: string, checkpoint: Checkpoint, swapLay
         [`${prefix}h.0.attn.c_attn.weight`, [d, 3 * d], `n_embd ${d}`],
         [`${prefix}h.0.mlp.c_fc.weight`, [d, ff], `n_embd ${d} and n_inner ${ff}`],
       ]);
-      return { ...(await buildGpt2Graph(c, weights, { swapLayer, prefix, sink })), vocabSize: c.vocab_size };
+      return { family, config: c, prefix };
     }
     case 'gptj': {
       const c: GptjGraphConfig = {
@@ -97,7 +120,7 @@ export async function buildGraph(family: string, checkpoint: Checkpoint, swapLay
         ['transformer.wte.weight', [c.vocab_size, d], `vocab_size ${c.vocab_size} and n_embd ${d}`],
         ['transformer.h.0.mlp.fc_in.weight', [ff, d], `n_embd ${d} and n_inner ${ff}`],
       ]);
-      return { ...(await buildGptjGraph(c, weights, { swapLayer, sink })), vocabSize: c.vocab_size };
+      return { family, config: c };
     }
     case 'llama': {
       const c: LlamaGraphConfig = {
@@ -121,7 +144,7 @@ export async function buildGraph(family: string, checkpoint: Checkpoint, swapLay
         ['model.layers.0.mlp.gate_proj.weight', [c.intermediate_size, c.hidden_size], `hidden_size ${c.hidden_size} and intermediate_size ${c.intermediate_size}`],
         ['model.layers.0.self_attn.k_proj.weight', [kv, c.hidden_size], `hidden_size ${c.hidden_size}, num_attention_heads ${c.num_attention_heads} and num_key_value_heads ${kvHeads}`],
       ]);
-      return { ...(await buildLlamaGraph(c, weights, { swapLayer, sink })), vocabSize: c.vocab_size };
+      return { family, config: c };
     }
     case 'gpt_neox': {
       const c: NeoxGraphConfig = {
@@ -142,7 +165,7 @@ export async function buildGraph(family: string, checkpoint: Checkpoint, swapLay
         ['gpt_neox.embed_in.weight', [c.vocab_size, c.hidden_size], `vocab_size ${c.vocab_size} and hidden_size ${c.hidden_size}`],
         ['gpt_neox.layers.0.mlp.dense_h_to_4h.weight', [c.intermediate_size, c.hidden_size], `hidden_size ${c.hidden_size} and intermediate_size ${c.intermediate_size}`],
       ]);
-      return { ...(await buildNeoxGraph(c, weights, { swapLayer, sink })), vocabSize: c.vocab_size };
+      return { family, config: c };
     }
     default:
       throw new FormatError(checkpoint.label, `no graph builder for the "${family}" family (known: ${GRAPH_FAMILIES.join(', ')})`);
