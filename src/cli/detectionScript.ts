@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DetectionTrial, detectionTrials, whitenedBaseVerdict } from '../analysis/detectionRecall';
+import { editedBalances, layerBalances } from '../analysis/neuronBalanceScan';
 import { scanModel } from '../analysis/scanModel';
 import { openEditBundle } from '../edit/editBundle';
 import { resolverFromSources } from '../formats/byteSource';
@@ -32,14 +33,18 @@ log(`unedited base: flagged [${base.report.verdict.editedLayers.join(', ')}] of 
 
 // False flags on every other unedited trained model at hand: the forge study's models, when they have been built here.
 const maxSpikeZ = (r: typeof base) => Math.max(...r.details.map((d) => d.spikeZ ?? -Infinity));
-const unedited: { model: string; layers: number; flagged: number[]; maxSpikeZ: number }[] = [{ model: 'demo base', layers: base.report.layers.length, flagged: base.report.verdict.editedLayers, maxSpikeZ: maxSpikeZ(base) }];
+// SwiGLU models also get the up/down balance of every layer (README "How a layer is flagged": beyond the verdict).
+const balanceZ = async (checkpoint: Parameters<typeof layerBalances>[0], layers: number) => (await layerBalances(checkpoint, layers))?.map((b) => b.maxZ) ?? null;
+const baseBalance = await balanceZ(await openCheckpoint(sources, resolverFromSources(sources), 'base'), base.report.layers.length);
+const unedited: { model: string; layers: number; flagged: number[]; maxSpikeZ: number; balanceMaxZ: number[] | null }[] = [{ model: 'demo base', layers: base.report.layers.length, flagged: base.report.verdict.editedLayers, maxSpikeZ: maxSpikeZ(base), balanceMaxZ: baseBalance }];
 const studyRoot = '.cache/forge';
 for (const name of existsSync(studyRoot) ? readdirSync(studyRoot).sort() : []) {
   const dir = join(studyRoot, name, 'base');
   if (!existsSync(join(dir, 'model.safetensors'))) continue;
   const files = await Promise.all(['model.safetensors', 'config.json'].map((f) => NodeFileSource.open(join(dir, f))));
-  const r = await scanModel(await openCheckpoint(files, resolverFromSources(files), name), { backend });
-  unedited.push({ model: name, layers: r.report.layers.length, flagged: r.report.verdict.editedLayers, maxSpikeZ: maxSpikeZ(r) });
+  const checkpoint = await openCheckpoint(files, resolverFromSources(files), name);
+  const r = await scanModel(checkpoint, { backend });
+  unedited.push({ model: name, layers: r.report.layers.length, flagged: r.report.verdict.editedLayers, maxSpikeZ: maxSpikeZ(r), balanceMaxZ: await balanceZ(checkpoint, r.report.layers.length) });
   for (const f of files) await f.close();
 }
 log(`unedited models: ${unedited.map((u) => `${u.model} ${u.flagged.length}/${u.layers} (largest spike z ${u.maxSpikeZ.toFixed(1)})`).join(', ')}`);
@@ -62,7 +67,7 @@ for (const relativeFloor of moments.length ? [1e-4, 1e-3, 1e-2] : []) {
 }
 const WHITENING_FLOOR = Number(process.env['WHITENING_FLOOR'] ?? 1e-3);
 
-const settings: { name: string; mom2Adjustment: boolean; trials: DetectionTrial[] }[] = [];
+const settings: { name: string; mom2Adjustment: boolean; trials: DetectionTrial[]; balance: { id: number; maxZ: number; factor: number }[] | null }[] = [];
 for (const mom2Adjustment of [true, false]) {
   const taken = new Map<string, number>();
   const chosen = bundle.edits.filter((e) => {
@@ -76,12 +81,14 @@ for (const mom2Adjustment of [true, false]) {
   const trials = await detectionTrials(sources, bundle, chosen, backend, (done, total) => {
     if (done % 25 === 0 || done === total) log(`mom2 ${mom2Adjustment ? 'on' : 'off'}: ${done}/${total} checkpoints scanned (${((Date.now() - t0) / done).toFixed(0)} ms each)`);
   }, moments.length ? { moments, relativeFloor: WHITENING_FLOOR } : undefined);
-  settings.push({ name: `mom2Adjustment=${mom2Adjustment}`, mom2Adjustment, trials });
+  settings.push({ name: `mom2Adjustment=${mom2Adjustment}`, mom2Adjustment, trials, balance: baseBalance ? await editedBalances(baseCheckpoint, bundle, chosen) : null });
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+// The balance threshold that flags no layer of any unedited SwiGLU model at hand (fitted to them: a measurement, not a rule).
+const balanceThreshold = Math.max(...unedited.flatMap((u) => u.balanceMaxZ ?? []));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const rows = settings.map(({ name, mom2Adjustment, trials }) => ({
+const rows = settings.map(({ name, mom2Adjustment, trials, balance }) => ({
   setting: name,
   mom2Adjustment,
   checkpoints: trials.length,
@@ -94,13 +101,25 @@ const rows = settings.map(({ name, mom2Adjustment, trials }) => ({
   whitenedRecall: trials.filter((t) => t.whitened?.flagged).length / trials.length,
   whitenedRecallOfMissed: trials.filter((t) => !t.hit).length ? trials.filter((t) => !t.hit && t.whitened?.flagged).length / trials.filter((t) => !t.hit).length : NaN,
   whitenedSigmaRatioZ: median(trials.map((t) => t.whitened?.sigmaRatioZ ?? NaN)),
+  ...(balance
+    ? {
+        balanceMedianZ: median(balance.map((b) => b.maxZ)),
+        balanceMedianFactor: median(balance.map((b) => b.factor)),
+        balanceRecallAboveUnedited: balance.filter((b) => b.maxZ > balanceThreshold).length / balance.length,
+        balanceRecallZ10: balance.filter((b) => b.maxZ >= 10).length / balance.length,
+      }
+    : {}),
 }));
 // One trial per line: thousands of trials stay readable and small in the repository.
-const head = JSON.stringify({ unedited, whitenedBase, whiteningFloor: WHITENING_FLOOR, rows }, null, 1);
-const settingsJson = settings.map(({ trials, ...meta }) => `  {${JSON.stringify(meta).slice(1, -1)}, "trials": [\n${trials.map((t) => `   ${JSON.stringify(t)}`).join(',\n')}\n  ]}`);
+const head = JSON.stringify({ unedited, whitenedBase, whiteningFloor: WHITENING_FLOOR, ...(Number.isFinite(balanceThreshold) ? { balanceThreshold } : {}), rows }, null, 1);
+const settingsJson = settings.map(({ trials, balance: _balance, ...meta }) => `  {${JSON.stringify(meta).slice(1, -1)}, "trials": [\n${trials.map((t) => `   ${JSON.stringify(t)}`).join(',\n')}\n  ]}`);
 await writeFile(OUT, `${head.slice(0, -2)},\n "settings": [\n${settingsJson.join(',\n')}\n ]\n}\n`);
 console.log('\n| setting | rebuilt checkpoints | recall (edited layer flagged) | checkpoints with another layer flagged | median same-sign share of u | median sigma1/sigma2 (z) | median pcs z | with C: recall in the whitened spectrum (of the missed) | median whitened sigma1/sigma2 z |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) console.log(`| ${r.setting} | ${r.checkpoints} | **${pct(r.recall)}** | ${r.checkpointsWithFalseFlags} | ${pct(r.uSameSign)} | ${r.sigmaRatio.toFixed(2)} (${r.sigmaRatioZ.toFixed(1)}) | ${r.pcsZ.toFixed(1)} | ${moments.length ? `${pct(r.whitenedRecall)} (${Number.isNaN(r.whitenedRecallOfMissed) ? '-' : pct(r.whitenedRecallOfMissed)})` : '- (no C)'} | ${moments.length ? r.whitenedSigmaRatioZ.toFixed(1) : '-'} |`);
+if (Number.isFinite(balanceThreshold)) {
+  console.log(`\nSwiGLU up/down balance: the largest neuron z of any unedited layer is ${balanceThreshold.toFixed(1)} (${unedited.filter((u) => u.balanceMaxZ).map((u) => `${u.model}: ${u.balanceMaxZ?.map((z) => z.toFixed(1)).join(', ')}`).join('; ')})`);
+  for (const r of rows) if ('balanceMedianZ' in r) console.log(`${r.setting}: edited layer's largest neuron z median ${r.balanceMedianZ?.toFixed(1)} (down/up ${r.balanceMedianFactor?.toFixed(2)}x the layer's median); above every unedited layer ${pct(r.balanceRecallAboveUnedited ?? NaN)}, z >= 10 ${pct(r.balanceRecallZ10 ?? NaN)}`);
+}
 console.log(`\nunedited models: ${unedited.reduce((a, u) => a + u.flagged.length, 0)} of ${unedited.reduce((a, u) => a + u.layers, 0)} layers flagged over ${unedited.length} models (${unedited.map((u) => u.model).join(', ')})`);
 for (const s of [...sources, bundleSource]) await s.close();
