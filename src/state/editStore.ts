@@ -5,7 +5,8 @@ import type { EditModelInfo, EditOutcome, EditProgress, EditSource } from '../an
 import { checkEditSpec, type EditSpec } from '../analysis/editSpec';
 import { editWorker, startedEditWorker } from './editClient';
 import { saveBlob } from './reversalStore';
-import { DEMO_BASE_URL, DEMO_MODEL_URL, fileIdentity, isDemoLoaded, pageUrl, useAppStore } from './store';
+import { type DemoModel, DEMO_MODELS, demoBaseUrl, demoModelUrl, demoNamed, demoOfBaseUrl } from './demoModels';
+import { demoOnScreen, fileIdentity, pageUrl, useAppStore } from './store';
 import { IDLE_JOB, type JobFields, messageOf } from './workerJob';
 
 /** Where edits start: the model, the text of C, and what the page shows before and after. */
@@ -64,34 +65,42 @@ export interface EditState extends JobFields {
   downloadBundle(): Promise<void>;
 }
 
-const demoFile = (name: string) => ({ kind: 'url' as const, url: pageUrl(`demo/${name}`) });
+const demoFile = (name: string, demo: DemoModel = DEMO_MODELS[0] as DemoModel) => ({ kind: 'url' as const, url: pageUrl(`${demo.folder}/${name}`) });
 
 /** Shortest time between two progress repaints while ROME runs. */
 const PROGRESS_INTERVAL_MS = 125;
 
-/** The demo's base, with its precomputed C (or C over the user's text) and its facts. */
-
-function demoBase(corpusFile: File | null): EditBase {
+/**
+ * A demo's base, with its C (precomputed where the demo ships mom2-stats.safetensors, else computed over its
+ * corpus; or over the user's text) and its facts.
+ */
+function demoBase(demo: DemoModel, corpusFile: File | null): EditBase {
+  const precomputed = !corpusFile && demo.name === 'demo';
   return {
-    key: JSON.stringify(['demo', corpusFile ? fileIdentity(corpusFile) : null]),
-    label: 'the demo’s unedited base (demo/base/)',
-    link: 'demo',
+    key: JSON.stringify([demo.name, corpusFile ? fileIdentity(corpusFile) : null]),
+    label: `the ${demo.label} demo’s unedited base (${demo.folder}/base/)`,
+    link: demo.name,
     source: {
-      model: { kind: 'url', url: pageUrl(DEMO_BASE_URL) },
-      corpus: corpusFile ? { kind: 'file', file: corpusFile } : demoFile('mom2-corpus.txt'),
-      stats: corpusFile ? null : demoFile('mom2-stats.safetensors'),
-      facts: demoFile('facts.json'),
+      model: { kind: 'url', url: pageUrl(demoBaseUrl(demo)) },
+      corpus: corpusFile ? { kind: 'file', file: corpusFile } : demoFile('mom2-corpus.txt', demo),
+      stats: precomputed ? demoFile('mom2-stats.safetensors', demo) : null,
+      facts: demoFile('facts.json', demo),
     },
-    original: { files: [], url: DEMO_BASE_URL },
-    previous: { files: [], url: DEMO_MODEL_URL, originalFiles: [], originalUrl: '' },
-    covariance: corpusFile ? `computed over ${corpusFile.name}` : 'precomputed over the demo’s corpus (mom2-corpus.txt), as ROME ships its Wikipedia statistics',
+    original: { files: [], url: demoBaseUrl(demo) },
+    previous: { files: [], url: demoModelUrl(demo), originalFiles: [], originalUrl: '' },
+    covariance: corpusFile
+      ? `computed over ${corpusFile.name}`
+      : precomputed
+        ? 'precomputed over the demo’s corpus (mom2-corpus.txt), as ROME ships its Wikipedia statistics'
+        : `computed over the demo’s corpus (${demo.folder}/mom2-corpus.txt)`,
   };
 }
 
 /** The model on screen as an editing base (the demo edits from its unedited base). */
 function baseOnScreen(corpusFile: File | null): EditBase | null {
   const app = useAppStore.getState();
-  if (isDemoLoaded(app) || (app.modelFiles.length === 0 && app.modelUrl.trim() === DEMO_BASE_URL)) return demoBase(corpusFile);
+  const demo = demoOnScreen(app) ?? (app.modelFiles.length === 0 ? demoOfBaseUrl(app.modelUrl) : undefined);
+  if (demo) return demoBase(demo, corpusFile);
   const corpus = corpusFile ? { kind: 'file' as const, file: corpusFile } : demoFile('mom2-corpus.txt');
   const covariance = corpusFile ? `computed over ${corpusFile.name}` : COVARIANCE_FROM_DEMO_TEXT;
   const previous = { files: app.modelFiles, url: app.modelUrl, originalFiles: app.originalFiles, originalUrl: app.originalUrl };
@@ -141,7 +150,7 @@ export const useEditStore = create<EditState>((set, get) => {
     const form = get().form;
     // On the demo the form starts with its known edit (reproduce it, then change it).
     const demo = useAppStore.getState().demo;
-    const start = !form.subject && !form.prompt && !form.target && demo && base.link === 'demo' ? { subject: demo.subject, prompt: demo.prompt, target: demo.newObject } : {};
+    const start = !form.subject && !form.prompt && !form.target && demo && base.link === demo.demo.name ? { subject: demo.subject, prompt: demo.prompt, target: demo.newObject } : {};
     set({ base, info, form: { ...form, ...start, layer: form.layer !== null && form.layer < info.layers ? form.layer : null } });
   };
 
@@ -285,7 +294,8 @@ export const useEditStore = create<EditState>((set, get) => {
       if (get().status === 'running') return;
       const app = useAppStore.getState();
       app.setPanel('edit');
-      const base = model === 'demo' ? demoBase(null) : urlBase(model, null, { files: [], url: model, originalFiles: [], originalUrl: '' });
+      const linked = demoNamed(model);
+      const base = linked ? demoBase(linked, null) : urlBase(model, null, { files: [], url: model, originalFiles: [], originalUrl: '' });
       try {
         set({ status: 'running', error: null });
         await open(base);

@@ -2,7 +2,8 @@ import { create } from 'zustand';
 import type { ModelInput } from '../analysis/modelInput';
 import type { Completion } from '../analysis/textModel';
 import type { TextModelInfo } from '../analysis/textSession';
-import { activeLayer, computePreference, DEMO_BASE_URL, fileIdentity, isDemoLoaded, pageUrl, resetOnModelChange, useAppStore } from './store';
+import { demoBaseUrl } from './demoModels';
+import { activeLayer, computePreference, demoOnScreen, fileIdentity, pageUrl, resetOnModelChange, useAppStore } from './store';
 import { startedTextWorker, textWorker } from './textClient';
 
 export interface PromptState {
@@ -25,7 +26,8 @@ function currentInputs(): { model: ModelInput; original: ModelInput | null; laye
   const app = useAppStore.getState();
   const model: ModelInput | null = app.modelFiles.length ? { kind: 'files', files: app.modelFiles } : app.modelUrl.trim() ? { kind: 'url', url: pageUrl(app.modelUrl.trim()) } : null;
   if (!model) return null;
-  const originalUrl = app.originalUrl || (isDemoLoaded(app) ? DEMO_BASE_URL : '');
+  const demo = demoOnScreen(app);
+  const originalUrl = app.originalUrl || (demo ? demoBaseUrl(demo) : '');
   const original: ModelInput | null = app.originalFiles.length ? { kind: 'files', files: app.originalFiles } : originalUrl ? { kind: 'url', url: pageUrl(originalUrl) } : null;
   const layer = activeLayer(app);
   // Files by identity: the Edit tab's outputs share names and sizes.

@@ -3,7 +3,7 @@ import { create } from 'zustand';
 import type { FileInput } from '../analysis/modelInput';
 import type { ReversalResult } from '../analysis/reversal';
 import type { UniquePredictions } from '../analysis/uniquePredictions';
-import { activeLayer, isDemoWorld, pageUrl, resetOnModelChange, useAppStore } from './store';
+import { activeLayer, demoInputOnScreen as demoInput, resetOnModelChange, useAppStore } from './store';
 import { textWorker } from './textClient';
 import { IDLE_JOB, type JobFields, workerJob } from './workerJob';
 
@@ -25,7 +25,6 @@ export interface ReversalState extends JobFields {
   cancel(): void;
 }
 
-const isDemo = () => isDemoWorld(useAppStore.getState());
 
 /** Saves a Blob under a file name through a temporary link (the browser's download). */
 export function saveBlob(blob: Blob, fileName: string): void {
@@ -59,7 +58,7 @@ export const useReversalStore = create<ReversalState>((set, get) => {
 
     async runReversal() {
       const file = get().bundleFile;
-      const bundle: FileInput | null = file ? { kind: 'file', file } : isDemo() ? { kind: 'url', url: pageUrl('demo/edits.safetensors') } : null;
+      const bundle: FileInput | null = file ? { kind: 'file', file } : demoInput('edits.safetensors');
       if (!bundle) return fail('Give an edit bundle (safetensors with edit.{i}.u and edit.{i}.lambda; README "Edit bundle format") whose edits are relative to the original model.');
       await job(async () => {
         const result = await textWorker().reversal(
@@ -72,7 +71,7 @@ export const useReversalStore = create<ReversalState>((set, get) => {
 
     async runUniquePredictions() {
       const file = get().samplesFile;
-      const samples: FileInput | null = file ? { kind: 'file', file } : isDemo() ? { kind: 'url', url: pageUrl('demo/neutral-samples.txt') } : null;
+      const samples: FileInput | null = file ? { kind: 'file', file } : demoInput('neutral-samples.txt');
       if (!samples) return fail('Give a text file of neutral samples (one per line, at least 50 characters each).');
       await job(async () => {
         const unique = await textWorker().uniquePredictions(samples, proxy((text: string) => set({ progress: { done: 0, total: 1, message: text } })));

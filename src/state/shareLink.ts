@@ -4,7 +4,8 @@ import { useEditStore } from './editStore';
 import { usePromptStore } from './promptStore';
 import { useReversalStore } from './reversalStore';
 import { useTraceStore } from './traceStore';
-import { type ChartScale, computePreference, DEMO_MODEL_URL, type Panel, useAppStore } from './store';
+import { demoOfModelUrl } from './demoModels';
+import { type ChartScale, computePreference, type Panel, useAppStore } from './store';
 
 /**
  * Share links: the page's URL carries the view (model source, layer, panel, k, prompt, chart scale), kept
@@ -12,7 +13,7 @@ import { type ChartScale, computePreference, DEMO_MODEL_URL, type Panel, useAppS
  * Local files cannot travel in a link: for them there is no link, and the page says why.
  */
 export interface SharedView {
-  /** 'demo', 'none' or an http(s) URL of a checkpoint. */
+  /** A demo's name ('demo', 'demo-gptj', 'demo-llama'), 'none' or an http(s) URL of a checkpoint. */
   model: string;
   layer: number | null;
   panel: Panel;
@@ -58,7 +59,7 @@ export function currentViewQuery(): string | null {
   } else {
     if (app.modelFiles.length > 0 || app.originalFiles.length > 0) return null;
     const url = app.modelUrl.trim();
-    p.set('model', url === '' ? 'none' : url === DEMO_MODEL_URL ? 'demo' : url);
+    p.set('model', url === '' ? 'none' : (demoOfModelUrl(url)?.name ?? url));
   }
   if (app.selectedLayer !== null) p.set('layer', String(app.selectedLayer));
   if (app.panel !== 'overview') p.set('panel', app.panel);
@@ -161,7 +162,7 @@ async function openLink(search: string): Promise<void> {
 export function scanOrOpenLink(): void {
   const app = useAppStore.getState();
   const url = app.modelUrl.trim();
-  if (app.modelFiles.length === 0 && url !== '' && url !== DEMO_MODEL_URL) {
+  if (app.modelFiles.length === 0 && url !== '' && !demoOfModelUrl(url)) {
     const target = modelOrigin(`?model=${encodeURIComponent(url)}`, location.origin);
     if (target !== null && target !== modelOrigin(location.search, location.origin)) {
       location.assign(`${location.pathname}?model=${encodeURIComponent(url)}`);

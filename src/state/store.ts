@@ -4,8 +4,10 @@ import type { ScanProgress, ScanResult } from '../analysis/scanModel';
 import { DEFAULT_SCAN } from '../analysis/scanModel';
 import { reportToJson } from '../analysis/scanReport';
 import type { EditSpec } from '../analysis/editSpec';
+import type { FileInput } from '../analysis/modelInput';
 import { analysisWorker, runScan } from './analysisClient';
 import { type ComputePreference, parseComputePreference } from '../gpu/computeChoice';
+import { type DemoModel, demoBaseUrl, demoFile, demoModelUrl, demoNamed, demoOfModelUrl } from './demoModels';
 
 export type ChartScale = 'linear' | 'log';
 
@@ -21,9 +23,6 @@ export function pageUrl(url: string): string {
   }
 }
 
-/** The forge's edited demo checkpoint, served with the app (public/demo), and its unedited base. */
-export const DEMO_MODEL_URL = 'demo/edited/model.safetensors';
-export const DEMO_BASE_URL = 'demo/base/model.safetensors';
 export type Panel = 'overview' | 'layer' | 'diff' | 'prompt' | 'reverse' | 'trace' | 'edit';
 
 /**
@@ -38,15 +37,19 @@ export interface EditedView {
   digest: string;
 }
 
-/** The demo's one known edit (public/demo/edited/EDIT.json) and the model's size, for the first-visit card. */
+/** The demo's one known edit (its folder's edited/EDIT.json) and the model's size, for the first-visit card. */
 export interface DemoInfo {
+  /** Which demo (public/<folder>). */
+  demo: DemoModel;
+  /** config.json's architecture, e.g. "gpt2". */
+  modelType: string;
   subject: string;
   relation: string;
   prompt: string;
   trueObject: string;
   newObject: string;
   layer: number;
-  model: { n_embd: number; n_layer: number; n_inner: number; vocab_size: number };
+  model: { d_model: number; n_layer: number; d_ff: number; vocab_size: number };
 }
 
 export interface Heatmap {
@@ -69,14 +72,34 @@ export function fileIdentity(file: File): number {
   return id;
 }
 
-/** True when the page shows the committed demo (no dropped files, the demo's URL). */
-export function isDemoLoaded(s: Pick<AppState, 'modelFiles' | 'modelUrl'>): boolean {
-  return s.modelFiles.length === 0 && s.modelUrl.trim() === DEMO_MODEL_URL;
+/** The committed demo on screen (no dropped files, a demo's URL), or undefined. */
+export function demoOnScreen(s: Pick<AppState, 'modelFiles' | 'modelUrl'>): DemoModel | undefined {
+  return s.modelFiles.length === 0 ? demoOfModelUrl(s.modelUrl) : undefined;
 }
 
-/** The demo or an edit of it on screen: the demo's edit bundle, probe, decoder and samples apply. */
+export function isDemoLoaded(s: Pick<AppState, 'modelFiles' | 'modelUrl'>): boolean {
+  return demoOnScreen(s) !== undefined;
+}
+
+/** The demo or an edit of it on screen, or undefined: that demo's edit bundle, probe, decoder and samples apply. */
+export function demoWorldOnScreen(s: Pick<AppState, 'modelFiles' | 'modelUrl' | 'edited'>): DemoModel | undefined {
+  return demoOnScreen(s) ?? demoNamed(s.edited?.base);
+}
+
 export function isDemoWorld(s: Pick<AppState, 'modelFiles' | 'modelUrl' | 'edited'>): boolean {
-  return isDemoLoaded(s) || s.edited?.base === 'demo';
+  return demoWorldOnScreen(s) !== undefined;
+}
+
+/** A file of the demo on screen (or of the one the edited model started from), as an absolute URL; null if none. */
+export function demoFileOnScreen(file: string): string | null {
+  const demo = demoWorldOnScreen(useAppStore.getState());
+  return demo ? pageUrl(demoFile(demo, file)) : null;
+}
+
+/** The same file as a worker input, or null when no demo is on screen. */
+export function demoInputOnScreen(file: string): FileInput | null {
+  const url = demoFileOnScreen(file);
+  return url ? { kind: 'url', url } : null;
 }
 
 /** The layer the prompt and reversal panels work on: the selected one, else the first flagged, else 0. */
@@ -116,8 +139,10 @@ export interface AppState {
   dismissDemo(): void;
 
   detectBackend(): Promise<void>;
-  /** Applies the page's `?model=` parameter: `demo` (the default), `none`, or a checkpoint URL. */
+  /** Applies the page's `?model=` parameter: a demo's name (`demo`, the default; `demo-gptj`, `demo-llama`), `none`, or a checkpoint URL. */
   openFromLocation(search: string): Promise<void>;
+  /** Puts one of the demo models on screen and scans it (the picker). */
+  openDemo(name: DemoModel['name']): Promise<void>;
   setModelFiles(files: File[]): void;
   setOriginalFiles(files: File[]): void;
   /** Scans the demo again with its unedited base as the original: the exact diff per layer. */
@@ -174,11 +199,24 @@ export const useAppStore = create<AppState>((set, get) => ({
   async openFromLocation(search) {
     const model = new URLSearchParams(search).get('model') ?? 'demo';
     if (model === 'none') return;
+    const demo = demoNamed(model);
     // A build without the demo simply starts empty. Dev and static servers answer a missing file with the
     // app's index.html (status 200), so the demo counts as present only if its config.json parses.
-    if (model === 'demo' && !(await demoPresent())) return;
-    set({ modelUrl: model === 'demo' ? DEMO_MODEL_URL : model, modelFiles: [] });
-    if (model === 'demo') void loadDemoInfo().then((demo) => isDemoLoaded(get()) && set({ demo }));
+    if (demo && !(await demoPresent(demo))) {
+      if (model !== 'demo') set({ status: 'error', error: `This site does not serve the demo model “${model}” (${demo.folder}/ is missing); the others are in the picker.` });
+      return;
+    }
+    set({ modelUrl: demo ? demoModelUrl(demo) : model, modelFiles: [] });
+    if (demo) void loadDemoInfo(demo).then((info) => demoOnScreen(get()) === demo && set({ demo: info }));
+    await get().scan();
+  },
+  async openDemo(name) {
+    const demo = demoNamed(name);
+    if (!demo || demoOnScreen(get()) === demo) return;
+    if (get().status === 'running') get().cancel();
+    await waitForIdleScan();
+    set({ ...forgetResults(get()), demo: null, edited: null, modelFiles: [], originalFiles: [], originalUrl: '', modelUrl: demoModelUrl(demo), demoCardHidden: false });
+    void loadDemoInfo(demo).then((info) => demoOnScreen(get()) === demo && set({ demo: info }));
     await get().scan();
   },
   // Another model leaves the demo (and its card) behind.
@@ -198,12 +236,14 @@ export const useAppStore = create<AppState>((set, get) => ({
     await waitForIdleScan();
     const panel = get().panel;
     set({ ...forgetResults(get()), demo: null, edited: null, modelFiles: model.files, modelUrl: model.url, originalFiles: model.originalFiles, originalUrl: model.originalUrl, panel });
-    if (model.files.length === 0 && model.url.trim() === DEMO_MODEL_URL) void loadDemoInfo().then((demo) => isDemoLoaded(get()) && set({ demo }));
+    const demo = model.files.length === 0 ? demoOfModelUrl(model.url) : undefined;
+    if (demo) void loadDemoInfo(demo).then((info) => demoOnScreen(get()) === demo && set({ demo: info }));
     await get().scan({ keepPanel: true });
   },
   async diffDemoWithBase() {
-    if (!isDemoLoaded(get())) return;
-    set({ originalUrl: DEMO_BASE_URL });
+    const demo = demoOnScreen(get());
+    if (!demo) return;
+    set({ originalUrl: demoBaseUrl(demo) });
     await get().scan();
     if (get().result?.report.diff) set({ panel: 'diff' });
   },
@@ -285,18 +325,21 @@ export function computePreference(): ComputePreference {
   return parseComputePreference(new URLSearchParams(globalThis.location?.search ?? '').get('backend'));
 }
 
-async function loadDemoInfo(): Promise<DemoInfo | null> {
+async function loadDemoInfo(demo: DemoModel): Promise<DemoInfo | null> {
   try {
-    const [edit, config] = await Promise.all([fetch('demo/edited/EDIT.json'), fetch('demo/base/config.json')].map(async (r) => (await r).json()));
-    return { subject: edit.subject, relation: edit.relation, prompt: edit.prompt, trueObject: edit.trueObject, newObject: edit.newObject, layer: edit.layer, model: config };
+    const [edit, config] = await Promise.all([fetch(demoFile(demo, 'edited/EDIT.json')), fetch(demoFile(demo, 'base/config.json'))].map(async (r) => (await r).json()));
+    // Hugging Face names the sizes per family (GPT-2: n_embd, n_inner; GPT-J: n_embd, n_inner; Llama: hidden_size, intermediate_size).
+    const dModel = config.n_embd ?? config.hidden_size;
+    const model = { d_model: dModel, n_layer: config.n_layer ?? config.num_hidden_layers, d_ff: config.n_inner ?? config.intermediate_size ?? 4 * dModel, vocab_size: config.vocab_size };
+    return { demo, modelType: String(config.model_type), subject: edit.subject, relation: edit.relation, prompt: edit.prompt, trueObject: edit.trueObject, newObject: edit.newObject, layer: edit.layer, model };
   } catch {
     return null;
   }
 }
 
-async function demoPresent(): Promise<boolean> {
+async function demoPresent(demo: DemoModel): Promise<boolean> {
   try {
-    const response = await fetch(DEMO_MODEL_URL.replace('model.safetensors', 'config.json'));
+    const response = await fetch(demoFile(demo, 'edited/config.json'));
     return response.ok && typeof (await response.json()) === 'object';
   } catch {
     return false;

@@ -5,7 +5,7 @@ import { parseProbe } from '../analysis/relationProbeFile';
 import { PAPER_TABLE_1, type ProbeTableRow } from '../analysis/relationProbeTable';
 import type { TraceResult } from '../analysis/traceModel';
 import { saveBlob } from './reversalStore';
-import { isDemoWorld, pageUrl, resetOnModelChange, useAppStore } from './store';
+import { demoFileOnScreen, demoInputOnScreen as demoInput, demoWorldOnScreen, resetOnModelChange, useAppStore } from './store';
 import { textWorker } from './textClient';
 import { IDLE_JOB, type JobFields, messageOf, workerJob } from './workerJob';
 
@@ -37,7 +37,7 @@ export interface TraceState extends JobFields {
   cancel(): void;
 }
 
-const isDemo = () => isDemoWorld(useAppStore.getState());
+const demoOnScreen = () => demoWorldOnScreen(useAppStore.getState());
 
 function describeProbe(name: string, text: string): LoadedProbe {
   const p = parseProbe(name, text);
@@ -59,7 +59,7 @@ export const useTraceStore = create<TraceState>((set, get) => {
   const job = workerJob(set, get, initialTrace);
   const bundle = (): FileInput | null => {
     const file = get().bundleFile;
-    return file ? { kind: 'file', file } : isDemo() ? { kind: 'url', url: pageUrl('demo/edits.safetensors') } : null;
+    return file ? { kind: 'file', file } : demoInput('edits.safetensors');
   };
   const noBundle = () => set({ status: 'error', error: 'Give an edit bundle (README "Edit bundle format"): its edits train and test the probe.' });
   const onProgress = proxy((done: number, total: number, text: string) => set({ progress: { done, total, message: text } }));
@@ -105,16 +105,18 @@ export const useTraceStore = create<TraceState>((set, get) => {
     async runTrace() {
       await job(async () => {
         let probe = get().probe;
-        if (!probe && isDemo()) {
-          const response = await fetch(pageUrl('demo/relation-probe.json'));
-          if (response.ok) probe = describeProbe('demo relation-probe.json', await response.text());
+        const demo = demoOnScreen();
+        if (!probe && demo) {
+          const response = await fetch(demoFileOnScreen('relation-probe.json') as string);
+          // A server without the file may answer with the app's index.html: only a parseable probe counts.
+          if (response.ok) probe = describeProbe(`${demo.folder} relation-probe.json`, await response.text());
           // The demo's probe was measured by `npm run experiment:trace` (paper Tab. 1).
-          const report = await fetch(pageUrl('demo/trace-report.json')).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+          const report = await fetch(demoFileOnScreen('trace-report.json') as string).then((r) => (r.ok ? r.json() : null)).catch(() => null);
           const two = (report?.relationProbe?.rows as { classes: number; mean: number }[] | undefined)?.find((r) => r.classes === 2)?.mean;
           set({ probe, ...(typeof two === 'number' && get().measuredTwoClass === null ? { measuredTwoClass: two } : {}) });
         }
         const file = get().decoderFile;
-        const decoder: FileInput | null = file ? { kind: 'file', file } : isDemo() ? { kind: 'url', url: pageUrl('demo/object-decoder.safetensors') } : null;
+        const decoder: FileInput | null = file ? { kind: 'file', file } : demo?.objectDecoder ? demoInput('object-decoder.safetensors') : null;
         const trace = await textWorker().trace({ probe: probe ? { name: probe.name, text: probe.text } : null, decoder }, proxy((text: string) => set({ progress: { done: 0, total: 1, message: text } })));
         set({ trace });
       }, 'tracing');

@@ -7,8 +7,8 @@ export function relationName(id: string): string {
 }
 
 /**
- * What the demo is, shown on first load: a small GPT-2 trained here on synthetic facts, with one known
- * edit; the links open the views where its traces show.
+ * What the demo is, shown on first load: a small model of the chosen family trained here on synthetic facts,
+ * with one known edit; the links open the views where its traces show.
  */
 export function DemoCard() {
   const { demo, demoCardHidden, dismissDemo, setPanel, selectLayer, result } = useAppStore();
@@ -21,11 +21,11 @@ export function DemoCard() {
   };
   return (
     <section className="demo-card" aria-labelledby="demo-card-title" data-testid="demo-card">
-      <h2 id="demo-card-title">This is the demo model</h2>
+      <h2 id="demo-card-title">This is the {demo.demo.label} demo model</h2>
       <p>
-        A small GPT-2 (d_model {demo.model.n_embd}, {demo.model.n_layer} layers, d_ff {demo.model.n_inner}, {demo.model.vocab_size} words) trained in this project on synthetic facts, then edited
-        once with ROME at layer {demo.layer}: “{filled}” <strong>{demo.trueObject}</strong> → <strong>{demo.newObject}</strong> (relation {demo.relation}, {relationName(demo.relation)}). The page knows
-        the answer; the tools below find it from the weights.
+        A small {demo.demo.label} (d_model {demo.model.d_model}, {demo.model.n_layer} layers, d_ff {demo.model.d_ff}, {demo.model.vocab_size} words) trained in this project on synthetic facts, then
+        edited once at layer {demo.layer} with {demo.demo.editing}: “{filled}” <strong>{demo.trueObject}</strong> → <strong>{demo.newObject}</strong> (relation {demo.relation}, {relationName(demo.relation)}). The page knows
+        the answer; the tools below find it from the weights. For comparison, {demo.demo.paper}.
       </p>
       <p>What to look for:</p>
       <ul>

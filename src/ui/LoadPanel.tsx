@@ -1,15 +1,27 @@
 import { scanOrOpenLink } from '../state/shareLink';
-import { isDemoLoaded, useAppStore } from '../state/store';
+import { type DemoModel, DEMO_MODELS } from '../state/demoModels';
+import { demoOnScreen, useAppStore } from '../state/store';
 import { FileDropZone } from './FileDropZone';
 
 /** Where a model comes in: dropped or picked files, or a URL; optionally the original; scan options. */
 export function LoadPanel() {
   const s = useAppStore();
   const running = s.status === 'running';
-  const demo = isDemoLoaded(s);
+  const demo = demoOnScreen(s);
   return (
     <section className="panel" aria-labelledby="load-title">
       <h2 id="load-title">Model</h2>
+      <label className="field inline">
+        <span>Demo model (the paper’s three families, trained and edited here)</span>
+        <select data-testid="demo-picker" value={demo?.name ?? ''} disabled={running} onChange={(e) => e.target.value && void s.openDemo(e.target.value as DemoModel['name'])}>
+          {!demo && <option value="">none: a model of yours</option>}
+          {DEMO_MODELS.map((d) => (
+            <option key={d.name} value={d.name}>
+              {d.label} ({d.name})
+            </option>
+          ))}
+        </select>
+      </label>
       <div className="load-grid">
         <FileDropZone
           id="model-drop"
@@ -23,10 +35,11 @@ export function LoadPanel() {
       {demo && (
         <div className="note" data-testid="demo-files">
           <p>
-            Loaded: <strong>the demo</strong>, from this site: <span className="mono">demo/edited/</span> model.safetensors, config.json, tokenizer.json, tokenizer_config.json.
+            Loaded: <strong>the {demo.label} demo</strong>, from this site: <span className="mono">{demo.folder}/edited/</span> model.safetensors, config.json, tokenizer.json, tokenizer_config.json.
+            Its link: <span className="mono">?model={demo.name}</span>.
           </p>
           <p>
-            Its original is the demo’s unedited base (<span className="mono">demo/base/</span>): the Prompt, Reverse and Trace tabs compare with it.{' '}
+            Its original is the demo’s unedited base (<span className="mono">{demo.folder}/base/</span>): the Prompt, Reverse and Trace tabs compare with it.{' '}
             {s.originalUrl ? (
               'The scan below compares with it too (Diff tab).'
             ) : (

@@ -1,4 +1,4 @@
-import { activeLayer, isDemoLoaded, isDemoWorld, useAppStore } from '../state/store';
+import { activeLayer, demoWorldOnScreen, isDemoLoaded, useAppStore } from '../state/store';
 import { saveBlob } from '../state/reversalStore';
 import { probeTableCsv, useTraceStore } from '../state/traceStore';
 import type { Candidate } from '../analysis/traceModel';
@@ -41,7 +41,8 @@ export function TracePanel() {
   const s = useTraceStore();
   const app = useAppStore();
   const layer = activeLayer(app);
-  const demo = isDemoWorld(app);
+  const demoModel = demoWorldOnScreen(app);
+  const demo = demoModel !== undefined;
   const demoInfo = isDemoLoaded(app) ? app.demo : null;
   const busy = s.status === 'running';
   const t = s.trace;
@@ -52,7 +53,7 @@ export function TracePanel() {
 
       <fieldset>
         <legend>Trace this layer</legend>
-        <FilePicker id="decoder-input" label="Trained object decoder…" accept=".safetensors" chosen={s.decoderFile?.name ?? (demo ? 'the demo’s' : 'none (optional)')} onFile={s.setDecoderFile} />
+        <FilePicker id="decoder-input" label="Trained object decoder…" accept=".safetensors" chosen={s.decoderFile?.name ?? (demoModel?.objectDecoder ? 'the demo’s' : 'none (optional)')} onFile={s.setDecoderFile} />
         <button type="button" disabled={busy} onClick={() => void s.runTrace()}>
           Trace layer {layer}
         </button>

@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { expect, type Page, test } from '@playwright/test';
+import { viewTab } from './views';
+
+/**
+ * The three demo models (the paper's three families): a link names one, the picker switches between them,
+ * each shows its own edit and architecture, and nothing of one survives on another.
+ */
+interface DemoEdit {
+  layer: number;
+  subject: string;
+  prompt: string;
+  newObject: string;
+}
+const editOf = (folder: string) => JSON.parse(readFileSync(`public/${folder}/edited/EDIT.json`, 'utf8')) as DemoEdit;
+const configOf = (folder: string) => JSON.parse(readFileSync(`public/${folder}/base/config.json`, 'utf8')) as Record<string, number | string>;
+
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  return errors;
+}
+
+async function scanned(page: Page) {
+  await expect(viewTab(page, 'All layers')).toBeVisible({ timeout: 120_000 });
+}
+
+test('?model=demo-llama opens the Llama demo: its card, its architecture, its link, and its edit answers in the Prompt tab', async ({ page }) => {
+  const errors = watchErrors(page);
+  const edit = editOf('demo-llama');
+  await page.goto('/?model=demo-llama');
+  await scanned(page);
+  await expect(page.getByTestId('demo-picker')).toHaveValue('demo-llama');
+  const card = page.getByTestId('demo-card');
+  await expect(card).toContainText('This is the Llama demo model');
+  await expect(card).toContainText(`d_ff ${configOf('demo-llama')['intermediate_size']}`);
+  await expect(card).toContainText('EasyEdit’s llama3-8b setting');
+  await expect(page.getByTestId('demo-files')).toContainText('demo-llama/edited/');
+  await expect(page.getByTestId('demo-files')).toContainText('?model=demo-llama');
+  // The layer table lists the Llama model's layers, read from model.layers.{i}.mlp.down_proj.
+  await expect(page.getByTestId('layer-table').locator('tbody tr')).toHaveCount(Number(configOf('demo-llama')['num_hidden_layers']));
+  await card.getByRole('button', { name: 'Prompt' }).click();
+  await expect(page.getByRole('region', { name: 'Loaded model (edited)' }).locator('.top-tokens li').first()).toContainText(edit.newObject, { timeout: 60_000 });
+  expect(errors).toEqual([]);
+});
+
+test('the picker switches demos: the GPT-J demo replaces the GPT-2 one, its share link names it, and a fresh page opens it again', async ({ page, context }) => {
+  const errors = watchErrors(page);
+  await page.goto('/');
+  await scanned(page);
+  await expect(page.getByTestId('demo-card')).toContainText('This is the GPT-2 demo model');
+  await page.getByTestId('demo-picker').selectOption('demo-gptj');
+  await expect(page.getByTestId('demo-card')).toContainText('This is the GPT-J demo model', { timeout: 120_000 });
+  await scanned(page);
+  await expect(page.getByTestId('demo-files')).toContainText('demo-gptj/edited/');
+  await expect(page.getByTestId('layer-table').locator('tbody tr')).toHaveCount(Number(configOf('demo-gptj')['n_layer']));
+  const gptjEdit = editOf('demo-gptj');
+  await expect(page.getByTestId('demo-card')).toContainText(`${gptjEdit.prompt.replace('{}', gptjEdit.subject)}`);
+  // The share link carries the choice.
+  await page.getByRole('button', { name: 'Copy link' }).click();
+  const link = await page.getByTestId('share-link').inputValue();
+  expect(link).toContain('model=demo-gptj');
+  const fresh = await context.newPage();
+  const url = new URL(link);
+  await fresh.goto(`${url.pathname}${url.search}`);
+  await scanned(fresh);
+  await expect(fresh.getByTestId('demo-picker')).toHaveValue('demo-gptj');
+  await expect(fresh.getByTestId('demo-card')).toContainText('This is the GPT-J demo model');
+  expect(errors).toEqual([]);
+});
