@@ -31,7 +31,7 @@ test('an edit made in the page is the model under study in every tab, and its li
   await page.goto('/');
   await expect(page.getByTestId('verdict')).toBeVisible({ timeout: 120_000 });
   await viewTab(page, 'Edit').click();
-  await expect(page.getByTestId('edit-base')).toContainText('the demo’s unedited base', { timeout: 60_000 });
+  await expect(page.getByTestId('edit-base')).toContainText('GPT-2 demo’s unedited base (demo/base/)', { timeout: 60_000 });
   // The subject's facts are listed; choosing one fills the prompt with its relation's first template.
   await page.getByTestId('edit-subject').fill(SUBJECT);
   await expect(page.getByTestId('subject-facts')).toContainText(OLD);
@@ -83,7 +83,7 @@ test('an edit made in the page is the model under study in every tab, and its li
   const other = await fresh.newPage();
   const otherErrors = watchErrors(other);
   await other.goto(link);
-  await expect(other.getByTestId('edited-files')).toContainText('1 edit of the demo’s unedited base', { timeout: 120_000 });
+  await expect(other.getByTestId('edited-files')).toContainText('1 edit of the GPT-2 demo’s unedited base', { timeout: 120_000 });
   await viewTab(other, 'Edit').click();
   await expect(other.getByTestId('edit-list')).toContainText(`“${FILLED}” → ${NEW} at layer 0`, { timeout: 120_000 });
   await expect(other.getByTestId('edit-digest').locator('code')).toHaveText(digest, { timeout: 60_000 });
@@ -96,7 +96,7 @@ test('an edit made in the page is the model under study in every tab, and its li
 test('the strength slider moves the signature and the answer; undo restores the model; unknown words are refused', async ({ page }) => {
   const errors = watchErrors(page);
   await page.goto('/?panel=edit');
-  await expect(page.getByTestId('edit-base')).toContainText('the demo’s unedited base', { timeout: 120_000 });
+  await expect(page.getByTestId('edit-base')).toContainText('GPT-2 demo’s unedited base (demo/base/)', { timeout: 120_000 });
   await page.getByTestId('edit-subject').fill(SUBJECT);
   await page.getByTestId('edit-prompt').fill(PROMPT);
   await page.getByTestId('edit-target').fill('Atlantis');
@@ -174,6 +174,6 @@ test('a dropped GPT-2 checkpoint is edited with C over the demo\'s text, said so
   await expect(page.getByTestId('layer-table')).toBeVisible({ timeout: 120_000 });
   await viewTab(page, 'Edit').click();
   await expect(page.getByTestId('edit-list')).toHaveCount(0);
-  await expect(page.getByTestId('edit-error')).toContainText('is a llama checkpoint; the editor runs ROME on the CPU engine’s GPT-2 forward pass'.replace('’', "'"), { timeout: 60_000 });
+  await expect(page.getByTestId('edit-error')).toContainText('config.json: needs a number "vocab_size" to run the llama model', { timeout: 60_000 });
   expect(errors).toEqual([]);
 });

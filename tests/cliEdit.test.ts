@@ -164,6 +164,6 @@ describe.skipIf(!existsSync(`${BASE}/model.safetensors`))('edit-forensics edit (
     for (const f of llama.edited) writeFileSync(join(llamaDir, f.name), f.bytes);
     const r = await run(['edit', llamaDir, '--prompt', '{} is', '--subject', 'x', '--target', 'y', '--no-mom2', '--out', join(dir, 'l')]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/is a llama checkpoint; the editor runs ROME on the CPU engine's GPT-2 forward pass/);
+    expect(r.err).toMatch(/config\.json: needs a number "vocab_size" to run the llama model/);
   }, 60_000);
 });

@@ -157,9 +157,9 @@ describe('the editor (ROME in the page)', () => {
     await noCorpus.open({ ...demoSource(false), corpus: null });
     await expect(noCorpus.edit(spec('France'))).rejects.toThrow(/needs a text corpus for C/);
     expect((await noCorpus.edit(spec('France', { mom2Adjustment: false }))).checks[0]!.ok).toBe(true);
-    // Other families: said what is missing, not a crash.
+    // Another family without what running it needs (this scan fixture has no config.json): said, not a crash.
     const llama = buildFixture({ family: 'llama', layers: 2, dFf: 16, dModel: 8, editedLayer: null, positiveFraction: 0.5 });
-    await expect(new EditSession().open({ model: { kind: 'files', files: llama.edited.map((f) => new File([f.bytes as Uint8Array<ArrayBuffer>], f.name)) }, corpus: null, stats: null, facts: null })).rejects.toThrow(/is a llama checkpoint; the editor runs ROME on the CPU engine's GPT-2 forward pass/);
+    await expect(new EditSession().open({ model: { kind: 'files', files: llama.edited.map((f) => new File([f.bytes as Uint8Array<ArrayBuffer>], f.name)) }, corpus: null, stats: null, facts: null })).rejects.toThrow(/config\.json: needs a number "vocab_size" to run the llama model/);
   });
 
   it('refuses statistics of another model', async () => {

@@ -1,4 +1,4 @@
-import { type Gpt2Config, gpt2Forward, type Gpt2Params } from '../edit/gpt2Model';
+import type { EditableModel } from '../edit/editableModel';
 import type { DemoFacts } from '../edit/demoWorld';
 import type { TextTokenizer } from '../lm/tokenizer';
 import type { EditSpec } from './editSpec';
@@ -30,10 +30,10 @@ export function tokenWord(tokenizer: TextTokenizer, id: number): string {
 }
 
 /** Next-token guesses for `prompts` (each as the model reads it), with `targetId`'s probability. */
-export function guessNextTokens(c: Gpt2Config, params: Gpt2Params, tokenizer: TextTokenizer, prompts: readonly string[], targetId: number): TokenGuess[] {
+export function guessNextTokens(model: EditableModel, tokenizer: TextTokenizer, prompts: readonly string[], targetId: number): TokenGuess[] {
   return prompts.map((text) => {
-    const ids = Int32Array.from(tokenizer.encode(text).slice(-c.n_positions));
-    const logits = gpt2Forward(null, c, params, ids, 1, ids.length, { logitRows: Int32Array.from([ids.length - 1]) }).data;
+    const ids = Int32Array.from(tokenizer.encode(text).slice(-model.positions));
+    const logits = model.forward(null, ids, 1, ids.length, { logitRows: Int32Array.from([ids.length - 1]) }).data;
     let best = 0;
     let max = -Infinity;
     for (let j = 0; j < logits.length; j++) {
@@ -61,11 +61,11 @@ export function checkPrompts(spec: EditSpec, facts: DemoFacts | null): { kind: E
 }
 
 /** Before and after on every check prompt. */
-export function editChecks(c: Gpt2Config, before: Gpt2Params, after: Gpt2Params, tokenizer: TextTokenizer, spec: EditSpec, targetId: number, facts: DemoFacts | null): EditCheck[] {
+export function editChecks(before: EditableModel, after: EditableModel, tokenizer: TextTokenizer, spec: EditSpec, targetId: number, facts: DemoFacts | null): EditCheck[] {
   const prompts = checkPrompts(spec, facts);
   const texts = prompts.map((p) => p.prompt);
-  const was = guessNextTokens(c, before, tokenizer, texts, targetId);
-  const now = guessNextTokens(c, after, tokenizer, texts, targetId);
+  const was = guessNextTokens(before, tokenizer, texts, targetId);
+  const now = guessNextTokens(after, tokenizer, texts, targetId);
   return prompts.map((p, i) => {
     const b = was[i] as TokenGuess;
     const a = now[i] as TokenGuess;

@@ -3,10 +3,12 @@ import { CONTEXT_TEMPLATE_SEED, contextTemplates, parseTemplateLengths } from '.
 import type { DemoFacts } from '../edit/demoWorld';
 import { type EditRecord, writeEditBundle } from '../edit/editBundle';
 import { Tensor } from '../edit/engine/tensor';
-import { type Gpt2Config, type Gpt2Params, mlpOutputName } from '../edit/gpt2Model';
+import type { Gpt2Config, Gpt2Params } from '../edit/gpt2Model';
 import { KeyMomentAccumulator } from '../edit/keyStatistics';
-import { gpt2Editable } from '../edit/editableModel';
-import { applyUpdate, computeLeftVector, type RomeContext, ROME_DEFAULTS, type RomeHyperparams, type RomeUpdate, rightVectorSteps } from '../edit/rome';
+import { applyUpdateInLayout, type EditableModel, gpt2Editable } from '../edit/editableModel';
+import { keyMoment, mlpRows } from '../edit/familyEditMetrics';
+import { transpose } from '../core/matrix';
+import { computeLeftVector, type RomeContext, ROME_DEFAULTS, ROME_PRESETS, type RomeHyperparams, type RomeUpdate, rightVectorSteps } from '../edit/rome';
 import type { RomeTokenizer } from '../edit/romeTokenizer';
 import { baseName } from '../formats/byteSource';
 import { CancelledError, FormatError } from '../formats/formatError';
@@ -16,7 +18,7 @@ import type { TextTokenizer } from '../lm/tokenizer';
 import { editedCheckpointFiles, type EditedCheckpointPlan, planEditedCheckpoint } from './editedCheckpoint';
 import { type EditCheck, editChecks, guessNextTokens, type TokenGuess } from './editChecks';
 import { checkEditSpec, type EditSpec, PUBLISHED_CONTEXT_TEMPLATES, romeDefaultLayer } from './editSpec';
-import { engineConfig, loadEngineParams } from './engineModel';
+import { ENGINE_FAMILIES, engineConfig, loadEngineModel, loadEngineParams } from './engineModel';
 import { locateLayer } from './layerMatrix';
 import { type FileInput, type ModelInput, openFileInput, openModelInput, type OpenedInput } from './modelInput';
 import { romeTokenizerFrom } from './romeTextTokenizer';
@@ -36,6 +38,11 @@ export interface EditSource {
 
 export interface EditModelInfo {
   label: string;
+  /** The CPU engine's family (config.json model_type). */
+  family: EditableModel['family'];
+  /** ROME's published setting for the family (GPT-2, GPT-J: mom2 adjustment on; Llama: off, 25 v* steps). */
+  defaultMom2Adjustment: boolean;
+  defaultVSteps: number;
   layers: number;
   dModel: number;
   dFF: number;
@@ -74,7 +81,7 @@ export interface EditOutcome {
 interface AppliedEdit {
   outcome: EditOutcome;
   update: RomeUpdate;
-  /** The edited layer's weight before this edit ([d_ff, d_model]): undo restores it exactly. */
+  /** The edited layer's stored weight before this edit: undo restores it exactly. */
   before: Float32Array;
   /** Model answers before this edit, for the bundle's trueObject. */
   trueObject: string;
@@ -82,9 +89,12 @@ interface AppliedEdit {
 
 interface OpenedModel {
   input: OpenedInput;
-  config: Gpt2Config;
-  original: Gpt2Params;
-  params: Gpt2Params;
+  /** The unedited model in the CPU engine. */
+  base: EditableModel;
+  /** GPT-2's configuration and weights (C then comes from the GPT-2 key accumulator); null for the other families. */
+  gpt2: { config: Gpt2Config; params: Gpt2Params } | null;
+  original: ReadonlyMap<string, Tensor>;
+  params: Map<string, Tensor>;
   text: TextTokenizer;
   tokenizer: RomeTokenizer;
   corpus: { name: string; sequences: Int32Array[]; tokens: number } | null;
@@ -100,8 +110,16 @@ interface OpenedModel {
 const CORPUS_SLICE = 64;
 const MAX_CORPUS_TOKENS = 500_000;
 
+/** The model with the current weights. */
+const current = (m: OpenedModel) => m.base.withParams(m.params);
+
+/** A layer's weight from the analyses' orientation ([d_ff, d_model]) to the model's stored layout. */
+function storedFromRows(model: EditableModel, layer: number, rows: Float32Array): Float32Array {
+  return model.mlpOutput(layer).layout === 'ff_model' ? rows : transpose(rows, model.dFF, model.dModel);
+}
+
 /**
- * ROME in the page (and the CLI): opens a GPT-2-family checkpoint into the CPU engine and applies edits in
+ * ROME in the page (and the CLI): opens a GPT-2, GPT-J or Llama checkpoint into the CPU engine and applies edits in
  * sequence, each to the current weights, as sequential ROME does. C per layer is taken from the unedited
  * model (kmeng01/rome caches it the same way), so an edit depends only on the edits before it: a list of
  * edits recomputes the same weights bit for bit.
@@ -120,32 +138,41 @@ export class EditSession {
     const input = source.model.kind === 'opened' ? source.model.input : await openModelInput(source.model);
     const { checkpoint } = input;
     const family = locateLayer(checkpoint, 0).family.id;
-    if (family !== 'gpt2' || checkpoint.config?.modelType !== 'gpt2') {
-      throw new FormatError(checkpoint.label, `is a ${family} checkpoint; the editor runs ROME on the CPU engine's GPT-2 forward pass (config.json model_type "gpt2"), which is all it implements so far: ${family} would need its forward pass and its ROME hyper-parameters here`);
+    const modelType = checkpoint.config?.modelType;
+    if (family !== modelType || !(ENGINE_FAMILIES as readonly string[]).includes(family)) {
+      throw new FormatError(checkpoint.label, `is a ${family} checkpoint (config.json model_type "${modelType ?? 'missing'}"); the editor runs ROME on the CPU engine's forward passes of ${ENGINE_FAMILIES.join(', ')}, with each family's published hyper-parameters`);
     }
-    engineConfig(checkpoint);
-    const { config, params } = await loadEngineParams(checkpoint, () => this.tick());
+    let gpt2: OpenedModel['gpt2'] = null;
+    if (family === 'gpt2') {
+      engineConfig(checkpoint);
+      gpt2 = await loadEngineParams(checkpoint, () => this.tick());
+    }
+    const base = gpt2 ? gpt2Editable(gpt2.config, gpt2.params) : await loadEngineModel(checkpoint, () => this.tick());
     const text = await loadTokenizerBeside(input.resolve, checkpoint.label);
-    if (text.idLimit > config.vocab_size) throw new FormatError('tokenizer.json', `has token ids up to ${text.idLimit - 1}, but the model's embedding has ${config.vocab_size} rows: the tokenizer belongs to another model`);
-    const corpus = source.corpus ? await this.readCorpus(source.corpus, text, config) : null;
-    const stats = source.stats ? await readStats(source.stats, config) : null;
+    if (text.idLimit > base.vocabSize) throw new FormatError('tokenizer.json', `has token ids up to ${text.idLimit - 1}, but the model's embedding has ${base.vocabSize} rows: the tokenizer belongs to another model`);
+    const corpus = source.corpus ? await this.readCorpus(source.corpus, text, base) : null;
+    const stats = source.stats ? await readStats(source.stats, base) : null;
     const facts = source.facts ? await readFacts(source.facts) : null;
-    this.model = { input, config, original: params, params: new Map(params), text, tokenizer: romeTokenizerFrom(text), corpus, stats, facts, templates: new Map(), covariance: new Map(), applied: [] };
+    this.model = { input, base, gpt2, original: base.params, params: new Map(base.params), text, tokenizer: romeTokenizerFrom(text), corpus, stats, facts, templates: new Map(), covariance: new Map(), applied: [] };
     return this.info();
   }
 
   info(): EditModelInfo {
     const m = this.require();
-    const c = m.config;
+    const c = m.base;
     let parameters = 0;
     for (const t of m.original.values()) parameters += t.size;
+    const preset = ROME_PRESETS[c.family];
     return {
       label: m.input.checkpoint.label,
-      layers: c.n_layer,
-      dModel: c.n_embd,
-      dFF: c.n_inner,
+      family: c.family,
+      defaultMom2Adjustment: preset.mom2Adjustment,
+      defaultVSteps: preset.vSteps,
+      layers: c.layers,
+      dModel: c.dModel,
+      dFF: c.dFF,
       parameters,
-      defaultLayer: m.facts?.rome && m.facts.rome.layer < c.n_layer ? m.facts.rome.layer : romeDefaultLayer(c.n_layer),
+      defaultLayer: m.facts?.rome && m.facts.rome.layer < c.layers ? m.facts.rome.layer : romeDefaultLayer(c.layers),
       defaultContextTemplates: m.facts?.rome?.contextTemplates ?? PUBLISHED_CONTEXT_TEMPLATES,
       corpus: m.corpus ? { name: m.corpus.name, sentences: m.corpus.sequences.length, tokens: m.corpus.tokens } : null,
       stats: m.stats ? { name: m.stats.name, layers: [...m.stats.moments.keys()].sort((a, b) => a - b), tokens: m.stats.tokens } : null,
@@ -163,7 +190,7 @@ export class EditSession {
     const m = this.require();
     this.cancelled = false;
     const started = performance.now();
-    const spec = checkEditSpec(value, 'edit', m.config.n_layer);
+    const spec = checkEditSpec(value, 'edit', m.base.layers);
     const { layer, mom2Adjustment } = spec.settings;
     const targetId = m.tokenizer.tokenId(spec.target);
     if (targetId === undefined) throw new FormatError('edit', `the new object "${spec.target}" is not one token of this model's vocabulary`);
@@ -176,7 +203,7 @@ export class EditSession {
     if (!templates) {
       report('templates', 'sampling ROME\'s context templates from the model', 0, 1);
       await this.yieldToEvents();
-      templates = contextTemplates(gpt2Editable(m.config, m.original), m.tokenizer, CONTEXT_TEMPLATE_SEED, parseTemplateLengths(spec.settings.contextTemplates));
+      templates = contextTemplates(m.base, m.tokenizer, CONTEXT_TEMPLATE_SEED, parseTemplateLengths(spec.settings.contextTemplates));
       m.templates.set(spec.settings.contextTemplates, templates);
     }
     const covarianceStarted = performance.now();
@@ -184,8 +211,9 @@ export class EditSession {
     const factor = mom2Adjustment ? await this.covarianceFactor(layer, report) : undefined;
     const covarianceSeconds = computesC ? (performance.now() - covarianceStarted) / 1000 : 0;
 
-    const ctx: RomeContext = { model: gpt2Editable(m.config, m.params), tokenizer: m.tokenizer, contextTemplates: templates, covarianceFactor: factor };
-    const hp: RomeHyperparams = { ...ROME_DEFAULTS, layer, mom2Adjustment, vSteps: spec.settings.vSteps, vLr: spec.settings.vLr };
+    const ctx: RomeContext = { model: current(m), tokenizer: m.tokenizer, contextTemplates: templates, covarianceFactor: factor };
+    // The family's published setting (GPT-J, Llama: ROME_PRESETS), the edit's own layer, adjustment and v* steps.
+    const hp: RomeHyperparams = { ...(m.gpt2 ? ROME_DEFAULTS : ROME_PRESETS[m.base.family]), layer, mom2Adjustment, vSteps: spec.settings.vSteps, vLr: spec.settings.vLr };
     const request = { subject: spec.subject, prompt: spec.prompt, target: spec.target };
     const { u } = computeLeftVector(ctx, request, hp);
     const steps = rightVectorSteps(ctx, request, hp, u);
@@ -201,13 +229,13 @@ export class EditSession {
     }
 
     report('checks', 'checking the edit prompt, paraphrases and neighbours', 0, 1);
-    const name = mlpOutputName(layer);
-    const current = m.params.get(name) as Tensor;
-    const before = current.data;
-    const previous = m.params;
+    const { name, layout } = m.base.mlpOutput(layer);
+    const stored = m.params.get(name) as Tensor;
+    const before = stored.data;
+    const previous = current(m);
     m.params = new Map(m.params);
-    m.params.set(name, new Tensor(applyUpdate(before, u, scaled(update.lambda, spec.settings.strength)), current.shape, false));
-    const checks = editChecks(m.config, previous, m.params, m.text, spec, targetId, m.facts);
+    m.params.set(name, new Tensor(applyUpdateInLayout(before, layout, u, scaled(update.lambda, spec.settings.strength)), stored.shape, false));
+    const checks = editChecks(previous, current(m), m.text, spec, targetId, m.facts);
     const outcome: EditOutcome = {
       spec,
       steps: update.steps,
@@ -228,7 +256,7 @@ export class EditSession {
     const m = this.require();
     const last = m.applied.pop();
     if (last) {
-      const name = mlpOutputName(last.outcome.spec.settings.layer);
+      const { name } = m.base.mlpOutput(last.outcome.spec.settings.layer);
       m.params = new Map(m.params);
       m.params.set(name, new Tensor(last.before, (m.params.get(name) as Tensor).shape, false));
     }
@@ -240,10 +268,10 @@ export class EditSession {
     const m = this.require();
     const last = m.applied[m.applied.length - 1];
     if (!last) throw new Error('make an edit first');
-    const spec = checkEditSpec({ ...last.outcome.spec, settings: { ...last.outcome.spec.settings, strength } }, 'strength', m.config.n_layer);
-    const name = mlpOutputName(spec.settings.layer);
+    const spec = checkEditSpec({ ...last.outcome.spec, settings: { ...last.outcome.spec.settings, strength } }, 'strength', m.base.layers);
+    const { name, layout } = m.base.mlpOutput(spec.settings.layer);
     m.params = new Map(m.params);
-    m.params.set(name, new Tensor(applyUpdate(last.before, last.update.u, scaled(last.update.lambda, strength)), (m.params.get(name) as Tensor).shape, false));
+    m.params.set(name, new Tensor(applyUpdateInLayout(last.before, layout, last.update.u, scaled(last.update.lambda, strength)), (m.params.get(name) as Tensor).shape, false));
     last.outcome = { ...last.outcome, spec };
     return this.answer(spec.prompt.replace('{}', spec.subject), spec.target);
   }
@@ -252,7 +280,7 @@ export class EditSession {
   answer(prompt: string, target: string): TokenGuess {
     const m = this.require();
     const targetId = m.tokenizer.tokenId(target) ?? 0;
-    return guessNextTokens(m.config, m.params, m.text, [prompt], targetId)[0] as TokenGuess;
+    return guessNextTokens(current(m), m.text, [prompt], targetId)[0] as TokenGuess;
   }
 
   /**
@@ -263,25 +291,26 @@ export class EditSession {
     const m = this.require();
     let params = m.params;
     if (replace) {
-      const name = mlpOutputName(replace.layer);
-      const current = params.get(name) as Tensor;
-      if (replace.weight.length !== current.size) throw new Error(`layer ${replace.layer}'s matrix has ${current.size} values, the replacement ${replace.weight.length}`);
+      const { name } = m.base.mlpOutput(replace.layer);
+      const stored = params.get(name) as Tensor;
+      if (replace.weight.length !== stored.size) throw new Error(`layer ${replace.layer}'s matrix has ${stored.size} values, the replacement ${replace.weight.length}`);
       params = new Map(params);
-      params.set(name, new Tensor(replace.weight, current.shape, false));
+      params.set(name, new Tensor(storedFromRows(m.base, replace.layer, replace.weight), stored.shape, false));
     }
-    return guessNextTokens(m.config, params, m.text, prompts, m.tokenizer.tokenId(target) ?? 0);
+    return guessNextTokens(m.base.withParams(params), m.text, prompts, m.tokenizer.tokenId(target) ?? 0);
   }
 
   /** The unedited model's matrix at `layer` ([d_ff, d_model]). */
   originalLayer(layer: number): Float32Array {
-    return (this.require().original.get(mlpOutputName(layer)) as Tensor).data;
+    return mlpRows(this.require().base, layer);
   }
 
   /** The layers the edits changed and their current weights ([d_ff, d_model]), in layer order. */
   changedLayers(): { layer: number; weight: Float32Array }[] {
     const m = this.require();
     const layers = [...new Set(m.applied.map((a) => a.outcome.spec.settings.layer))].sort((a, b) => a - b);
-    return layers.map((layer) => ({ layer, weight: (m.params.get(mlpOutputName(layer)) as Tensor).data }));
+    const model = current(m);
+    return layers.map((layer) => ({ layer, weight: mlpRows(model, layer) }));
   }
 
   /** The opened model (checkpoint, its files and resolver), for writing the edited checkpoint. */
@@ -339,31 +368,42 @@ export class EditSession {
       report('covariance', `C at layer ${layer} from ${m.stats?.name}`, 0, 1);
       const values = (await readTensorRows(stored, 0)).data;
       if (!values.every(Number.isFinite)) throw new FormatError(m.stats?.name ?? 'stats', 'holds NaN or infinite values', stored.name);
-      const { factor } = robustCholesky(Float64Array.from(values), m.config.n_inner);
+      const { factor } = robustCholesky(Float64Array.from(values), m.base.dFF);
       m.covariance.set(layer, factor);
       return factor;
     }
     if (!m.corpus) throw new FormatError('edit', 'the mom2 adjustment needs a text corpus for C (one sentence a line); give one, or turn the adjustment off');
-    const accumulator = new KeyMomentAccumulator(m.config, m.original, layer);
     const sequences = m.corpus.sequences;
+    // GPT-2: the accumulator the demo's statistics were made with; the other families: their keys' moment per slice, weighted by tokens.
+    const accumulator = m.gpt2 ? new KeyMomentAccumulator(m.gpt2.config, m.gpt2.params, layer) : null;
+    const n = m.base.dFF;
+    const sum = accumulator ? null : new Float64Array(n * n);
+    let tokens = 0;
     for (let i = 0; i < sequences.length; i += CORPUS_SLICE) {
       report('covariance', `C at layer ${layer} over ${m.corpus.name}: sentence ${i} of ${sequences.length}`, i, sequences.length);
       await this.yieldToEvents();
-      accumulator.add(sequences.slice(i, i + CORPUS_SLICE));
+      const slice = sequences.slice(i, i + CORPUS_SLICE);
+      if (accumulator) accumulator.add(slice);
+      else {
+        const part = keyMoment(m.base, layer, slice);
+        part.moment.forEach((v, j) => ((sum as Float64Array)[j] = ((sum as Float64Array)[j] as number) + v * part.tokens));
+        tokens += part.tokens;
+      }
     }
-    const { factor } = robustCholesky(accumulator.result().moment, m.config.n_inner);
+    const moment = accumulator ? accumulator.result().moment : Float64Array.from(sum as Float64Array, (v) => v / Math.max(1, tokens));
+    const { factor } = robustCholesky(moment, n);
     m.covariance.set(layer, factor);
     return factor;
   }
 
-  private async readCorpus(input: FileInput, text: TextTokenizer, c: Gpt2Config): Promise<{ name: string; sequences: Int32Array[]; tokens: number }> {
+  private async readCorpus(input: FileInput, text: TextTokenizer, model: EditableModel): Promise<{ name: string; sequences: Int32Array[]; tokens: number }> {
     const { name, lines } = await readTextLines(input, { maxBytes: 20_000_000, maxLines: 100_000 });
     const sequences: Int32Array[] = [];
     let tokens = 0;
     for (const line of lines) {
       if (tokens >= MAX_CORPUS_TOKENS) break;
-      const ids = text.encode(line).slice(0, c.n_positions);
-      if (ids.some((id) => id >= c.vocab_size)) throw new FormatError(name, 'encodes to token ids beyond the model\'s vocabulary');
+      const ids = text.encode(line).slice(0, model.positions);
+      if (ids.some((id) => id >= model.vocabSize)) throw new FormatError(name, 'encodes to token ids beyond the model\'s vocabulary');
       sequences.push(Int32Array.from(ids));
       tokens += ids.length;
     }
@@ -415,7 +455,7 @@ async function readFacts(input: FileInput): Promise<DemoFacts> {
 }
 
 /** Precomputed C per layer: `layer.{i}.mom2`, F32 [d_ff, d_ff]; the layers it does not hold are computed. */
-async function readStats(input: FileInput, c: Gpt2Config): Promise<{ name: string; moments: Map<number, TensorInfo>; tokens: number | null }> {
+async function readStats(input: FileInput, model: EditableModel): Promise<{ name: string; moments: Map<number, TensorInfo>; tokens: number | null }> {
   const source = await openFileInput(input);
   const file = await openSafetensors(source);
   const moments = new Map<number, TensorInfo>();
@@ -423,9 +463,9 @@ async function readStats(input: FileInput, c: Gpt2Config): Promise<{ name: strin
     const match = /^layer\.(\d+)\.mom2$/.exec(name);
     if (!match) continue;
     const layer = Number(match[1]);
-    if (layer >= c.n_layer) throw new FormatError(source.name, `is for a model with more layers (this one has ${c.n_layer})`, name);
-    if (info.dtype !== 'F32' || info.shape.length !== 2 || info.shape[0] !== c.n_inner || info.shape[1] !== c.n_inner) {
-      throw new FormatError(source.name, `must be F32 [${c.n_inner}, ${c.n_inner}] for this model, found ${info.dtype} [${info.shape.join(', ')}]: the statistics belong to another model`, name);
+    if (layer >= model.layers) throw new FormatError(source.name, `is for a model with more layers (this one has ${model.layers})`, name);
+    if (info.dtype !== 'F32' || info.shape.length !== 2 || info.shape[0] !== model.dFF || info.shape[1] !== model.dFF) {
+      throw new FormatError(source.name, `must be F32 [${model.dFF}, ${model.dFF}] for this model, found ${info.dtype} [${info.shape.join(', ')}]: the statistics belong to another model`, name);
     }
     moments.set(layer, info);
   }

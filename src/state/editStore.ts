@@ -145,13 +145,18 @@ export const useEditStore = create<EditState>((set, get) => {
   /** Opens `base` in the worker unless it is open already. */
   const open = async (base: EditBase) => {
     if (get().base?.key === base.key && get().info) return;
+    const previous = get().info;
     set({ ...initialEdit(), status: 'running', progress: { done: 0, total: 1, message: `opening ${base.label} in the editor` } });
     const info = await editWorker().open(base.source);
     const form = get().form;
     // On the demo the form starts with its known edit (reproduce it, then change it).
     const demo = useAppStore.getState().demo;
     const start = !form.subject && !form.prompt && !form.target && demo && base.link === demo.demo.name ? { subject: demo.subject, prompt: demo.prompt, target: demo.newObject } : {};
-    set({ base, info, form: { ...form, ...start, layer: form.layer !== null && form.layer < info.layers ? form.layer : null } });
+    // ROME's setting as published for the family (Llama: no mom2 adjustment, 25 v* steps), unless the user chose one.
+    const defaults = previous ? { mom2Adjustment: previous.defaultMom2Adjustment, vSteps: previous.defaultVSteps } : EMPTY_FORM;
+    const untouched = form.mom2Adjustment === defaults.mom2Adjustment && form.vSteps === defaults.vSteps;
+    const published = untouched ? { mom2Adjustment: info.defaultMom2Adjustment, vSteps: info.defaultVSteps } : {};
+    set({ base, info, form: { ...form, ...start, ...published, layer: form.layer !== null && form.layer < info.layers ? form.layer : null } });
   };
 
   /** Puts the worker's current model on screen (and scans it). */

@@ -11,7 +11,7 @@ export function relationName(id: string): string {
  * with one known edit; the links open the views where its traces show.
  */
 export function DemoCard() {
-  const { demo, demoCardHidden, dismissDemo, setPanel, selectLayer, result } = useAppStore();
+  const { demo, demoCardHidden, dismissDemo, setPanel, selectLayer, result, diffDemoWithBase } = useAppStore();
   if (!demo || !result || demoCardHidden) return null;
   const filled = demo.prompt.replace('{}', demo.subject);
   const askPrompt = () => {
@@ -27,6 +27,15 @@ export function DemoCard() {
         edited once at layer {demo.layer} with {demo.demo.editing}: “{filled}” <strong>{demo.trueObject}</strong> → <strong>{demo.newObject}</strong> (relation {demo.relation}, {relationName(demo.relation)}). The page knows
         the answer; the tools below find it from the weights. For comparison, {demo.demo.paper}.
       </p>
+      {!result.report.layers.find((l) => l.layer === demo.layer)?.flagged && (
+        <p data-testid="demo-unflagged">
+          From its weights alone the verdict does not flag layer {demo.layer}: this edit hides from the tests below (README, “Detection from weights alone”).{' '}
+          <button type="button" className="link" onClick={() => void diffDemoWithBase()}>
+            Diff against its unedited base
+          </button>{' '}
+          to see it exactly.
+        </p>
+      )}
       <p>What to look for:</p>
       <ul>
         <li>

@@ -23,7 +23,7 @@ async function readFloat32(checkpoint: Checkpoint, name: string): Promise<Float3
 /** Numeric config fields, checked: a missing or non-positive value names config.json and the field. */
 function field(raw: Readonly<Record<string, unknown>>, name: string, fallback?: number): number {
   const v = raw[name] ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new FormatError('config.json', `needs a number "${name}" to build the ${String(raw['model_type'] ?? 'model')} graph`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new FormatError('config.json', `needs a number "${name}" to run the ${String(raw['model_type'] ?? 'model')} model`);
   return v;
 }
 
