@@ -42,6 +42,16 @@ test('?model=demo-llama opens the Llama demo: its card, its architecture, its li
   await expect(page.getByTestId('layer-table').locator('tbody tr')).toHaveCount(Number(configOf('demo-llama')['num_hidden_layers']));
   await card.getByRole('button', { name: 'Prompt' }).click();
   await expect(page.getByRole('region', { name: 'Loaded model (edited)' }).locator('.top-tokens li').first()).toContainText(edit.newObject, { timeout: 60_000 });
+  // From its weights alone the verdict misses this balanced Llama edit (README: detection on the three demos); the card
+  // says so, and its diff against the unedited base shows the edit exactly: one layer, rank one.
+  await viewTab(page, 'All layers').click();
+  await expect(page.getByTestId('verdict')).toHaveText('No layer looks edited.');
+  await expect(card.getByTestId('demo-unflagged')).toContainText(`does not flag layer ${edit.layer}`);
+  await card.getByRole('button', { name: 'Diff against its unedited base' }).click();
+  const rows = page.locator('[data-testid=diff-view] tbody tr');
+  await expect(rows).toHaveCount(Number(configOf('demo-llama')['num_hidden_layers']), { timeout: 120_000 });
+  await expect(rows.nth(edit.layer).locator('td').nth(2)).toHaveText('1.00000');
+  for (let l = 0; l < Number(configOf('demo-llama')['num_hidden_layers']); l++) if (l !== edit.layer) await expect(rows.nth(l).locator('td').nth(1)).toHaveText('0 (identical)');
   expect(errors).toEqual([]);
 });
 

@@ -6,7 +6,9 @@ import { scanModel } from '../src/analysis/scanModel';
 import { cpuBackend } from '../src/core/matrixBackend';
 import type { EditRecordMeta } from '../src/edit/editBundle';
 import { factAccuracy } from '../src/edit/factAccuracy';
-import { FULL_FORGE } from '../src/edit/forgeConfig';
+import { FULL_FORGE, FULL_GPTJ_FORGE, FULL_LLAMA_FORGE } from '../src/edit/forgeConfig';
+import { openEditBundle } from '../src/edit/editBundle';
+import { loadForgeModel } from '../src/edit/node/forgeModelFiles';
 import { mlpOutputName } from '../src/edit/gpt2Model';
 import { loadModel } from '../src/edit/node/romeSetup';
 import { forgeWorld } from '../src/edit/node/forgeWorld';
@@ -94,3 +96,68 @@ describe.skipIf(!present)('the committed demo', () => {
     expect(result.report.diff!.layers[edit.layer]!.rankOneShare!).toBeGreaterThan(0.999);
   });
 });
+
+/** The GPT-J and Llama demos (the paper's other two columns), checked the same way in their own layouts. */
+const FAMILY_DEMOS = [
+  { dir: 'public/demo-gptj', forge: FULL_GPTJ_FORGE, mom2: true },
+  { dir: 'public/demo-llama', forge: FULL_LLAMA_FORGE, mom2: false },
+] as const;
+
+describe('the three demos together', () => {
+  it('fit in 40 MB, everything served from public/', () => {
+    expect(folderBytes('public')).toBeLessThanOrEqual(40 * 1000 * 1000);
+  });
+});
+
+for (const { dir, forge, mom2 } of FAMILY_DEMOS) {
+  describe.skipIf(!existsSync(join(dir, 'edits.safetensors')))(`the committed ${forge.architecture} demo (${dir})`, () => {
+    it('edited checkpoint = base + lambda u^T of its recorded edit in the stored [d_model, d_ff] layout, every other tensor identical', async () => {
+      const edit = JSON.parse(readFileSync(join(dir, 'edited', 'EDIT.json'), 'utf8')) as { editId: number; layer: number };
+      const bundle = await openEditBundle(new MemorySource('edits', new Uint8Array(readFileSync(join(dir, 'edits.safetensors')))));
+      const { u, lambda } = await bundle.factors(edit.editId);
+      const { model } = await loadForgeModel(forge, dir);
+      const { name } = model.mlpOutput(edit.layer);
+      const baseCk = await open(join(dir, 'base'));
+      const editedCk = await open(join(dir, 'edited'));
+      expect([...editedCk.tensors.keys()].sort()).toEqual([...baseCk.tensors.keys()].sort());
+      for (const [tensor, info] of baseCk.tensors) {
+        const a = new Uint8Array(await info.source.read(info.begin, info.end - info.begin));
+        const other = editedCk.tensors.get(tensor)!;
+        const b = new Uint8Array(await other.source.read(other.begin, other.end - other.begin));
+        if (tensor !== name) {
+          expect(Buffer.from(b).equals(Buffer.from(a)), tensor).toBe(true);
+          continue;
+        }
+        expect(info.shape).toEqual([lambda.length, u.length]);
+        const w = new Float32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.length));
+        const w2 = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+        const n = u.length;
+        let worst = 0;
+        for (let r = 0; r < lambda.length; r++) for (let c = 0; c < n; c++) worst = Math.max(worst, Math.abs(w2[r * n + c]! - Math.fround(w[r * n + c]! + lambda[r]! * u[c]!)));
+        expect(worst).toBe(0);
+      }
+    });
+
+    it(`the bundle: >= 50 effective edits per relation with ROME as published for ${forge.architecture} (mom2 ${mom2 ? 'on' : 'off'}), >= 10 per relation of the other setting, marked with its model`, async () => {
+      const bundle = await openEditBundle(new MemorySource('edits', new Uint8Array(readFileSync(join(dir, 'edits.safetensors')))));
+      expect(bundle.info['model']).toBe(`${forge.name} (${forge.architecture})`);
+      const main = bundle.edits.filter((e) => e.main);
+      expect(main.every((e) => e.mom2Adjustment === mom2)).toBe(true);
+      const effective = new Map<string, number>();
+      for (const e of main) if (e.metrics?.efficacy) effective.set(e.relation, (effective.get(e.relation) ?? 0) + 1);
+      const relations = new Set(forgeWorld(forge).kb.relations.map((r) => r.id));
+      expect(effective.size).toBe(relations.size);
+      for (const n of effective.values()) expect(n).toBeGreaterThanOrEqual(50);
+      const others = new Map<string, number>();
+      for (const e of bundle.edits) if (!e.main && e.mom2Adjustment === !mom2) others.set(e.relation, (others.get(e.relation) ?? 0) + 1);
+      for (const r of relations) expect(others.get(r) ?? 0).toBeGreaterThanOrEqual(10);
+    });
+
+    it("the base model meets the issue's bars (>= 97% training templates, >= 85% held-out)", async () => {
+      const { world, model } = await loadForgeModel(forge, dir);
+      const acc = factAccuracy(model, world.vocab, world.kb);
+      expect(acc.train).toBeGreaterThanOrEqual(0.97);
+      expect(acc.heldOut).toBeGreaterThanOrEqual(0.85);
+    }, 240_000);
+  });
+}

@@ -169,6 +169,46 @@ describe('the editor (ROME in the page)', () => {
   });
 });
 
+describe('the editor on the GPT-J and Llama demos (nn.Linear layout, the family\'s published setting)', () => {
+  for (const { folder, name, family, mom2 } of [
+    { folder: 'public/demo-llama', name: 'model.layers.0.mlp.down_proj.weight', family: 'llama', mom2: false },
+    { folder: 'public/demo-gptj', name: 'transformer.h.0.mlp.fc_out.weight', family: 'gptj', mom2: true },
+  ] as const) {
+    it(`${family}: the demo's own edit takes; the stored tensor is W + lambda u^T ([d_model, d_ff]) of the bundle it writes; undo restores it`, async () => {
+      const demoFile = (n: string) => file(`${folder}/${n}`);
+      const edit = JSON.parse(readFileSync(`${folder}/edited/EDIT.json`, 'utf8')) as { subject: string; prompt: string; newObject: string; trueObject: string; layer: number };
+      const session = new EditSession();
+      const info = await session.open({
+        model: { kind: 'files', files: ['model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json'].map((n) => demoFile(`base/${n}`)) },
+        corpus: { kind: 'file', file: demoFile('mom2-corpus.txt') },
+        stats: null,
+        facts: { kind: 'file', file: demoFile('facts.json') },
+      });
+      expect(info).toMatchObject({ family, defaultMom2Adjustment: mom2, layers: 4 });
+      const out = await session.edit({ subject: edit.subject, prompt: edit.prompt, target: edit.newObject, settings: { layer: edit.layer, mom2Adjustment: mom2, vSteps: info.defaultVSteps, vLr: 0.5, strength: 1, contextTemplates: '5x5,10x5' } });
+      expect(out.checks[0]).toMatchObject({ kind: 'edit prompt', ok: true });
+      expect(out.checks[0]!.before.token).toBe(edit.trueObject);
+      // The stored tensor against a brute-force W + lambda u^T in the file's own [d_model, d_ff] layout.
+      const input = readFileSync(`${folder}/base/model.safetensors`);
+      const st = await openSafetensors(new MemorySource('m', input));
+      const t = st.tensors.get(name)!;
+      expect(t.shape).toEqual([info.dModel, info.dFF]);
+      const raw = input.subarray(t.begin, t.end);
+      const w = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+      const { u, lambda } = await (await openEditBundle(new MemorySource('e', session.bundle()))).factors(0);
+      const output = await bytesOf(session);
+      const stored = new Float32Array(output.slice(t.begin, t.end).buffer);
+      let worst = 0;
+      for (let r = 0; r < info.dModel; r++) for (let c = 0; c < info.dFF; c++) worst = Math.max(worst, Math.abs(stored[r * info.dFF + c]! - Math.fround(w[r * info.dFF + c]! + lambda[r]! * u[c]!)));
+      expect(worst).toBe(0);
+      expect(Buffer.compare(output.subarray(0, t.begin), input.subarray(0, t.begin))).toBe(0);
+      session.undo();
+      expect(session.changedLayers()).toEqual([]);
+      expect(session.answer(edit.prompt.replace('{}', edit.subject), edit.newObject).token).toBe(edit.trueObject);
+    }, 120_000);
+  }
+});
+
 describe('edits in a link (untrusted input)', () => {
   it('round-trips every setting', () => {
     const edits = [spec('France'), spec('Italy', { layer: 2, mom2Adjustment: false, vSteps: 7, vLr: 0.25, strength: 30, contextTemplates: '5x10,10x10' })];

@@ -100,6 +100,8 @@ console.log(
   ),
 );
 
+console.log(`\nEdits per relation to train / test the probe: ${reports.map((r) => `${r.demo.label} ${String(get(r.trace, 'relationProbe', 'options', 'trainPerRelation') ?? '-')} / ${String(get(r.trace, 'relationProbe', 'options', 'testPerRelation') ?? '-')}`).join(', ')}; the paper 50 / 50.`);
+
 console.log('\n**Fig. 6: the object decoder** (top-1 %, the edited layer tuned; in-distribution / out-of-distribution relations)\n');
 const decoderRow = (trace: Json | null, layer: unknown) => {
   const rows = get(trace, 'decoder') as { tunedLayer: number; inDistribution: { top1: number }; outOfDistribution: { top1: number } }[] | { skipped: string } | undefined;

@@ -14,8 +14,6 @@ export interface DemoModel {
   editing: string;
   /** What the paper measured on its model of this family, to compare with what the page finds. */
   paper: string;
-  /** Whether it ships a trained object decoder (the decoder runs on the CPU engine's GPT-2 forward only). */
-  objectDecoder: boolean;
 }
 
 export const DEMO_MODELS: readonly DemoModel[] = [
@@ -25,7 +23,6 @@ export const DEMO_MODELS: readonly DemoModel[] = [
     label: 'GPT-2',
     editing: 'ROME as published for GPT-2 XL (mom2 adjustment on: u = C⁻¹k*)',
     paper: 'on GPT-2 XL the paper finds u mostly of one sign, a pcs jump at the edited layer (over 175x for one relation), and 87% of edits reversed at k = 1 (94.5% at k = 11)',
-    objectDecoder: true,
   },
   {
     name: 'demo-gptj',
@@ -33,7 +30,6 @@ export const DEMO_MODELS: readonly DemoModel[] = [
     label: 'GPT-J',
     editing: 'ROME as kmeng01/rome ships it for GPT-J (mom2 adjustment on)',
     paper: 'on GPT-J the paper finds u mostly of one sign, a pcs jump (over 25x for one relation), and reversal from k = 2 (32% at k = 1, 73% at k = 2, 80% at k = 14)',
-    objectDecoder: false,
   },
   {
     name: 'demo-llama',
@@ -41,7 +37,6 @@ export const DEMO_MODELS: readonly DemoModel[] = [
     label: 'Llama',
     editing: 'ROME as EasyEdit’s llama3-8b setting (no mom2 adjustment, 25 v* steps)',
     paper: 'on Llama 3 the paper finds u balanced in sign (~50%), no pcs jump, and reversal only at large k (5% at k = 1, 80% at k = 15), yet the relation probe (92% for 2 relations) and the object decoder (over 97%) still work',
-    objectDecoder: false,
   },
 ];
 

@@ -116,7 +116,7 @@ export const useTraceStore = create<TraceState>((set, get) => {
           set({ probe, ...(typeof two === 'number' && get().measuredTwoClass === null ? { measuredTwoClass: two } : {}) });
         }
         const file = get().decoderFile;
-        const decoder: FileInput | null = file ? { kind: 'file', file } : demo?.objectDecoder ? demoInput('object-decoder.safetensors') : null;
+        const decoder: FileInput | null = file ? { kind: 'file', file } : demoInput('object-decoder.safetensors');
         const trace = await textWorker().trace({ probe: probe ? { name: probe.name, text: probe.text } : null, decoder }, proxy((text: string) => set({ progress: { done: 0, total: 1, message: text } })));
         set({ trace });
       }, 'tracing');

@@ -41,8 +41,7 @@ export function TracePanel() {
   const s = useTraceStore();
   const app = useAppStore();
   const layer = activeLayer(app);
-  const demoModel = demoWorldOnScreen(app);
-  const demo = demoModel !== undefined;
+  const demo = demoWorldOnScreen(app) !== undefined;
   const demoInfo = isDemoLoaded(app) ? app.demo : null;
   const busy = s.status === 'running';
   const t = s.trace;
@@ -53,7 +52,7 @@ export function TracePanel() {
 
       <fieldset>
         <legend>Trace this layer</legend>
-        <FilePicker id="decoder-input" label="Trained object decoder…" accept=".safetensors" chosen={s.decoderFile?.name ?? (demoModel?.objectDecoder ? 'the demo’s' : 'none (optional)')} onFile={s.setDecoderFile} />
+        <FilePicker id="decoder-input" label="Trained object decoder…" accept=".safetensors" chosen={s.decoderFile?.name ?? (demo ? 'the demo’s' : 'none (optional)')} onFile={s.setDecoderFile} />
         <button type="button" disabled={busy} onClick={() => void s.runTrace()}>
           Trace layer {layer}
         </button>
