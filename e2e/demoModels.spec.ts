@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
 import { viewTab } from './views';
@@ -77,5 +78,27 @@ test('the picker switches demos: the GPT-J demo replaces the GPT-2 one, its shar
   await scanned(fresh);
   await expect(fresh.getByTestId('demo-picker')).toHaveValue('demo-gptj');
   await expect(fresh.getByTestId('demo-card')).toContainText('This is the GPT-J demo model');
+  expect(errors).toEqual([]);
+});
+
+test('Trace on the Llama demo: its own probe and decoder (the CPU engine runs Llama), the same answer as the CLI', async ({ page }) => {
+  test.setTimeout(300_000);
+  const errors = watchErrors(page);
+  await page.goto('/?model=demo-llama');
+  await scanned(page);
+  await viewTab(page, 'Trace').click();
+  await page.getByRole('button', { name: 'Trace layer 0' }).click();
+  await expect(page.getByTestId('predicted-relation')).toContainText('Predicted relation: P', { timeout: 240_000 });
+  await expect(page.getByTestId('probe-status')).toContainText('Loaded: demo-llama relation-probe.json, 31 relations, layer 0');
+  await expect(page.getByTestId('decoder-candidates').locator('tbody tr')).toHaveCount(5);
+  // Tab. 1 measured this probe near chance on the Llama demo: the page says to read it as a hint.
+  await expect(page.getByTestId('weak-probe')).toBeVisible();
+  await expect(page.getByTestId('trace-result')).toContainText('The training-free readout runs on GPT-2 models');
+  const cli = JSON.parse(execFileSync('node', ['bin/edit-forensics.mjs', 'trace', 'public/demo-llama/edited', '--original', 'public/demo-llama/base', '--probe', 'public/demo-llama/relation-probe.json', '--decoder', 'public/demo-llama/object-decoder.safetensors', '--backend', 'cpu', '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export JSON' }).click();
+  const ui = JSON.parse(readFileSync(await (await download).path(), 'utf8'));
+  expect(ui.relation.map((r: { relation: string }) => r.relation)).toEqual(cli.relation.map((r: { relation: string }) => r.relation));
+  expect(ui.decoder.candidates.map((c: { text: string }) => c.text)).toEqual(cli.decoder.candidates.map((c: { text: string }) => c.text));
   expect(errors).toEqual([]);
 });
