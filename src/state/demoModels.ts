@@ -14,6 +14,8 @@ export interface DemoModel {
   editing: string;
   /** What the paper measured on its model of this family, to compare with what the page finds. */
   paper: string;
+  /** Ships C precomputed per layer (mom2-stats.safetensors, as kmeng01/rome ships its statistics); else the editor computes it over mom2-corpus.txt. */
+  mom2Stats: boolean;
 }
 
 export const DEMO_MODELS: readonly DemoModel[] = [
@@ -22,6 +24,7 @@ export const DEMO_MODELS: readonly DemoModel[] = [
     folder: 'demo',
     label: 'GPT-2',
     editing: 'ROME as published for GPT-2 XL (mom2 adjustment on: u = C⁻¹k*)',
+    mom2Stats: true,
     paper: 'on GPT-2 XL the paper finds u mostly of one sign, a pcs jump at the edited layer (over 175x for one relation), and 87% of edits reversed at k = 1 (94.5% at k = 11)',
   },
   {
@@ -29,6 +32,7 @@ export const DEMO_MODELS: readonly DemoModel[] = [
     folder: 'demo-gptj',
     label: 'GPT-J',
     editing: 'ROME as kmeng01/rome ships it for GPT-J (mom2 adjustment on)',
+    mom2Stats: false,
     paper: 'on GPT-J the paper finds u mostly of one sign, a pcs jump (over 25x for one relation), and reversal from k = 2 (32% at k = 1, 73% at k = 2, 80% at k = 14)',
   },
   {
@@ -36,6 +40,7 @@ export const DEMO_MODELS: readonly DemoModel[] = [
     folder: 'demo-llama',
     label: 'Llama',
     editing: 'ROME as EasyEdit’s llama3-8b setting (no mom2 adjustment, 25 v* steps)',
+    mom2Stats: false,
     paper: 'on Llama 3 the paper finds u balanced in sign (~50%), no pcs jump, and reversal only at large k (5% at k = 1, 80% at k = 15), yet the relation probe (92% for 2 relations) and the object decoder (over 97%) still work',
   },
 ];

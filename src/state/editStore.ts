@@ -75,7 +75,7 @@ const PROGRESS_INTERVAL_MS = 125;
  * corpus; or over the user's text) and its facts.
  */
 function demoBase(demo: DemoModel, corpusFile: File | null): EditBase {
-  const precomputed = !corpusFile && demo.name === 'demo';
+  const precomputed = !corpusFile && demo.mom2Stats;
   return {
     key: JSON.stringify([demo.name, corpusFile ? fileIdentity(corpusFile) : null]),
     label: `the ${demo.label} demo’s unedited base (${demo.folder}/base/)`,

@@ -41,8 +41,6 @@ export interface EditedView {
 export interface DemoInfo {
   /** Which demo (public/<folder>). */
   demo: DemoModel;
-  /** config.json's architecture, e.g. "gpt2". */
-  modelType: string;
   subject: string;
   relation: string;
   prompt: string;
@@ -331,7 +329,7 @@ async function loadDemoInfo(demo: DemoModel): Promise<DemoInfo | null> {
     // Hugging Face names the sizes per family (GPT-2: n_embd, n_inner; GPT-J: n_embd, n_inner; Llama: hidden_size, intermediate_size).
     const dModel = config.n_embd ?? config.hidden_size;
     const model = { d_model: dModel, n_layer: config.n_layer ?? config.num_hidden_layers, d_ff: config.n_inner ?? config.intermediate_size ?? 4 * dModel, vocab_size: config.vocab_size };
-    return { demo, modelType: String(config.model_type), subject: edit.subject, relation: edit.relation, prompt: edit.prompt, trueObject: edit.trueObject, newObject: edit.newObject, layer: edit.layer, model };
+    return { demo, subject: edit.subject, relation: edit.relation, prompt: edit.prompt, trueObject: edit.trueObject, newObject: edit.newObject, layer: edit.layer, model };
   } catch {
     return null;
   }
