@@ -39,7 +39,7 @@ export const DEMO_MODELS: readonly DemoModel[] = [
     name: 'demo-llama',
     folder: 'demo-llama',
     label: 'Llama',
-    editing: 'ROME as EasyEdit’s llama3-8b setting (no mom2 adjustment, 25 v* steps)',
+    editing: 'ROME in EasyEdit’s llama3-8b setting (no mom2 adjustment, 25 v* steps)',
     mom2Stats: false,
     paper: 'on Llama 3 the paper finds u balanced in sign (~50%), no pcs jump, and reversal only at large k (5% at k = 1, 80% at k = 15), yet the relation probe (92% for 2 relations) and the object decoder (over 97%) still work',
   },

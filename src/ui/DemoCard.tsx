@@ -25,7 +25,7 @@ export function DemoCard() {
       <p>
         A small {demo.demo.label} (d_model {demo.model.d_model}, {demo.model.n_layer} layers, d_ff {demo.model.d_ff}, {demo.model.vocab_size} words) trained in this project on synthetic facts, then
         edited once at layer {demo.layer} with {demo.demo.editing}: “{filled}” <strong>{demo.trueObject}</strong> → <strong>{demo.newObject}</strong> (relation {demo.relation}, {relationName(demo.relation)}). The page knows
-        the answer; the tools below find it from the weights. For comparison, {demo.demo.paper}.
+        the answer; the tools below look for it in the weights. For comparison, {demo.demo.paper}.
       </p>
       {!result.report.layers.find((l) => l.layer === demo.layer)?.flagged && (
         <p data-testid="demo-unflagged">
@@ -54,13 +54,13 @@ export function DemoCard() {
           <button type="button" className="link" onClick={askPrompt}>
             Prompt
           </button>
-          : the edited model says {demo.newObject}, the original matrix {demo.trueObject}, the approximation without the top component {demo.trueObject} again.
+          : the edited model says {demo.newObject}, the original matrix {demo.trueObject}; and the approximation without the top singular component?
         </li>
         <li>
           <button type="button" className="link" onClick={() => setPanel('reverse')}>
             Reverse
           </button>
-          : dropping the top singular component undoes most edits (paper Tab. 2).
+          : how many of the demo’s edits dropping the top singular components undoes, for each k (paper Tab. 2).
         </li>
         <li>
           <button type="button" className="link" onClick={() => setPanel('trace')}>
