@@ -34,6 +34,20 @@ describe('robust statistics', () => {
     expect(judgeLayers([l(0.01), l(0.012), l(0.011), l(0.3), l(0.009)]).map((v) => v.flagged)).toEqual([false, false, false, true, false]);
     expect(judgeLayers([l(0.01), l(0.012, 4), l(0.011), l(0.01), l(0.009)]).map((v) => v.flagged)).toEqual([false, true, false, false, false]);
   });
+
+  it('four layers, two of the others within 4% of each other: an unedited layer with a natural sigma1/sigma2 of 1.89 is not flagged; a clear spectral outlier still is', () => {
+    // The GPT-J demo's layers after one of its edits at layer 0 (sigma1/sigma2 1.35, 1.89, 1.30, 1.57; pcs alike).
+    const l = (sigmaRatio: number) => ({ pcs: 0.01, sigmaRatio, rows: 384, cols: 96 });
+    const gptj = judgeLayers([l(1.35), l(1.89), l(1.3), l(1.57)]);
+    // By hand: others of layer 1 are log(1.35, 1.30, 1.57) = 0.300, 0.262, 0.451: median 0.300, MAD 0.038,
+    // 1.4826 MAD = 0.056 < the floor 0.08, so z = (0.637 - 0.300) / 0.08 = 4.2 (6.0 with a 0.05 floor).
+    expect(gptj[1]!.sigmaRatioZ).toBeCloseTo((Math.log(1.89) - Math.log(1.35)) / 0.08, 6);
+    expect(gptj.some((v) => v.flagged)).toBe(false);
+    // Among tight unedited layers (the GPT-2 demo's 1.04-1.09) a layer needs e^(6 x 0.08) = 1.62x their median:
+    // 1.75 is flagged, 1.65 only just, 1.6 not.
+    expect(judgeLayers([l(1.75), l(1.053), l(1.086), l(1.04)]).map((v) => v.flagged)).toEqual([true, false, false, false]);
+    expect(judgeLayers([l(1.6), l(1.053), l(1.086), l(1.04)]).some((v) => v.flagged)).toBe(false);
+  });
 });
 
 describe('families', () => {
