@@ -5,7 +5,7 @@ import { type EditRecord, writeEditBundle } from '../edit/editBundle';
 import { Tensor } from '../edit/engine/tensor';
 import type { Gpt2Config, Gpt2Params } from '../edit/gpt2Model';
 import { KeyMomentAccumulator } from '../edit/keyStatistics';
-import { applyUpdateInLayout, type EditableModel, gpt2Editable } from '../edit/editableModel';
+import { applyUpdateInLayout, type EditableModel } from '../edit/editableModel';
 import { keyMoment, mlpRows } from '../edit/familyEditMetrics';
 import { transpose } from '../core/matrix';
 import { computeLeftVector, type RomeContext, ROME_DEFAULTS, ROME_PRESETS, type RomeHyperparams, type RomeUpdate, rightVectorSteps } from '../edit/rome';
@@ -18,7 +18,7 @@ import type { TextTokenizer } from '../lm/tokenizer';
 import { editedCheckpointFiles, type EditedCheckpointPlan, planEditedCheckpoint } from './editedCheckpoint';
 import { type EditCheck, editChecks, guessNextTokens, type TokenGuess } from './editChecks';
 import { checkEditSpec, type EditSpec, PUBLISHED_CONTEXT_TEMPLATES, romeDefaultLayer } from './editSpec';
-import { ENGINE_FAMILIES, engineConfig, loadEngineModel, loadEngineParams } from './engineModel';
+import { ENGINE_FAMILIES, loadEngineModel } from './engineModel';
 import { locateLayer } from './layerMatrix';
 import { type FileInput, type ModelInput, openFileInput, openModelInput, type OpenedInput } from './modelInput';
 import { romeTokenizerFrom } from './romeTextTokenizer';
@@ -142,12 +142,7 @@ export class EditSession {
     if (family !== modelType || !(ENGINE_FAMILIES as readonly string[]).includes(family)) {
       throw new FormatError(checkpoint.label, `is a ${family} checkpoint (config.json model_type "${modelType ?? 'missing'}"); the editor runs ROME on the CPU engine's forward passes of ${ENGINE_FAMILIES.join(', ')}, with each family's published hyper-parameters`);
     }
-    let gpt2: OpenedModel['gpt2'] = null;
-    if (family === 'gpt2') {
-      engineConfig(checkpoint);
-      gpt2 = await loadEngineParams(checkpoint, () => this.tick());
-    }
-    const base = gpt2 ? gpt2Editable(gpt2.config, gpt2.params) : await loadEngineModel(checkpoint, () => this.tick());
+    const { model: base, gpt2 } = await loadEngineModel(checkpoint, () => this.tick());
     const text = await loadTokenizerBeside(input.resolve, checkpoint.label);
     if (text.idLimit > base.vocabSize) throw new FormatError('tokenizer.json', `has token ids up to ${text.idLimit - 1}, but the model's embedding has ${base.vocabSize} rows: the tokenizer belongs to another model`);
     const corpus = source.corpus ? await this.readCorpus(source.corpus, text, base) : null;
@@ -377,7 +372,7 @@ export class EditSession {
     // GPT-2: the accumulator the demo's statistics were made with; the other families: their keys' moment per slice, weighted by tokens.
     const accumulator = m.gpt2 ? new KeyMomentAccumulator(m.gpt2.config, m.gpt2.params, layer) : null;
     const n = m.base.dFF;
-    const sum = accumulator ? null : new Float64Array(n * n);
+    const sum = new Float64Array(accumulator ? 0 : n * n);
     let tokens = 0;
     for (let i = 0; i < sequences.length; i += CORPUS_SLICE) {
       report('covariance', `C at layer ${layer} over ${m.corpus.name}: sentence ${i} of ${sequences.length}`, i, sequences.length);
@@ -386,11 +381,11 @@ export class EditSession {
       if (accumulator) accumulator.add(slice);
       else {
         const part = keyMoment(m.base, layer, slice);
-        part.moment.forEach((v, j) => ((sum as Float64Array)[j] = ((sum as Float64Array)[j] as number) + v * part.tokens));
+        part.moment.forEach((v, j) => (sum[j] = (sum[j] as number) + v * part.tokens));
         tokens += part.tokens;
       }
     }
-    const moment = accumulator ? accumulator.result().moment : Float64Array.from(sum as Float64Array, (v) => v / Math.max(1, tokens));
+    const moment = accumulator ? accumulator.result().moment : sum.map((v) => v / Math.max(1, tokens));
     const { factor } = robustCholesky(moment, n);
     m.covariance.set(layer, factor);
     return factor;

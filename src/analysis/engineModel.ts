@@ -38,23 +38,25 @@ export async function loadEngineParams(checkpoint: Checkpoint, checkpointHook?: 
 /** The families the CPU engine runs (config.json model_type). */
 export const ENGINE_FAMILIES = ['gpt2', 'gptj', 'llama'] as const;
 
-/** A GPT-2, GPT-J or Llama checkpoint in the CPU engine, with the forward hooks ROME and the object decoder use. */
-export async function loadEngineModel(checkpoint: Checkpoint, checkpointHook?: () => void): Promise<EditableModel> {
+/**
+ * A GPT-2, GPT-J or Llama checkpoint in the CPU engine, with the forward hooks ROME and the object decoder
+ * use; for GPT-2 also its configuration and weights as such (the training-free readout and GPT-2's key
+ * statistics work on those).
+ */
+export async function loadEngineModel(checkpoint: Checkpoint, checkpointHook?: () => void): Promise<{ model: EditableModel; gpt2: { config: Gpt2Config; params: Gpt2Params } | null }> {
   const type = checkpoint.config?.modelType;
   if (type === 'gpt2') {
-    const { config, params } = await loadEngineParams(checkpoint, checkpointHook);
-    return gpt2Editable(config, params);
+    const gpt2 = await loadEngineParams(checkpoint, checkpointHook);
+    return { model: gpt2Editable(gpt2.config, gpt2.params), gpt2 };
   }
-  if (type === 'llama') {
-    const { config } = familyConfig('llama', checkpoint) as { config: Parameters<typeof llamaEditable>[0] & { tie_word_embeddings?: boolean } };
-    const shapes = llamaParamShapes(config).filter(([name]) => !(config.tie_word_embeddings && name === 'lm_head.weight'));
-    return llamaEditable(config, await readParams(checkpoint, shapes, checkpointHook));
+  if (type !== 'llama' && type !== 'gptj') throw new FormatError(checkpoint.label, `runs on the CPU engine only as ${ENGINE_FAMILIES.join(', ')} (config.json model_type), not "${type ?? 'unknown'}"`);
+  const fc = familyConfig(type, checkpoint);
+  if (fc.family === 'llama') {
+    const shapes = llamaParamShapes(fc.config).filter(([name]) => !(fc.config.tie_word_embeddings && name === 'lm_head.weight'));
+    return { model: llamaEditable(fc.config, await readParams(checkpoint, shapes, checkpointHook)), gpt2: null };
   }
-  if (type === 'gptj') {
-    const { config } = familyConfig('gptj', checkpoint) as { config: Parameters<typeof gptjEditable>[0] };
-    return gptjEditable(config, await readParams(checkpoint, gptjParamShapes(config), checkpointHook));
-  }
-  throw new FormatError(checkpoint.label, `runs on the CPU engine only as ${ENGINE_FAMILIES.join(', ')} (config.json model_type), not "${type ?? 'unknown'}"`);
+  if (fc.family !== 'gptj') throw new Error(`familyConfig answered ${fc.family} for ${type}`);
+  return { model: gptjEditable(fc.config, await readParams(checkpoint, gptjParamShapes(fc.config), checkpointHook)), gpt2: null };
 }
 
 async function readParams(checkpoint: Checkpoint, shapes: readonly [string, number[]][], checkpointHook?: () => void): Promise<Map<string, Tensor>> {

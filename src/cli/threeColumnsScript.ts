@@ -142,7 +142,7 @@ const falseFlags = (d: Json | null) => {
   return u ? `${u.reduce((a, x) => a + x.flagged.length, 0)} of ${u.reduce((a, x) => a + x.layers, 0)}` : '-';
 };
 console.log(
-  table(DEMOS.map((d) => d.label).reduce((h, l) => [...h, l], ['']), [
+  table(['', ...DEMOS.map((d) => d.label)], [
     ['recall, mom2 on', ...reports.map((r) => detectionCell(r.detection, true))],
     ['recall, mom2 off', ...reports.map((r) => detectionCell(r.detection, false))],
     ['layers of unedited models flagged', ...reports.map((r) => falseFlags(r.detection))],

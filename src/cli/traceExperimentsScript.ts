@@ -10,8 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { cpuOperator } from '../core/randomizedSvd';
 import { rowMatrix } from '../core/matrix';
 import { openEditBundle } from '../edit/editBundle';
-import { loadEngineModel, loadEngineParams } from '../analysis/engineModel';
-import { gpt2Editable } from '../edit/editableModel';
+import { loadEngineModel } from '../analysis/engineModel';
 import { writeObjectDecoder } from '../analysis/objectDecoderFile';
 import { serializeProbe } from '../analysis/relationProbeFile';
 import { editsByRelation, PAPER_TABLE_1, relationProbeTable } from '../analysis/relationProbeTable';
@@ -63,8 +62,7 @@ if (want('probe-value')) {
 const splits = objectSplits(bundle.edits.filter((e) => e.main), 11);
 report['objectSplits'] = { idRelations: splits.idRelations, oodRelations: splits.oodRelations, train: splits.train.length, validation: splits.validation.length, test: splits.test.length, ood: splits.ood.length };
 // The decoder runs on every engine family; the training-free readout writes into GPT-2's forward only.
-const gpt2 = checkpoint.config?.modelType === 'gpt2' ? await loadEngineParams(checkpoint) : null;
-const model = gpt2 ? gpt2Editable(gpt2.config, gpt2.params) : await loadEngineModel(checkpoint);
+const { model, gpt2 } = await loadEngineModel(checkpoint);
 const inputs = { model, gpt2, tokenizer: await loadTokenizerBeside(resolve, checkpoint.label), bundle, neutralTexts };
 if (want('free') && !gpt2) report['trainingFree'] = { skipped: `runs on the CPU engine's GPT-2 forward; this demo is ${model.family}` };
 if (want('free') && gpt2) {
