@@ -53,6 +53,13 @@ test('?model=demo-llama opens the Llama demo: its card, its architecture, its li
   await expect(rows).toHaveCount(Number(configOf('demo-llama')['num_hidden_layers']), { timeout: 120_000 });
   await expect(rows.nth(edit.layer).locator('td').nth(2)).toHaveText('1.00000');
   for (let l = 0; l < Number(configOf('demo-llama')['num_hidden_layers']); l++) if (l !== edit.layer) await expect(rows.nth(l).locator('td').nth(1)).toHaveText('0 (identical)');
+  // The diff travels in the share link: a fresh page diffs the demo against its base again.
+  await page.getByRole('button', { name: 'Copy link' }).click();
+  const link = new URL(await page.getByTestId('share-link').inputValue());
+  expect(link.searchParams.get('original')).toBe('base');
+  const fresh = await page.context().newPage();
+  await fresh.goto(`${link.pathname}${link.search}`);
+  await expect(fresh.locator('[data-testid=diff-view] tbody tr').nth(edit.layer).locator('td').nth(2)).toHaveText('1.00000', { timeout: 120_000 });
   expect(errors).toEqual([]);
 });
 

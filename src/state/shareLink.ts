@@ -4,7 +4,7 @@ import { useEditStore } from './editStore';
 import { usePromptStore } from './promptStore';
 import { useReversalStore } from './reversalStore';
 import { useTraceStore } from './traceStore';
-import { demoOfModelUrl } from './demoModels';
+import { demoBaseUrl, demoOfModelUrl } from './demoModels';
 import { type ChartScale, computePreference, type Panel, useAppStore } from './store';
 
 /**
@@ -59,7 +59,10 @@ export function currentViewQuery(): string | null {
   } else {
     if (app.modelFiles.length > 0 || app.originalFiles.length > 0) return null;
     const url = app.modelUrl.trim();
-    p.set('model', url === '' ? 'none' : (demoOfModelUrl(url)?.name ?? url));
+    const demo = demoOfModelUrl(url);
+    p.set('model', url === '' ? 'none' : (demo?.name ?? url));
+    // A demo diffed against its own base: the link says so, and a fresh page diffs it again.
+    if (demo && app.originalUrl === demoBaseUrl(demo)) p.set('original', 'base');
   }
   if (app.selectedLayer !== null) p.set('layer', String(app.selectedLayer));
   if (app.panel !== 'overview') p.set('panel', app.panel);

@@ -137,7 +137,7 @@ export interface AppState {
   dismissDemo(): void;
 
   detectBackend(): Promise<void>;
-  /** Applies the page's `?model=` parameter: a demo's name (`demo`, the default; `demo-gptj`, `demo-llama`), `none`, or a checkpoint URL. */
+  /** Applies the page's `?model=` parameter: a demo's name (`demo`, the default; `demo-gptj`, `demo-llama`; with `original=base`, diffed against its base), `none`, or a checkpoint URL. */
   openFromLocation(search: string): Promise<void>;
   /** Puts one of the demo models on screen and scans it (the picker). */
   openDemo(name: DemoModel['name']): Promise<void>;
@@ -204,7 +204,9 @@ export const useAppStore = create<AppState>((set, get) => ({
       if (model !== 'demo') set({ status: 'error', error: `This site does not serve the demo model “${model}” (${demo.folder}/ is missing); the others are in the picker.` });
       return;
     }
-    set({ modelUrl: demo ? demoModelUrl(demo) : model, modelFiles: [] });
+    // `original=base`: the link was made with the demo diffed against its unedited base.
+    const withBase = demo !== undefined && new URLSearchParams(search).get('original') === 'base';
+    set({ modelUrl: demo ? demoModelUrl(demo) : model, modelFiles: [], ...(withBase ? { originalUrl: demoBaseUrl(demo) } : {}) });
     if (demo) void loadDemoInfo(demo).then((info) => demoOnScreen(get()) === demo && set({ demo: info }));
     await get().scan();
   },
