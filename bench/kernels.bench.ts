@@ -10,7 +10,7 @@ import { writeSafetensors } from '../src/formats/safetensorsWriter';
 import { readTensorRows } from '../src/formats/tensorReader';
 import { NodeFileSource } from '../src/cli/nodeFileSource';
 import { nativeBackend } from '../src/native/nativeMatrixBackend';
-import { wasmMatrixBackend } from '../src/lm/wasmMatrixBackend';
+import { wasmThreadsBackend } from './wasmThreads';
 import { fillNoise, fmtSeconds, medianSeconds } from './benchUtil';
 import { numpyTimes } from './numpyReference';
 
@@ -19,17 +19,16 @@ const PANEL = 26;
 
 /**
  * The scan's kernels on identical inputs: the TypeScript CPU path, the native CPU path (the CLI's default),
- * the wasm path (the page's CPU path, onnxruntime-web) and WebGPU when given, beside the time to read the bytes from disk and numpy's time for the same work in
+ * the wasm path (the page's CPU path: WebAssembly SIMD kernel threads) and WebGPU when given, beside the time to read the bytes from disk and numpy's time for the same work in
  * the same run (the reference the README quotes). Shapes: GPT-2 XL's and Llama-3-8B's MLP output matrices.
  */
 export async function benchKernels(gpu: MatrixBackend | null): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ef-bench-'));
   const native = nativeBackend(Math.min(8, availableParallelism()));
-  // The page's CPU path: onnxruntime-web's wasm kernels, here in Node with the page's thread count (2 where cross-origin isolated).
-  const ort = await import('onnxruntime-web');
-  ort.env.logLevel = 'error';
-  ort.env.wasm.numThreads = Math.min(2, availableParallelism());
-  const wasm = wasmMatrixBackend(ort);
+  // The page's CPU path: the resident WebAssembly SIMD kernels, here in Node with one kernel thread per core
+  // (up to 4, as the page) on a shared memory.
+  const wasmThreads = wasmThreadsBackend(Math.min(4, availableParallelism()));
+  const wasm = wasmThreads.backend;
   try {
     for (const [rows, cols] of [
       [6400, 1600],
@@ -86,6 +85,7 @@ export async function benchKernels(gpu: MatrixBackend | null): Promise<void> {
       if (gpu) line(gpu.description, await measure(gpu, 2), np);
     }
   } finally {
+    await wasmThreads.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

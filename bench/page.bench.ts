@@ -1,25 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Page } from '@playwright/test';
-import { createServer } from 'vite';
-import { CHROMIUM_ARGS } from '../playwright.config';
 import { fmtSeconds } from './benchUtil';
-
-/** The dev server on `port` and a page in Chromium with the app's flags; `close` ends both. */
-async function openBenchPage(port: number): Promise<{ page: Page; close: () => Promise<void> }> {
-  const server = await createServer({ configFile: 'vite.config.ts', logLevel: 'error', server: { port, strictPort: true, host: 'localhost' } });
-  await server.listen();
-  const browser = await chromium.launch({ executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  return {
-    page: await browser.newPage(),
-    close: async () => {
-      await browser.close();
-      await server.close();
-    },
-  };
-}
+import { chromiumAvailable, chromiumRss, openBenchPage, printPageScan, scanDroppedFiles } from './pageScan';
 
 /**
  * The same reversal experiment (the demo's bundle, `perRelation` edits per relation) in the page and in the
@@ -114,37 +98,6 @@ export async function benchPageEdit(): Promise<void> {
   }
 }
 
-/** Resident memory of every Chromium process together (bytes), from ps. */
-function chromiumRss(): number {
-  try {
-    const out = execFileSync('ps', ['-C', 'chromium', '-o', 'rss='], { encoding: 'utf8' });
-    return out.split('\n').reduce((a, l) => a + (Number(l.trim()) || 0), 0) * 1024;
-  } catch {
-    return 0;
-  }
-}
-
-/**
- * Chromium's proportional set size (PSS) summed over its processes: a page shared by the browser and a
- * renderer (the buffers a dropped File's bytes cross between them) counts once, where summed RSS counts it
- * in each. Read from /proc/<pid>/smaps_rollup; 0 where that is not readable.
- */
-function chromiumPss(): number {
-  try {
-    const pids = execFileSync('ps', ['-C', 'chromium', '-o', 'pid='], { encoding: 'utf8' }).split('\n').map((l) => l.trim()).filter(Boolean);
-    let total = 0;
-    for (const pid of pids) {
-      try {
-        total += 1024 * Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
-      } catch {
-        // The process ended between ps and the read.
-      }
-    }
-    return total;
-  } catch {
-    return 0;
-  }
-}
 
 /**
  * The editor at a real model's size (issue: dropped models; the size limit measured in the page): a
@@ -223,15 +176,10 @@ export async function benchPageEditAtSize(): Promise<void> {
   }
 }
 
-/**
- * A whole GPT-2 XL-sized scan in the page from a dropped file (issue: real size, item 4): 48 layers of
- * 6400 x 1600 float32 (a 1966 MB file, a planted edit at layer 17), against the CLI on the same file in the
- * same run (native kernels); Chromium's memory at its peak. Opt-in (BENCH_ONLY=page-stack): a few minutes.
- */
+/** A GPT-2 XL-sized stack (float32, one file) dropped on the page and scanned, against the CLI in the same run. */
 export async function benchPageStack(layers = Number(process.env['STACK_LAYERS'] ?? 48)): Promise<void> {
-  const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
   console.log(`\nA ${layers}-layer GPT-2 XL-sized stack scanned in the page (a dropped file) against the CLI:`);
-  if (!existsSync(executablePath)) {
+  if (!chromiumAvailable()) {
     console.log('  skipped: needs Chromium');
     return;
   }
@@ -244,33 +192,7 @@ export async function benchPageStack(layers = Number(process.env['STACK_LAYERS']
     const cli = JSON.parse(execFileSync(process.execPath, ['bin/edit-forensics.mjs', 'scan', path, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] }));
     const cliSeconds = (performance.now() - t0) / 1000;
     console.log(`  file ${(fileBytes / 1e6).toFixed(0)} MB; CLI (native kernels, process included): ${fmtSeconds(cliSeconds)}, flagged ${JSON.stringify(cli.verdict.editedLayers)} (planted at ${STACK.editedLayer})`);
-    const { page, close } = await openBenchPage(5198);
-    let peak = 0;
-    let peakPss = 0;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, chromiumRss());
-      peakPss = Math.max(peakPss, chromiumPss());
-    }, 500);
-    try {
-      await page.goto('http://localhost:5198/?model=none');
-      await page.getByTestId('backend').filter({ hasText: 'Computing' }).waitFor({ timeout: 60_000 });
-      const idle = chromiumRss();
-      const idlePss = chromiumPss();
-      await page.getByTestId('model-drop-input').setInputFiles(path);
-      const t1 = performance.now();
-      await page.getByRole('button', { name: 'Scan for edits' }).click();
-      await page.getByTestId('progress-time').filter({ hasText: 'left' }).waitFor({ timeout: 300_000 });
-      const shown = await page.getByTestId('progress-time').innerText();
-      await page.getByTestId('layer-table').waitFor({ timeout: 1_800_000 });
-      const pageSeconds = (performance.now() - t1) / 1000;
-      const verdict = await page.getByTestId('verdict').innerText();
-      console.log(`  page (${(await page.getByTestId('backend').innerText()).split(':')[0]}): ${fmtSeconds(pageSeconds)} = ${(pageSeconds / cliSeconds).toFixed(2)}x the CLI; "${verdict}"; progress said "${shown}" early on`);
-      console.log(`  Chromium's memory, RSS summed over its processes: ${(idle / 1e6).toFixed(0)} MB idle, peak ${(peak / 1e6).toFixed(0)} MB: the scan added ${((peak - idle) / layerBytes).toFixed(1)} layers' worth (${((100 * (peak - idle)) / fileBytes).toFixed(1)}% of the file)`);
-      if (idlePss > 0) console.log(`  the same as PSS (shared pages counted once): ${(idlePss / 1e6).toFixed(0)} MB idle, peak ${(peakPss / 1e6).toFixed(0)} MB: ${((peakPss - idlePss) / layerBytes).toFixed(1)} layers' worth`);
-    } finally {
-      clearInterval(sampler);
-      await close();
-    }
+    printPageScan(await scanDroppedFiles([path], layerBytes, 5198), cliSeconds, fileBytes);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -16,5 +16,9 @@ test('without WebGPU the page says it computes on the CPU, and still flags the e
   await page.getByTestId('model-drop-input').setInputFiles(fixturePaths('gpt2'));
   await page.getByRole('button', { name: 'Scan for edits' }).click();
   await expect(page.getByTestId('verdict')).toHaveText('Layer 3 looks edited.');
-  await expect(page.getByText(/computed on CPU \(wasm kernels, onnxruntime-web, [12] threads?\)/)).toBeVisible();
+  // Cross-origin isolated (the server's COOP/COEP): one kernel worker per core, up to 4, on a shared memory.
+  const { isolated, cores } = await page.evaluate(() => ({ isolated: self.crossOriginIsolated, cores: navigator.hardwareConcurrency }));
+  const threads = isolated && cores > 1 ? Math.min(4, cores) : 1;
+  await expect(page.getByText(`computed on CPU (WebAssembly SIMD kernels, ${threads} thread${threads > 1 ? 's' : ''})`)).toBeVisible();
+  expect(isolated).toBe(true);
 });

@@ -157,4 +157,96 @@
             (br $rest)))
         (local.set $jb (i32.add (local.get $jb) (i32.const 32)))
         (br $blocks))))
+
+  ;; C^T += B^T A (f32x4): A [m x k], B [m x l], C^T [l x k], row-major float32 at byte offsets, k a multiple
+  ;; of 8 and l of 4 (src/wasm/residentMatrixBackend.ts pads rows with zeros). The reference is
+  ;; multiplyTransposed in src/core/matmul.ts. A 4 x 8 tile of C^T (four columns of B times eight of A) keeps
+  ;; eight vector sums in registers over 64 rows of A at a time, so each chunk of A (64 rows) is read from
+  ;; cache once per four columns of B, and from memory once.
+  (func (export "gemmTN") (param $a i32) (param $b i32) (param $ct i32) (param $m i32) (param $k i32) (param $l i32) (param $chunk i32)
+    (local $i0 i32) (local $i1 i32) (local $i i32) (local $c i32) (local $j i32)
+    (local $aRowBytes i32) (local $bRowBytes i32) (local $ctRowBytes i32)
+    (local $rowA i32) (local $rowB i32) (local $t0 i32) (local $t1 i32) (local $t2 i32) (local $t3 i32)
+    (local $x0 v128) (local $x1 v128) (local $s v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $aRowBytes (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $bRowBytes (i32.shl (local.get $l) (i32.const 2)))
+    (local.set $ctRowBytes (local.get $aRowBytes))
+    (block $chunksDone
+      (loop $chunks
+        (br_if $chunksDone (i32.ge_u (local.get $i0) (local.get $m)))
+        (local.set $i1 (select (local.get $m) (i32.add (local.get $i0) (local.get $chunk)) (i32.lt_u (local.get $m) (i32.add (local.get $i0) (local.get $chunk)))))
+        (local.set $j (i32.const 0))
+        (block $blocksDone
+          (loop $blocks
+            (br_if $blocksDone (i32.ge_u (local.get $j) (local.get $k)))
+            (local.set $c (i32.const 0))
+            (block $colsDone
+              (loop $cols
+                (br_if $colsDone (i32.ge_u (local.get $c) (local.get $l)))
+                (local.set $t0 (i32.add (local.get $ct) (i32.add (i32.mul (local.get $c) (local.get $ctRowBytes)) (i32.shl (local.get $j) (i32.const 2)))))
+                (local.set $t1 (i32.add (local.get $t0) (local.get $ctRowBytes)))
+                (local.set $t2 (i32.add (local.get $t1) (local.get $ctRowBytes)))
+                (local.set $t3 (i32.add (local.get $t2) (local.get $ctRowBytes)))
+                (local.set $c00 (v128.load (local.get $t0))) (local.set $c01 (v128.load offset=16 (local.get $t0)))
+                (local.set $c10 (v128.load (local.get $t1))) (local.set $c11 (v128.load offset=16 (local.get $t1)))
+                (local.set $c20 (v128.load (local.get $t2))) (local.set $c21 (v128.load offset=16 (local.get $t2)))
+                (local.set $c30 (v128.load (local.get $t3))) (local.set $c31 (v128.load offset=16 (local.get $t3)))
+                (local.set $rowA (i32.add (local.get $a) (i32.add (i32.mul (local.get $i0) (local.get $aRowBytes)) (i32.shl (local.get $j) (i32.const 2)))))
+                (local.set $rowB (i32.add (local.get $b) (i32.add (i32.mul (local.get $i0) (local.get $bRowBytes)) (i32.shl (local.get $c) (i32.const 2)))))
+                (local.set $i (local.get $i0))
+                (block $rowsDone
+                  (loop $rows
+                    (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $i1)))
+                    (local.set $x0 (v128.load (local.get $rowA)))
+                    (local.set $x1 (v128.load offset=16 (local.get $rowA)))
+                    (local.set $s (v128.load32_splat (local.get $rowB)))
+                    (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $x0))))
+                    (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $x1))))
+                    (local.set $s (v128.load32_splat offset=4 (local.get $rowB)))
+                    (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $x0))))
+                    (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $x1))))
+                    (local.set $s (v128.load32_splat offset=8 (local.get $rowB)))
+                    (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $x0))))
+                    (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $x1))))
+                    (local.set $s (v128.load32_splat offset=12 (local.get $rowB)))
+                    (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $x0))))
+                    (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $x1))))
+                    (local.set $rowA (i32.add (local.get $rowA) (local.get $aRowBytes)))
+                    (local.set $rowB (i32.add (local.get $rowB) (local.get $bRowBytes)))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br $rows)))
+                (v128.store (local.get $t0) (local.get $c00)) (v128.store offset=16 (local.get $t0) (local.get $c01))
+                (v128.store (local.get $t1) (local.get $c10)) (v128.store offset=16 (local.get $t1) (local.get $c11))
+                (v128.store (local.get $t2) (local.get $c20)) (v128.store offset=16 (local.get $t2) (local.get $c21))
+                (v128.store (local.get $t3) (local.get $c30)) (v128.store offset=16 (local.get $t3) (local.get $c31))
+                (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                (br $cols)))
+            (local.set $j (i32.add (local.get $j) (i32.const 8)))
+            (br $blocks)))
+        (local.set $i0 (local.get $i1))
+        (br $chunks))))
+
+  ;; out[i] = sum of squares of row i of A [m x k] (k a multiple of 4; float32 lanes, summed at the end).
+  ;; The reference is rowSumSquares in src/core/pairwiseCosine.ts.
+  (func (export "rowSumSquares") (param $a i32) (param $out i32) (param $m i32) (param $k i32)
+    (local $i i32) (local $p i32) (local $row i32) (local $acc v128) (local $x v128) (local $rowBytes i32)
+    (local.set $rowBytes (i32.shl (local.get $k) (i32.const 2)))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $row (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rowBytes))))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $p (i32.const 0))
+        (block $done
+          (loop $next
+            (br_if $done (i32.ge_u (local.get $p) (local.get $rowBytes)))
+            (local.set $x (v128.load (i32.add (local.get $row) (local.get $p))))
+            (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $x) (local.get $x))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (br $next)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (call $hsum (local.get $acc)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
 )

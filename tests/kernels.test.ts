@@ -6,22 +6,24 @@ import { cosineBlock as referenceCosineBlock, pairwiseCosine } from '../src/core
 import { SeededRandom } from '../src/core/random';
 import { gpuBackend } from '../src/gpu/gpuMatrix';
 import { nativeBackend } from '../src/native/nativeMatrixBackend';
-import { wasmMatrixBackend } from '../src/lm/wasmMatrixBackend';
+import { localKernelThread } from '../src/wasm/kernelThreads';
+import { ResidentKernels } from '../src/wasm/residentKernels';
+import { residentMatrixBackend } from '../src/wasm/residentMatrixBackend';
 import { bruteCosine, bruteForcePcs, bruteMatmul, maxAbsDiff } from './helpers/independentMath';
 import { requireOrSkip } from './helpers/gpu';
 import { KERNEL_CASES } from './kernelCases';
 
 const gpu = await requireOrSkip();
-const ort = await import('onnxruntime-web');
-ort.env.wasm.numThreads = 1;
-ort.env.logLevel = 'error';
+// The page's CPU path with its rows split in three blocks (three threads' worth, run here) on a shared memory.
+const sharedKernels = new ResidentKernels(true);
+const threeBlocks = residentMatrixBackend(sharedKernels, [0, 1, 2].map(() => localKernelThread(sharedKernels.exports)), { splitMinWork: 0 });
 
 /** Every backend runs the same case table (the tfjs habit). The tiled GPU variant forces several row tiles. */
 const BACKENDS: { name: string; backend: MatrixBackend | null }[] = [
   { name: 'cpu', backend: cpuBackend },
   { name: 'cpu with native products (onnxruntime-node)', backend: nativeBackend(1) },
-  // minWork 0: every product and pcs pass goes through the wasm kernels, however small the case.
-  { name: 'cpu with wasm products (onnxruntime-web)', backend: wasmMatrixBackend(ort, { minWork: 0 }) },
+  { name: 'cpu with resident WebAssembly SIMD kernels', backend: residentMatrixBackend() },
+  { name: 'cpu with resident WebAssembly SIMD kernels, rows split in three blocks', backend: threeBlocks },
   { name: 'webgpu', backend: gpu ? gpuBackend(gpu) : null },
   { name: 'webgpu tiled (97 rows per tile)', backend: gpu ? gpuBackend(gpu, { maxRowsPerTile: 97 }) : null },
 ];

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { gemmNTReference } from '../src/core/gemm';
 import { SeededRandom } from '../src/core/random';
-import { GEMM_WASM_BASE64 } from '../src/wasm/gemmBinary';
+import { GEMM_SHARED_WASM_BASE64, GEMM_WASM_BASE64 } from '../src/wasm/gemmBinary';
 import { wasmGemmNT } from '../src/wasm/wasmGemm';
 import { compileWat } from '../scripts/compileWat';
+import { sharedMemoryVariant } from '../scripts/sharedMemoryVariant';
 
 /** C = A B^T by the definition, in float64. */
 function bruteNT(a: Float32Array, m: number, k: number, b: Float32Array, n: number): Float64Array {
@@ -23,6 +24,8 @@ describe('the WebAssembly SIMD GEMM (shaders/gemm.wat)', () => {
   it('is built from its text: the committed binary is what wabt compiles shaders/gemm.wat to', async () => {
     const binary = await compileWat('shaders/gemm.wat', readFileSync('shaders/gemm.wat', 'utf8'));
     expect(Buffer.from(binary).toString('base64')).toBe(GEMM_WASM_BASE64);
+    const shared = await compileWat('shaders/gemm.wat', sharedMemoryVariant(readFileSync('shaders/gemm.wat', 'utf8')));
+    expect(Buffer.from(shared).toString('base64')).toBe(GEMM_SHARED_WASM_BASE64);
   });
 
   // Odd sizes, sizes not divisible by the 4 x 2 tile, the 32-row block or the 4-float vector, and one large.

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { SeededRandom } from '../../src/core/random';
 import { writeEditBundle } from '../../src/edit/editBundle';
 import { fmtSeconds } from '../benchUtil';
+import { chromiumAvailable, printPageScan, scanDroppedFiles } from '../pageScan';
 import { type TensorSpec, writeHalfCheckpoint } from './checkpointWriter';
 import { numpyScanSeconds } from './numpyScan';
 import { GPT2_XL, gpt2XlConfig, gpt2XlSpecs, LLAMA3_8B, llama3Config, llama3Specs } from './shapes';
@@ -71,7 +72,16 @@ async function scanAgainstNumpy(dir: string, files: string[], pattern: string, l
   const numpy = numpyScanSeconds(files, pattern, layers, rowsAxis);
   const scan = await cli(['scan', dir, '--json', '--backend', 'cpu']);
   const flagged = (/"editedLayers":\s*\[([^\]]*)\]/.exec(scan.out)?.[1] ?? '?').replace(/\s+/g, '');
-  line('scan (CPU, native kernels)', scan, `  flagged [${flagged}]${numpy ? `; numpy ${fmtSeconds(numpy.seconds)}, ratio ${(scan.seconds / numpy.seconds).toFixed(2)}x` : '; numpy unavailable'}`, layerBytes);
+  // The CLI's own account (stderr): the scan's time and the kernels' part of it.
+  const own = /scanned in ([\d.]+) s: ([\d.]+) s in the kernels/.exec(scan.err);
+  const kernels = own ? `; the kernels ${fmtSeconds(Number(own[2]))} of its ${fmtSeconds(Number(own[1]))} (${(Number(own[1]) / Number(own[2])).toFixed(2)}x)` : '';
+  line('scan (CPU, native kernels)', scan, `  flagged [${flagged}]${numpy ? `; numpy ${fmtSeconds(numpy.seconds)}, ratio ${(scan.seconds / numpy.seconds).toFixed(2)}x` : '; numpy unavailable'}${kernels}`, layerBytes);
+  if (!chromiumAvailable()) return console.log('  page: skipped (needs Chromium)');
+  // The same files dropped on the page (File objects of the real files), its CPU path.
+  const page = await scanDroppedFiles(readdirSync(dir).map((f) => join(dir, f)), layerBytes, 5199);
+  const fileBytes = files.reduce((sum, f) => sum + statSync(f).size, 0);
+  printPageScan(page, scan.seconds, fileBytes);
+  if (numpy) console.log(`  page against numpy: ${(page.seconds / numpy.seconds).toFixed(2)}x`);
 }
 
 /** Two synthetic edits of the GPT-2 XL-shaped layer, for the reversal experiment's timing (their accuracy means nothing on random weights). */

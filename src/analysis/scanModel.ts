@@ -1,3 +1,4 @@
+import type { ScanTiming } from './scanTiming';
 import { directionSplit, type DirectionSplit, histogram, numericalRank, rankOneShare } from '../core/editSignature';
 import { explainVerdict, judgeLayers, type LayerSignals } from '../core/editVerdict';
 import { type EntryScreen, normalizeRows, screenEntries } from '../core/entryScreen';
@@ -57,6 +58,8 @@ export interface LayerDetail {
     rank: number; rankIsLowerBound: boolean };
 }
 
+export type { ScanTiming };
+
 export interface ScanResult {
   report: ScanReport;
   details: LayerDetail[];
@@ -66,6 +69,8 @@ export interface ScanResult {
   ignoredFiles: readonly string[];
   /** What running the language model takes (from the header), and why the page's runtime cannot, if it cannot. */
   runNeeds: { needs: ModelNeeds; pageRefusal: string | null };
+  /** Where the time went: the kernels (pcs and the SVD, per layer), and waiting for a layer's bytes. */
+  timing: ScanTiming;
 }
 
 export const DEFAULT_SCAN = { k: 16, oversampling: 10, powerIterations: 2, seed: 0x5eed } as const;
@@ -123,8 +128,10 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
   let shape: { rows: number; cols: number; dtype: string } | null = null;
   // One buffer per role, reused by every layer: memory stays at a few layers' worth however deep the model.
   const scratch: ScanScratch = {};
-  // Reads overlap the work: layer i + 1 is read (into the second of two buffers) while layer i is analysed.
+  // Reads overlap the work: layer i + 1 is read while layer i is analysed, into the second of two buffers, or
+  // into the same one when the backend copies a matrix on load (it is free again once loaded).
   const buffers: (Float32Array | undefined)[] = [undefined, undefined];
+  const slot = (i: number) => (options.backend.holdsCopy ? 0 : i % 2);
   const infoOf = (entry: LayerMatrix) => {
     const info = model.tensors.get(entry.tensor);
     if (!info) throw new FormatError(model.label, 'tensor vanished from the checkpoint', entry.tensor);
@@ -133,18 +140,22 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
   const startRead = (i: number) => {
     const entry = layers[i];
     if (!entry) return null;
-    const read = readMatrix(infoOf(entry), family.rowsAxis, checkpoint, buffers[i % 2]).then((m) => ((buffers[i % 2] = m.data), m));
+    const read = readMatrix(infoOf(entry), family.rowsAxis, checkpoint, buffers[slot(i)]).then((m) => ((buffers[slot(i)] = m.data), m));
     read.catch(() => undefined); // awaited below; a failure of a prefetch must not go unhandled meanwhile
     return read;
   };
+  const started = performance.now();
+  const timing: ScanTiming = { seconds: 0, kernelSeconds: 0, readWaitSeconds: 0 };
   let next = startRead(0);
 
   for (const [index, entry] of layers.entries()) {
     checkpoint();
     progress(index, entry.layer, `layer ${entry.layer}: reading ${entry.tensor}`);
     const info = infoOf(entry);
+    const waitFrom = performance.now();
     const edited = await (next as Promise<RowMatrix>);
-    next = startRead(index + 1);
+    timing.readWaitSeconds += (performance.now() - waitFrom) / 1000;
+    if (!options.backend.holdsCopy) next = startRead(index + 1);
     if (edited.rows === 0 || edited.cols === 0) throw new FormatError(info.source.name, `has shape [${info.shape.join(', ')}]: an empty matrix, nothing to analyse`, entry.tensor);
     shape ??= { rows: edited.rows, cols: edited.cols, dtype: info.dtype };
     if (edited.rows !== shape.rows || edited.cols !== shape.cols) {
@@ -161,24 +172,21 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     const screen = screenEntries(edited);
 
     progress(index + 0.4, entry.layer, `layer ${entry.layer}: pcs and top-${k} singular values`);
-    const pcsResult = await (async () => {
-      const loaded = await options.backend.load(edited);
-      try {
-        return await loaded.pairwiseCosine();
-      } finally {
-        loaded.release();
-      }
-    })();
-    checkpoint();
-    // The spectrum of the row-normalised matrix (rows as pcs sees them): rescaling rows cannot hide or fake a
-    // spike, and natural differences in neuron output norms do not make one.
+    // pcs and the spectrum on the row-normalised matrix (rows as pcs sees them, so one load serves both):
+    // rescaling rows cannot hide or fake a spike, and natural differences in neuron output norms do not make one.
     normalizeRows(edited);
     const loaded = await options.backend.load(edited);
+    if (options.backend.holdsCopy) next = startRead(index + 1);
+    let pcsResult;
     let svd;
+    const kernelsFrom = performance.now();
     try {
+      pcsResult = await loaded.pairwiseCosine();
+      checkpoint();
       svd = await randomizedSvd(loaded, { ...svdOptions, checkpoint });
     } finally {
       loaded.release();
+      timing.kernelSeconds += (performance.now() - kernelsFrom) / 1000;
     }
     const topU = column(svd.u, edited.rows, svd.k, 0);
     const sigma = Array.from(svd.values);
@@ -243,6 +251,7 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     ? diffLayers.filter((d) => d.frobenius > 0 || d.nonFiniteEntries > 0).map((d) => d.layer)
     : reportLayers.filter((l) => l.flagged).map((l) => l.layer);
   progress(layers.length, null, 'done');
+  timing.seconds = (performance.now() - started) / 1000;
   return {
     report: {
       schemaVersion: 1,
@@ -258,6 +267,7 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     backendDescription: options.backend.description,
     ignoredFiles: model.ignoredFiles,
     runNeeds: runNeedsOf(model),
+    timing,
   };
 }
 

@@ -7,6 +7,7 @@ import type { Checkpoint } from '../formats/checkpoint';
 import { CancelledError, FormatError } from '../formats/formatError';
 import { patchedBlob } from '../formats/tensorPatch';
 import { chooseGpu, type ComputePreference } from '../gpu/computeChoice';
+import { residentMatrixBackend } from '../wasm/residentMatrixBackend';
 import { gpuBackend } from '../gpu/gpuMatrix';
 import { planRepair } from './repair';
 import { accurateTopTriplets, DEFAULT_REVERSAL, type ReversalResult, runReversal, selectEdits } from './reversal';
@@ -14,7 +15,6 @@ import { type UniquePredictions, uniquePredictions } from './uniquePredictions';
 import { readLayerRows } from './layerMatrix';
 import type { ExecutionProvider, OrtModule } from '../lm/languageModel';
 import { WASM_RUNTIME_CAPACITY } from '../lm/modelNeeds';
-import { wasmMatrixBackend } from '../lm/wasmMatrixBackend';
 import { type FileInput, type ModelInput, openFileInput, openModelInput } from './modelInput';
 import { readTextLines } from './textLines';
 import { type Completion, completePrompt, loadTokenizerBeside, openTextModel, type TextModel } from './textModel';
@@ -235,7 +235,7 @@ export class TextSession {
   private gpuOrCpu(): Promise<MatrixBackend> {
     this.backend ??= (async () => {
       const { ctx } = await chooseGpu(this.preference);
-      return ctx ? gpuBackend(ctx) : wasmMatrixBackend(this.ort);
+      return ctx ? gpuBackend(ctx) : residentMatrixBackend();
     })();
     return this.backend;
   }

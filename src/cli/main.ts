@@ -7,6 +7,7 @@ import { integerOption, type ParsedArgs, parseArgs, UsageError } from './argv';
 import { chooseBackend, textRuntimeForNode } from './backendForNode';
 import { type NodeFileSource, openCheckpointAt } from './nodeFileSource';
 import { formatScanTable } from './scanTable';
+import { scanTimingText } from '../analysis/scanTiming';
 import { reverse } from './reverse';
 import { trace } from './trace';
 import { edit } from './edit';
@@ -112,7 +113,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const original = args.lists['original'] ? (await openCheckpointAt(args.lists['original'], opened)).checkpoint : null;
     const backend = await chooseBackend(args.values['backend'], io.err);
     const result = await scanModel(model, { backend, original, family, k, oversampling, powerIterations });
-    io.out(args.switches.has('json') ? reportToJson(result.report) : formatScanTable(result));
+    if (args.switches.has('json')) {
+      io.out(reportToJson(result.report));
+      io.err(`edit-forensics: ${scanTimingText(result.timing)}\n`);
+    } else io.out(formatScanTable(result));
     return 0;
   } catch (error) {
     if (error instanceof UsageError || error instanceof FormatError) {

@@ -7,6 +7,8 @@ import { openModelInput, type OpenedInput } from '../analysis/modelInput';
 
 /** A file on disk, read with positioned reads (never whole). */
 export class NodeFileSource implements ByteSource {
+  private spare: Uint8Array | null = null;
+
   private constructor(
     readonly name: string,
     readonly size: number,
@@ -40,6 +42,27 @@ export class NodeFileSource implements ByteSource {
       done += bytesRead;
     }
     return out;
+  }
+
+  /** Spans read into one reused buffer (no garbage per span). */
+  async *readSpans(offset: number, length: number, spanBytes: number): AsyncGenerator<Uint8Array> {
+    checkSpan(this, offset, length);
+    const size = Math.min(spanBytes, length);
+    // The last call's buffer when it is the same size (a scan reads every layer in the same spans); taken
+    // while in use, so concurrent reads never share it.
+    const buffer = this.spare?.length === size ? this.spare : new Uint8Array(size);
+    this.spare = null;
+    for (let at = 0; at < length; at += spanBytes) {
+      const want = Math.min(spanBytes, length - at);
+      let done = 0;
+      while (done < want) {
+        const { bytesRead } = await this.handle.read(buffer, done, want - done, offset + at + done);
+        if (bytesRead === 0) throw new FormatError(this.name, `file ended early while reading ${length} bytes at ${offset}`);
+        done += bytesRead;
+      }
+      yield buffer.subarray(0, want);
+    }
+    this.spare = buffer;
   }
 
   close(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { ScanResult } from '../analysis/scanModel';
+import { scanTimingText } from '../analysis/scanTiming';
 
 const fmt = (x: number | null, digits = 4): string => (x === null ? '-' : Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(digits) : x.toExponential(2));
 
@@ -8,6 +9,7 @@ export function formatScanTable(result: ScanResult): string {
   const lines = [
     `model: ${report.model.family} (${result.familyDescription}; detected by ${result.detectedBy}), ${report.model.layers} layers, ${report.model.rows} x ${report.model.cols} ${report.model.dtype}`,
     `backend: ${result.backendDescription}`,
+    `time: ${scanTimingText(result.timing)}`,
   ];
   if (result.ignoredFiles.length) lines.push(`ignored: ${result.ignoredFiles.join(', ')}`);
   lines.push('');

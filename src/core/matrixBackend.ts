@@ -18,6 +18,8 @@ export interface MatrixBackend {
   readonly kind: 'cpu' | 'webgpu';
   /** Human-readable, e.g. "WebGPU (google swiftshader)". */
   readonly description: string;
+  /** True when `load` copies the matrix (device memory, a kernel heap): the caller may reuse its array once `load` returns. */
+  readonly holdsCopy?: boolean;
   load(m: RowMatrix): Promise<LoadedMatrix>;
 }
 

@@ -10,6 +10,17 @@ export interface PairwiseCosineResult {
   zeroRows: number;
 }
 
+/** Every row's sum of squares, in float64: the reference of the wasm kernel `rowSumSquares` (shaders/gemm.wat). */
+export function rowSumSquares(m: RowMatrix): Float64Array {
+  const out = new Float64Array(m.rows);
+  for (let r = 0; r < m.rows; r++) {
+    let s = 0;
+    for (let c = r * m.cols, end = c + m.cols; c < end; c++) s += (m.data[c] as number) ** 2;
+    out[r] = s;
+  }
+  return out;
+}
+
 /**
  * Reciprocal row norms (0 for zero rows): the reference of the first pcs pass (shaders/pcs_row_norms.wgsl).
  * Accumulates in float64; the GPU's float32 sums agree to ~1e-6 relative.

@@ -1,4 +1,5 @@
 import { bytesPerElement, decodeToFloat32, isReadableDtype } from './dtypes';
+import { readSpans } from './byteSource';
 import { FormatError } from './formatError';
 import type { TensorInfo } from './safetensors';
 
@@ -14,7 +15,7 @@ export interface Float32Rows {
 /**
  * Reads a 2-D tensor as float32 rows, where `rowsAxis` names the stored axis that indexes the rows we want:
  * 0 keeps the layout, 1 transposes while decoding (GPT-J/Llama store d_ff along axis 1). Reads in chunks of
- * at most 4 MB so the raw bytes never sit in memory whole. `reuse`, when large enough, receives the values
+ * at most 4 MB (into one reused buffer where the source allows) so the raw bytes never sit in memory whole. `reuse`, when large enough, receives the values
  * (a scan reuses one buffer for every layer instead of leaving a layer's worth of garbage per layer).
  */
 export async function readTensorRows(info: TensorInfo, rowsAxis: 0 | 1, checkpoint?: () => void, reuse?: Float32Array): Promise<Float32Rows> {
@@ -30,10 +31,11 @@ export async function readTensorRows(info: TensorInfo, rowsAxis: 0 | 1, checkpoi
   const data = reuse && reuse.length >= rows * cols ? reuse.subarray(0, rows * cols) : new Float32Array(rows * cols);
   const storedRowBytes = d1 * size;
   const storedRowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(1, storedRowBytes)));
-  for (let r0 = 0; r0 < d0; r0 += storedRowsPerChunk) {
+  checkpoint?.();
+  let r0 = 0;
+  for await (const bytes of readSpans(info.source, info.begin, d0 * storedRowBytes, storedRowsPerChunk * storedRowBytes)) {
     checkpoint?.();
     const count = Math.min(storedRowsPerChunk, d0 - r0);
-    const bytes = await info.source.read(info.begin + r0 * storedRowBytes, count * storedRowBytes);
     if (rowsAxis === 0) {
       decodeToFloat32(info.dtype, bytes, data, r0 * d1);
     } else {
@@ -42,6 +44,7 @@ export async function readTensorRows(info: TensorInfo, rowsAxis: 0 | 1, checkpoi
         decodeToFloat32(info.dtype, bytes.subarray(i * storedRowBytes, (i + 1) * storedRowBytes), data, r0 + i, cols);
       }
     }
+    r0 += count;
   }
   return { rows, cols, data };
 }

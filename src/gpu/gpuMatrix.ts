@@ -129,6 +129,7 @@ export function gpuBackend(ctx: GpuContext, options: GpuBackendOptions = {}): Ma
   return {
     kind: 'webgpu',
     description: `WebGPU (${ctx.adapterName})`,
+    holdsCopy: true, // queue.writeBuffer copies the data when called
     load: async (m) => GpuMatrix.upload(ctx, m, options),
   };
 }

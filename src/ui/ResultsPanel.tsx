@@ -1,4 +1,5 @@
 import type { ScanResult } from '../analysis/scanModel';
+import { scanTimingText } from '../analysis/scanTiming';
 import { useAppStore } from '../state/store';
 import { LayerChart } from './LayerChart';
 import { LayerTable } from './LayerTable';
@@ -38,6 +39,7 @@ export function ResultsPanel({ result }: { result: ScanResult }) {
       )}
       <p className="hint">
         {report.model.family} ({result.familyDescription}, detected by {result.detectedBy}) · {report.model.layers} layers of {report.model.rows} × {report.model.cols} {report.model.dtype} · computed on {result.backendDescription}
+        <span data-testid="scan-timing">{` · ${scanTimingText(result.timing)}`}</span>
         {usedElsewhere.length > 0 && ` · for the Prompt, Reverse and Trace tabs: ${usedElsewhere.join(', ')}`}
         {ignored.length > 0 && ` · not used: ${ignored.join(', ')}`}
       </p>

@@ -1,14 +1,7 @@
 import { type GemmNT, gemmNTReference } from '../core/gemm';
-import { GEMM_WASM_BASE64 } from './gemmBinary';
+import { instantiateKernels, kernelModule } from './kernelModule';
 
 const PAGE = 65536;
-
-function decodeBase64(text: string): Uint8Array {
-  const raw = atob(text);
-  const out = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
-  return out;
-}
 
 /**
  * The engine's GEMM on WebAssembly SIMD (shaders/gemm.wat): C (+)= A B^T, synchronous like the TypeScript
@@ -17,14 +10,14 @@ function decodeBase64(text: string): Uint8Array {
  * falls back to the reference. Null where WebAssembly SIMD is unavailable.
  */
 export function wasmGemmNT(): GemmNT | null {
-  let instance: WebAssembly.Instance;
+  let kernels: ReturnType<typeof instantiateKernels>;
   try {
-    instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(GEMM_WASM_BASE64) as Uint8Array<ArrayBuffer>));
+    kernels = instantiateKernels(kernelModule(false));
   } catch {
     return null;
   }
-  const memory = instance.exports['memory'] as WebAssembly.Memory;
-  const gemm = instance.exports['gemmNT'] as (a: number, b: number, c: number, m: number, n: number, k: number, accumulate: number) => void;
+  const { memory } = kernels;
+  const gemm = kernels.exports.gemmNT;
   const align = (bytes: number) => Math.ceil(bytes / 16) * 16;
   return (a, m, k, b, n, c, accumulate = false) => {
     if (m === 0 || n === 0) return;

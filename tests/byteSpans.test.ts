@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { NodeFileSource } from '../src/cli/nodeFileSource';
+import { BlobSource, type ByteSource, MemorySource, readSpans } from '../src/formats/byteSource';
+
+const bytes = Uint8Array.from({ length: 100_003 }, (_, i) => (i * 7919) % 251);
+const dir = mkdtempSync(join(tmpdir(), 'ef-spans-'));
+const path = join(dir, 'bytes.bin');
+writeFileSync(path, bytes);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function collect(source: ByteSource, offset: number, length: number, span: number): Promise<{ joined: Uint8Array; sizes: number[] }> {
+  const joined = new Uint8Array(length);
+  const sizes: number[] = [];
+  let at = 0;
+  for await (const s of readSpans(source, offset, length, span)) {
+    joined.set(s, at); // copied now: a span is valid only until the next
+    at += s.length;
+    sizes.push(s.length);
+  }
+  return { joined: joined.subarray(0, at), sizes };
+}
+
+const sources: [string, () => Promise<ByteSource>][] = [
+  ['a Blob (stream reader into one buffer)', async () => new BlobSource(new Blob([bytes]), 'bytes.bin')],
+  ['memory (plain reads)', async () => new MemorySource('bytes.bin', bytes)],
+  ['a file on disk (positioned reads into one buffer)', () => NodeFileSource.open(path)],
+];
+
+describe('reading a span of a file in pieces (readSpans)', () => {
+  for (const [name, open] of sources) {
+    it(`${name}: every piece in order, all of the requested span and nothing else, in exact piece sizes`, async () => {
+      const source = await open();
+      for (const [offset, length, span] of [[0, 100_003, 4096], [17, 50_000, 999], [99_000, 1003, 5000], [5, 0, 64]] as const) {
+        const { joined, sizes } = await collect(source, offset, length, span);
+        expect(joined).toEqual(bytes.subarray(offset, offset + length));
+        expect(sizes.slice(0, -1).every((s) => s === Math.min(span, length))).toBe(true);
+      }
+    });
+
+    it(`${name}: two reads at once do not share a buffer; a span past the end is refused, naming the file`, async () => {
+      const source = await open();
+      const [a, b] = await Promise.all([collect(source, 0, 30_000, 1000), collect(source, 40_000, 30_000, 1000)]);
+      expect(a.joined).toEqual(bytes.subarray(0, 30_000));
+      expect(b.joined).toEqual(bytes.subarray(40_000, 70_000));
+      await expect(collect(source, 100_000, 10, 4)).rejects.toThrow(/bytes\.bin/);
+    });
+  }
+});
