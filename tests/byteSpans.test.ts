@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NodeFileSource } from '../src/cli/nodeFileSource';
 import { BlobSource, type ByteSource, MemorySource, readSpans } from '../src/formats/byteSource';
+import { bytesPerElement, decodeToFloat32 } from '../src/formats/dtypes';
+import { openSafetensors } from '../src/formats/safetensors';
+import { writeSafetensors } from '../src/formats/safetensorsWriter';
+import { readTensorRows } from '../src/formats/tensorReader';
 
 const bytes = Uint8Array.from({ length: 100_003 }, (_, i) => (i * 7919) % 251);
 const dir = mkdtempSync(join(tmpdir(), 'ef-spans-'));
@@ -46,6 +50,25 @@ describe('reading a span of a file in pieces (readSpans)', () => {
       expect(a.joined).toEqual(bytes.subarray(0, 30_000));
       expect(b.joined).toEqual(bytes.subarray(40_000, 70_000));
       await expect(collect(source, 100_000, 10, 4)).rejects.toThrow(/bytes\.bin/);
+    });
+  }
+});
+
+describe('reading a matrix stored [d_model, d_ff] as d_ff rows (GPT-J, Llama), over several 4 MB chunks', () => {
+  for (const dtype of ['F32', 'F16', 'BF16'] as const) {
+    it(`${dtype}: every entry lands transposed, equal to decoding the stored matrix entry by entry`, async () => {
+      // 1003 stored rows of 2999: several chunks (4 MB each), the last one partial; odd sizes everywhere.
+      const [d0, d1] = [1003, 2999];
+      const values = Float32Array.from({ length: d0 * d1 }, (_, i) => Math.sin(i * 0.001) * 3 + (i % 7) / 8);
+      const file = writeSafetensors([{ name: 'w', dtype, shape: [d0, d1], values }]);
+      const info = (await openSafetensors(new MemorySource('w.safetensors', file))).tensors.get('w');
+      const { rows, cols, data } = await readTensorRows(info!, 1);
+      expect([rows, cols]).toEqual([d1, d0]);
+      // The stored values as the file holds them (rounded to the dtype), one entry at a time.
+      const stored = new Float32Array(d0 * d1);
+      decodeToFloat32(dtype, file.subarray(info!.begin, info!.begin + d0 * d1 * bytesPerElement(dtype)), stored);
+      for (let r = 0; r < d1; r += 37) for (let c = 0; c < d0; c++) expect(data[r * cols + c]).toBe(stored[c * d1 + r]);
+      for (let c = 0; c < d0; c++) expect(data[(d1 - 1) * cols + c]).toBe(stored[c * d1 + d1 - 1]);
     });
   }
 });

@@ -62,4 +62,22 @@ describe('histogram of u', () => {
     // Zero is always inside the range: it separates the two directions.
     expect(histogram([0.2, 0.3, 0.4], 4).edges[0]).toBe(0);
   });
+  it('screening with normalizeRows equals screening, then normalizing every row: bit for bit, zero rows left zero', () => {
+    const [n, d] = [97, 41];
+    const data = rng.gaussianArray(n * d);
+    data[7] = Number.NaN;
+    data[300] = 1e25;
+    data.fill(0, 10 * d, 11 * d); // a zero row
+    const apart = Float32Array.from(data);
+    const fused = Float32Array.from(data);
+    const a = screenEntries(rowMatrix(n, d, apart));
+    normalizeRows(rowMatrix(n, d, apart));
+    const b = screenEntries(rowMatrix(n, d, fused), { normalizeRows: true });
+    expect(b).toEqual(a);
+    expect(fused).toEqual(apart);
+    expect(fused.subarray(10 * d, 11 * d).every((x) => x === 0)).toBe(true);
+    let norm = 0;
+    for (let c = 0; c < d; c++) norm += (fused[3 * d + c] as number) ** 2;
+    expect(Math.abs(Math.sqrt(norm) - 1)).toBeLessThan(1e-6);
+  });
 });

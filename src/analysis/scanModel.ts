@@ -1,7 +1,7 @@
 import type { ScanTiming } from './scanTiming';
 import { directionSplit, type DirectionSplit, histogram, numericalRank, rankOneShare } from '../core/editSignature';
 import { explainVerdict, judgeLayers, type LayerSignals } from '../core/editVerdict';
-import { type EntryScreen, normalizeRows, screenEntries } from '../core/entryScreen';
+import { type EntryScreen, screenEntries } from '../core/entryScreen';
 import type { MatrixBackend } from '../core/matrixBackend';
 import { frobeniusNorm, type RowMatrix, rowMatrix } from '../core/matrix';
 import { column, randomizedSvd } from '../core/randomizedSvd';
@@ -169,12 +169,11 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
       diff = await diffLayer(options.original, entry, family, edited, options.backend, svdOptions, checkpoint, scratch);
     }
     // Then the statistics, on the matrix with non-finite and outlier entries set to zero (reported).
-    const screen = screenEntries(edited);
+    // pcs and the spectrum then use the row-normalised matrix (rows as pcs sees them, so one load serves both):
+    // rescaling rows cannot hide or fake a spike, and natural differences in neuron output norms do not make one.
+    const screen = screenEntries(edited, { normalizeRows: true });
 
     progress(index + 0.4, entry.layer, `layer ${entry.layer}: pcs and top-${k} singular values`);
-    // pcs and the spectrum on the row-normalised matrix (rows as pcs sees them, so one load serves both):
-    // rescaling rows cannot hide or fake a spike, and natural differences in neuron output norms do not make one.
-    normalizeRows(edited);
     const loaded = await options.backend.load(edited);
     if (options.backend.holdsCopy) next = startRead(index + 1);
     let pcsResult;

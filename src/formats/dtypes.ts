@@ -81,6 +81,11 @@ export function decodeToFloat32(
     return;
   }
   // bfloat16 is the top half of a float32.
+  if (outStride === 1) {
+    const bits = new Uint32Array(out.buffer, out.byteOffset + outOffset * 4, count);
+    for (let i = 0; i < count; i++) bits[i] = (src[i] as number) << 16;
+    return;
+  }
   const word = new Uint32Array(1);
   const asFloat = new Float32Array(word.buffer);
   for (let i = 0; i < count; i++) {
