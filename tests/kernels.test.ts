@@ -6,6 +6,7 @@ import { cosineBlock as referenceCosineBlock, pairwiseCosine } from '../src/core
 import { SeededRandom } from '../src/core/random';
 import { gpuBackend } from '../src/gpu/gpuMatrix';
 import { nativeBackend } from '../src/native/nativeMatrixBackend';
+import { nativeWorkerBackend } from '../src/native/nativeWorkerBackend';
 import { localKernelThread } from '../src/wasm/kernelThreads';
 import { ResidentKernels } from '../src/wasm/residentKernels';
 import { residentMatrixBackend } from '../src/wasm/residentMatrixBackend';
@@ -22,6 +23,7 @@ const threeBlocks = residentMatrixBackend(sharedKernels, [0, 1, 2].map(() => loc
 const BACKENDS: { name: string; backend: MatrixBackend | null }[] = [
   { name: 'cpu', backend: cpuBackend },
   { name: 'cpu with native products (onnxruntime-node)', backend: nativeBackend(1) },
+  { name: 'cpu with native products in a kernel thread (the CLI with 4 cores or more)', backend: nativeWorkerBackend(1) },
   { name: 'cpu with resident WebAssembly SIMD kernels', backend: residentMatrixBackend() },
   { name: 'cpu with resident WebAssembly SIMD kernels, rows split in three blocks', backend: threeBlocks },
   { name: 'webgpu', backend: gpu ? gpuBackend(gpu) : null },

@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { nativeWorkerBackend } from '../src/native/nativeWorkerBackend';
+import { localKernelThread } from '../src/wasm/kernelThreads';
+import { ResidentKernels } from '../src/wasm/residentKernels';
+import { residentMatrixBackend } from '../src/wasm/residentMatrixBackend';
 import { judgeLayers } from '../src/core/editVerdict';
 import { cpuBackend, type MatrixBackend } from '../src/core/matrixBackend';
 import { leaveOneOutRobustZ, median, medianAbsoluteDeviation } from '../src/core/robustStats';
@@ -66,8 +70,12 @@ describe('families', () => {
   });
 });
 
+const sharedKernels = new ResidentKernels(true);
 const BACKENDS: { name: string; backend: MatrixBackend | null }[] = [
   { name: 'cpu', backend: cpuBackend },
+  // Backends that copy a matrix on load: the scan reads the next layer into the same buffer meanwhile.
+  { name: 'cpu, resident WebAssembly kernels with rows split in two blocks (the page)', backend: residentMatrixBackend(sharedKernels, [0, 1].map(() => localKernelThread(sharedKernels.exports)), { splitMinWork: 0 }) },
+  { name: 'cpu, native products in a kernel thread (the CLI on 4 cores or more)', backend: nativeWorkerBackend(1) },
   { name: 'webgpu', backend: gpu ? gpuBackend(gpu, { maxRowsPerTile: 100 }) : null },
 ];
 

@@ -140,7 +140,12 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
   const startRead = (i: number) => {
     const entry = layers[i];
     if (!entry) return null;
-    const read = readMatrix(infoOf(entry), family.rowsAxis, checkpoint, buffers[slot(i)]).then((m) => ((buffers[slot(i)] = m.data), m));
+    // Without an original to diff against (the diff wants the matrix as stored), screening and normalising
+    // happen here too, so they overlap the previous layer's kernels where those run on other threads.
+    const read = readMatrix(infoOf(entry), family.rowsAxis, checkpoint, buffers[slot(i)]).then((m) => {
+      buffers[slot(i)] = m.data;
+      return { matrix: m, screen: options.original ? null : screenEntries(m, { normalizeRows: true }) };
+    });
     read.catch(() => undefined); // awaited below; a failure of a prefetch must not go unhandled meanwhile
     return read;
   };
@@ -153,7 +158,7 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     progress(index, entry.layer, `layer ${entry.layer}: reading ${entry.tensor}`);
     const info = infoOf(entry);
     const waitFrom = performance.now();
-    const edited = await (next as Promise<RowMatrix>);
+    const { matrix: edited, screen: screened } = await (next as NonNullable<typeof next>);
     timing.readWaitSeconds += (performance.now() - waitFrom) / 1000;
     if (!options.backend.holdsCopy) next = startRead(index + 1);
     if (edited.rows === 0 || edited.cols === 0) throw new FormatError(info.source.name, `has shape [${info.shape.join(', ')}]: an empty matrix, nothing to analyse`, entry.tensor);
@@ -171,7 +176,7 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     // Then the statistics, on the matrix with non-finite and outlier entries set to zero (reported).
     // pcs and the spectrum then use the row-normalised matrix (rows as pcs sees them, so one load serves both):
     // rescaling rows cannot hide or fake a spike, and natural differences in neuron output norms do not make one.
-    const screen = screenEntries(edited, { normalizeRows: true });
+    const screen = screened ?? screenEntries(edited, { normalizeRows: true });
 
     progress(index + 0.4, entry.layer, `layer ${entry.layer}: pcs and top-${k} singular values`);
     const loaded = await options.backend.load(edited);
