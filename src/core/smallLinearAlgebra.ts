@@ -29,8 +29,18 @@ export function nearlyOrthonormalColumns(y: ArrayLike<number>, m: number, l: num
  * definite (a rank-deficient or badly conditioned panel), and Gram-Schmidt takes over. The panel is worked
  * on column-major, so each Gram entry is one contiguous dot product and Q = Y R^-1 a sum of scaled columns.
  */
+// Two column-major work panels, kept between calls (choleskyQr2 runs to the end without yielding): a scan
+// orthonormalises five panels a layer, and fresh ones each time were most of its garbage.
+let work: [Float64Array, Float64Array] = [new Float64Array(0), new Float64Array(0)];
+
+function workPanels(size: number): [Float64Array, Float64Array] {
+  if ((work[0] as Float64Array).length < size) work = [new Float64Array(size), new Float64Array(size)];
+  return [work[0].subarray(0, size), work[1].subarray(0, size)];
+}
+
 function choleskyQr2(y: ArrayLike<number>, m: number, l: number, rounds = 2): Float64Array | null {
-  let q = new Float64Array(m * l);
+  const panels = workPanels(m * l);
+  let q = panels[0];
   for (let i = 0; i < m; i++) for (let a = 0; a < l; a++) q[a * m + i] = y[i * l + a] as number;
   const g = new Float64Array(l * l);
   const r = new Float64Array(l * l);
@@ -56,7 +66,8 @@ function choleskyQr2(y: ArrayLike<number>, m: number, l: number, rounds = 2): Fl
       }
     }
     // Q = Y R^-1: column b of Q is the sum over p <= b of R^-1[p, b] times column p of Y.
-    const next = new Float64Array(m * l);
+    const next = q === panels[0] ? panels[1] : panels[0];
+    next.fill(0);
     for (let b = 0; b < l; b++) {
       const ob = b * m;
       for (let p = 0; p <= b; p++) {
