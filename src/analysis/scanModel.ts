@@ -1,4 +1,3 @@
-import type { ScanTiming } from './scanTiming';
 import { directionSplit, type DirectionSplit, histogram, numericalRank, rankOneShare } from '../core/editSignature';
 import { explainVerdict, judgeLayers, type LayerSignals } from '../core/editVerdict';
 import { type EntryScreen, screenEntries } from '../core/entryScreen';
@@ -12,6 +11,7 @@ import type { LayerMatrix, ModelFamily } from '../families/modelFamily';
 import { detectFamily, type FamilyMatch } from '../families/registry';
 import { capacityRefusal, languageModelNeeds, type ModelNeeds, WASM_RUNTIME_CAPACITY } from '../lm/modelNeeds';
 import { finiteOrNull, type ReportDiffLayer, type ReportLayer, type ScanReport } from './scanReport';
+import type { ScanTiming } from './scanTiming';
 
 export interface ScanOptions {
   backend: MatrixBackend;
