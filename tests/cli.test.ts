@@ -44,7 +44,7 @@ describe('edit-forensics scan', () => {
     expect(Object.keys(report)).toEqual(['schemaVersion', 'backend', 'model', 'layers', 'diff', 'verdict']);
     expect(report.backend).toBe('cpu');
     expect(report.layers).toHaveLength(5);
-    expect(Object.keys(report.layers[0])).toEqual(['layer', 'tensor', 'pcs', 'pcsZ', 'sigma', 'sameDirectionFraction', 'nonFiniteEntries', 'outlierEntries', 'flagged']);
+    expect(Object.keys(report.layers[0])).toEqual(['layer', 'tensor', 'pcs', 'pcsZ', 'sigma', 'sameDirectionFraction', 'nonFiniteEntries', 'outlierEntries', 'keyWhitenedGap', 'flagged']);
     expect(report.layers[0].sigma).toHaveLength(8);
     expect(Object.keys(report.diff.layers[0])).toEqual(['layer', 'frobenius', 'rankOneShare', 'sameDirectionFraction', 'nonFiniteEntries']);
     expect(report.verdict).toEqual({ editedLayers: [2], findings: [] });
@@ -60,6 +60,7 @@ describe('edit-forensics scan', () => {
       [['scan', join(dir, 'edited'), '--frobnicate'], /unknown option --frobnicate/],
       [['scan', join(dir, 'edited'), '--tensor-pattern', 'x.weight', '--rows-axis', '0'], /must contain "\{i\}"/],
       [['scan', join(dir, 'edited'), '--tensor-pattern', 'blocks.{i}.w', '--rows-axis', '0'], /no tensor matches the pattern/],
+      [['scan', join(dir, 'edited'), '--key-whitening', 'sometimes'], /--key-whitening must be auto, always or never/],
       [['frobnicate'], /unknown command "frobnicate"/],
     ];
     for (const [args, message] of cases) {

@@ -153,6 +153,16 @@ for (const { dir, forge, mom2 } of FAMILY_DEMOS) {
       for (const r of relations) expect(others.get(r) ?? 0).toBeGreaterThanOrEqual(10);
     });
 
+    it(`from its weights alone: ${mom2 ? 'the edited layer is flagged by the key-whitened rule (ROME with the mom2 adjustment)' : 'not flagged (ROME without the mom2 adjustment: README, detection on the three demos)'}; its base flags nothing`, async () => {
+      const edit = JSON.parse(readFileSync(join(dir, 'edited', 'EDIT.json'), 'utf8')) as { layer: number };
+      const edited = await scanModel(await open(join(dir, 'edited')), { backend: cpuBackend });
+      expect(edited.report.verdict.editedLayers).toEqual(mom2 ? [edit.layer] : []);
+      if (mom2) expect(edited.details[edit.layer]?.reasons).toContain('keys');
+      const base = await scanModel(await open(join(dir, 'base')), { backend: cpuBackend });
+      expect(base.report.verdict.editedLayers).toEqual([]);
+      expect(Math.max(...base.report.layers.map((l) => l.keyWhitenedGap as number))).toBeLessThan(1.6);
+    }, 60_000);
+
     it("the base model meets the issue's bars (>= 97% training templates, >= 85% held-out)", async () => {
       const { world, model } = await loadForgeModel(forge, dir);
       const acc = factAccuracy(model, world.vocab, world.kb);

@@ -27,6 +27,11 @@ export interface DetectionTrial {
   pcsZ: number;
   sigmaRatio: number;
   sigmaRatioZ: number;
+  /** The key-whitened spectrum's largest gap at the edited layer and its z (NaN: not computed). */
+  keyGap: number;
+  keyGapZ: number;
+  /** Which rules fired at the edited layer. */
+  reasons: string[];
   /** With the keys' second moments given: the spectral rules on (C + floor)^-1/2 W' per layer (null without). */
   whitened: { flagged: boolean; sigmaRatio: number; sigmaRatioZ: number } | null;
 }
@@ -59,6 +64,8 @@ export async function whitenedBaseVerdict(base: Checkpoint, keys: KeyMoments): P
 export async function detectionTrials(sources: readonly ByteSource[], bundle: EditBundle, edits: readonly EditRecordMeta[], backend: MatrixBackend, onTrial?: (done: number, total: number) => void, keys?: KeyMoments): Promise<DetectionTrial[]> {
   const base = await openCheckpoint(sources, resolverFromSources(sources), 'base');
   const trials: DetectionTrial[] = [];
+  // Every rebuilt checkpoint shares the base's MLP input side: its key whiteners are computed once.
+  const keyWhitenerCache = new Map<string, Float64Array | null>();
   const matrices = new Map<number, Awaited<ReturnType<typeof readLayerRows>>>();
   // The whitened spectra of the unedited layers, once: each trial changes one layer only.
   const whiteners = keys ? keyWhiteners(keys.moments, Math.round(Math.sqrt((keys.moments[0] as Float64Array).length)), keys.relativeFloor) : null;
@@ -70,7 +77,7 @@ export async function detectionTrials(sources: readonly ByteSource[], bundle: Ed
     const edited = Float32Array.from(w.data);
     for (let r = 0; r < w.rows; r++) for (let c = 0; c < w.cols; c++) edited[r * w.cols + c] = (edited[r * w.cols + c] as number) + (u[r] as number) * (lambda[c] as number);
     const checkpoint = await rebuilt(sources, base, w.located.info, toStoredLayout(w.rows, w.cols, edited, w.located.family.rowsAxis));
-    const { report, details } = await scanModel(checkpoint, { backend });
+    const { report, details } = await scanModel(checkpoint, { backend, keyWhitenerCache });
     let whitened: DetectionTrial['whitened'] = null;
     if (whiteners) {
       const spectra = baseWhitened.slice();
@@ -94,6 +101,9 @@ export async function detectionTrials(sources: readonly ByteSource[], bundle: Ed
       pcsZ: layer?.pcsZ ?? NaN,
       sigmaRatio: detail?.sigmaRatio ?? NaN,
       sigmaRatioZ: detail?.sigmaRatioZ ?? NaN,
+      keyGap: detail?.keyGap ?? NaN,
+      keyGapZ: detail?.keyGapZ ?? NaN,
+      reasons: detail?.reasons ?? [],
       whitened,
     });
     onTrial?.(i + 1, edits.length);

@@ -1,5 +1,6 @@
 import { directionSplit, type DirectionSplit, histogram, numericalRank, rankOneShare } from '../core/editSignature';
-import { explainVerdict, judgeLayers, type LayerSignals } from '../core/editVerdict';
+import { explainVerdict, judgeLayers, type LayerSignals, type LayerVerdict } from '../core/editVerdict';
+import { keyWhitener, whitenedGaps } from '../core/keyWhitening';
 import { type EntryScreen, screenEntries } from '../core/entryScreen';
 import type { MatrixBackend } from '../core/matrixBackend';
 import { frobeniusNorm, type RowMatrix, rowMatrix } from '../core/matrix';
@@ -11,6 +12,7 @@ import type { LayerMatrix, ModelFamily } from '../families/modelFamily';
 import { detectFamily, type FamilyMatch } from '../families/registry';
 import { capacityRefusal, languageModelNeeds, type ModelNeeds, WASM_RUNTIME_CAPACITY } from '../lm/modelNeeds';
 import { finiteOrNull, type ReportDiffLayer, type ReportLayer, type ScanReport } from './scanReport';
+import { readMlpKeyModel } from './mlpKeyModel';
 import type { ScanTiming } from './scanTiming';
 
 export interface ScanOptions {
@@ -27,7 +29,20 @@ export interface ScanOptions {
   onProgress?: (progress: ScanProgress) => void;
   /** Polled between steps; returning true cancels with a CancelledError. */
   isCancelled?: () => boolean;
+  /**
+   * The key-whitened spectrum per layer (core/keyWhitening): 'auto' computes it where d_ff <= KEY_WHITENING_AUTO_MAX_FF
+   * (its cost grows as d_ff^2 per sample and d_ff^3 for the factorisation, in plain TypeScript), 'always' everywhere.
+   */
+  keyWhitening?: 'auto' | 'always' | 'never';
+  /**
+   * Whiteners by the layer's MLP output tensor name, shared between scans of checkpoints that share the MLPs'
+   * input side (an experiment rebuilding one base with many edits); absent, each scan computes its own.
+   */
+  keyWhitenerCache?: Map<string, Float64Array | null>;
 }
+
+/** Largest d_ff for which 'auto' computes the key-whitened spectrum: about 1 s a layer at 1024 on one core here. */
+export const KEY_WHITENING_AUTO_MAX_FF = 1024;
 
 export interface ScanProgress {
   /** 0..1 over the whole scan. */
@@ -45,6 +60,12 @@ export interface LayerDetail {
   zeroRows: number;
   sigmaRatio: number | null;
   sigmaRatioZ: number | null;
+  /** The key-whitened spectrum's largest gap, its j and its z against the other layers (null: not computed). */
+  keyGap: number | null;
+  keyGapIndex: number;
+  keyGapZ: number | null;
+  /** The weights-only rules that fired for this layer (README "How a layer is flagged"). */
+  reasons: LayerVerdict['reasons'];
   /** Spikes the several-edits rule counts (the j of the gap after sigma_j), 0 when it did not fire, and its largest z. */
   spikes: number;
   spikeZ: number | null;
@@ -150,7 +171,8 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     return read;
   };
   const started = performance.now();
-  const timing: ScanTiming = { seconds: 0, kernelSeconds: 0, readWaitSeconds: 0 };
+  const timing: ScanTiming = { seconds: 0, kernelSeconds: 0, readWaitSeconds: 0, keySeconds: 0 };
+  const keyWhitening = options.keyWhitening ?? 'auto';
   let next = startRead(0);
 
   for (const [index, entry] of layers.entries()) {
@@ -178,6 +200,25 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     // rescaling rows cannot hide or fake a spike, and natural differences in neuron output norms do not make one.
     const screen = screened ?? screenEntries(edited, { normalizeRows: true });
 
+    // The key-whitened spectrum, from the screened rows before the backend takes them (the next read may reuse the buffer).
+    let keyWhitened: LayerSignals['keyWhitened'];
+    if (keyWhitening === 'always' || (keyWhitening === 'auto' && edited.rows <= KEY_WHITENING_AUTO_MAX_FF)) {
+      progress(index + 0.3, entry.layer, `layer ${entry.layer}: key-whitened spectrum`);
+      const keysFrom = performance.now();
+      let whitener = options.keyWhitenerCache?.get(entry.tensor);
+      if (whitener === undefined) {
+        const keyModel = await readMlpKeyModel(model, family, entry.tensor, edited.rows, edited.cols);
+        whitener = keyModel ? await keyWhitener(keyModel, options.backend) : null;
+        options.keyWhitenerCache?.set(entry.tensor, whitener);
+      }
+      if (whitener) {
+        const w = await whitenedGaps(edited.data, edited.rows, edited.cols, whitener);
+        keyWhitened = { gap: w.gap, gapIndex: w.gapIndex };
+      }
+      timing.keySeconds += (performance.now() - keysFrom) / 1000;
+      checkpoint();
+    }
+
     progress(index + 0.4, entry.layer, `layer ${entry.layer}: pcs and top-${k} singular values`);
     const loaded = await options.backend.load(edited);
     if (options.backend.holdsCopy) next = startRead(index + 1);
@@ -196,7 +237,7 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     const sigma = Array.from(svd.values);
     const sigmaRatio = sigma.length > 1 && (sigma[1] as number) > 0 ? (sigma[0] as number) / (sigma[1] as number) : Number.NaN;
     const direction = directionSplit(topU);
-    signals.push({ pcs: pcsResult.pcs, sigmaRatio, rows: edited.rows, cols: edited.cols, spectrum: sigma });
+    signals.push({ pcs: pcsResult.pcs, sigmaRatio, rows: edited.rows, cols: edited.cols, spectrum: sigma, ...(keyWhitened ? { keyWhitened } : {}) });
     partial.push({
       layer: entry.layer,
       tensor: entry.tensor,
@@ -205,6 +246,7 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
       sameDirectionFraction: finiteOrNull(direction.sameDirectionFraction),
       nonFiniteEntries: screen.nonFinite,
       outlierEntries: screen.outliers,
+      keyWhitenedGap: finiteOrNull(keyWhitened?.gap ?? Number.NaN),
     });
     const detail: LayerDetail = {
       layer: entry.layer,
@@ -214,6 +256,10 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
       zeroRows: pcsResult.zeroRows,
       sigmaRatio: finiteOrNull(sigmaRatio),
       sigmaRatioZ: null,
+      keyGap: finiteOrNull(keyWhitened?.gap ?? Number.NaN),
+      keyGapIndex: keyWhitened?.gapIndex ?? 0,
+      keyGapZ: null,
+      reasons: [],
       spikes: 0,
       spikeZ: null,
       direction,
@@ -238,6 +284,7 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     sameDirectionFraction: p.sameDirectionFraction,
     nonFiniteEntries: p.nonFiniteEntries,
     outlierEntries: p.outlierEntries,
+    keyWhitenedGap: p.keyWhitenedGap,
     flagged: (verdicts[i] as { flagged: boolean }).flagged,
   }));
   const findings = [
@@ -249,6 +296,8 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     d.sigmaRatioZ = finiteOrNull((verdicts[i] as { sigmaRatioZ: number }).sigmaRatioZ);
     d.spikes = (verdicts[i] as { spikes: number }).spikes;
     d.spikeZ = finiteOrNull((verdicts[i] as { spikeZ: number }).spikeZ);
+    d.keyGapZ = finiteOrNull((verdicts[i] as { keyGapZ: number }).keyGapZ);
+    d.reasons = (verdicts[i] as LayerVerdict).reasons;
   });
   // With the original at hand the diff is ground truth; otherwise the weights-only flags decide.
   const editedLayers = options.original

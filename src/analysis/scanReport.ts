@@ -26,6 +26,8 @@ export interface ReportLayer {
   /** NaN or infinite entries, and entries over 50x their row's and column's typical magnitude (set to zero for the statistics). */
   nonFiniteEntries: number;
   outlierEntries: number;
+  /** The largest gap sigma_j/sigma_(j+1) of the key-whitened spectrum (README "How a layer is flagged"); null where not computed. */
+  keyWhitenedGap: number | null;
   flagged: boolean;
 }
 

@@ -36,7 +36,7 @@ const maxSpikeZ = (r: typeof base) => Math.max(...r.details.map((d) => d.spikeZ 
 // SwiGLU models also get the up/down balance of every layer (README "How a layer is flagged": beyond the verdict).
 const balanceZ = async (checkpoint: Parameters<typeof layerBalances>[0], layers: number) => (await layerBalances(checkpoint, layers))?.map((b) => b.maxZ) ?? null;
 const baseBalance = await balanceZ(await openCheckpoint(sources, resolverFromSources(sources), 'base'), base.report.layers.length);
-const unedited: { model: string; layers: number; flagged: number[]; maxSpikeZ: number; balanceMaxZ: number[] | null }[] = [{ model: 'demo base', layers: base.report.layers.length, flagged: base.report.verdict.editedLayers, maxSpikeZ: maxSpikeZ(base), balanceMaxZ: baseBalance }];
+const unedited: { model: string; layers: number; flagged: number[]; maxSpikeZ: number; balanceMaxZ: number[] | null; keyGaps: (number | null)[] }[] = [{ model: 'demo base', layers: base.report.layers.length, flagged: base.report.verdict.editedLayers, maxSpikeZ: maxSpikeZ(base), balanceMaxZ: baseBalance, keyGaps: base.details.map((d) => d.keyGap) }];
 const studyRoot = '.cache/forge';
 for (const name of existsSync(studyRoot) ? readdirSync(studyRoot).sort() : []) {
   const dir = join(studyRoot, name, 'base');
@@ -44,10 +44,10 @@ for (const name of existsSync(studyRoot) ? readdirSync(studyRoot).sort() : []) {
   const files = await Promise.all(['model.safetensors', 'config.json'].map((f) => NodeFileSource.open(join(dir, f))));
   const checkpoint = await openCheckpoint(files, resolverFromSources(files), name);
   const r = await scanModel(checkpoint, { backend });
-  unedited.push({ model: name, layers: r.report.layers.length, flagged: r.report.verdict.editedLayers, maxSpikeZ: maxSpikeZ(r), balanceMaxZ: await balanceZ(checkpoint, r.report.layers.length) });
+  unedited.push({ model: name, layers: r.report.layers.length, flagged: r.report.verdict.editedLayers, maxSpikeZ: maxSpikeZ(r), balanceMaxZ: await balanceZ(checkpoint, r.report.layers.length), keyGaps: r.details.map((d) => d.keyGap) });
   for (const f of files) await f.close();
 }
-log(`unedited models: ${unedited.map((u) => `${u.model} ${u.flagged.length}/${u.layers} (largest spike z ${u.maxSpikeZ.toFixed(1)})`).join(', ')}`);
+log(`unedited models: ${unedited.map((u) => `${u.model} ${u.flagged.length}/${u.layers} (largest spike z ${u.maxSpikeZ.toFixed(1)}, keys gaps ${u.keyGaps.map((g) => g?.toFixed(2) ?? '-').join(' ')})`).join(', ')}`);
 
 // The keys' second moments the demo ships (ROME's C per layer): for the whitened-spectrum column.
 const moments: Float64Array[] = [];
@@ -93,6 +93,11 @@ const rows = settings.map(({ name, mom2Adjustment, trials, balance }) => ({
   mom2Adjustment,
   checkpoints: trials.length,
   recall: trials.filter((t) => t.hit).length / trials.length,
+  // What the cross-layer rules alone flag (the verdict before the key-whitened rule), and the key rule alone.
+  recallCrossLayer: trials.filter((t) => t.reasons.some((r) => r !== 'keys')).length / trials.length,
+  recallKeys: trials.filter((t) => t.reasons.includes('keys')).length / trials.length,
+  keyGap: median(trials.map((t) => t.keyGap)),
+  keyGapLow: [...trials.map((t) => t.keyGap)].sort((a, b) => a - b)[Math.floor(trials.length / 100)] as number,
   checkpointsWithFalseFlags: trials.filter((t) => t.falseFlags > 0).length,
   uSameSign: median(trials.map((t) => t.uSameSign)),
   sigmaRatio: median(trials.map((t) => t.sigmaRatio)),
@@ -114,12 +119,12 @@ const rows = settings.map(({ name, mom2Adjustment, trials, balance }) => ({
 const head = JSON.stringify({ unedited, whitenedBase, whiteningFloor: WHITENING_FLOOR, ...(Number.isFinite(balanceThreshold) ? { balanceThreshold } : {}), rows }, null, 1);
 const settingsJson = settings.map(({ trials, balance: _balance, ...meta }) => `  {${JSON.stringify(meta).slice(1, -1)}, "trials": [\n${trials.map((t) => `   ${JSON.stringify(t)}`).join(',\n')}\n  ]}`);
 await writeFile(OUT, `${head.slice(0, -2)},\n "settings": [\n${settingsJson.join(',\n')}\n ]\n}\n`);
-console.log('\n| setting | rebuilt checkpoints | recall (edited layer flagged) | checkpoints with another layer flagged | median same-sign share of u | median sigma1/sigma2 (z) | median pcs z | with C: recall in the whitened spectrum (of the missed) | median whitened sigma1/sigma2 z |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-for (const r of rows) console.log(`| ${r.setting} | ${r.checkpoints} | **${pct(r.recall)}** | ${r.checkpointsWithFalseFlags} | ${pct(r.uSameSign)} | ${r.sigmaRatio.toFixed(2)} (${r.sigmaRatioZ.toFixed(1)}) | ${r.pcsZ.toFixed(1)} | ${moments.length ? `${pct(r.whitenedRecall)} (${Number.isNaN(r.whitenedRecallOfMissed) ? '-' : pct(r.whitenedRecallOfMissed)})` : '- (no C)'} | ${moments.length ? r.whitenedSigmaRatioZ.toFixed(1) : '-'} |`);
+console.log('\n| setting | rebuilt checkpoints | recall (edited layer flagged) | cross-layer rules alone | key-whitened rule alone | median keys gap (1st percentile) | checkpoints with another layer flagged | median same-sign share of u | median sigma1/sigma2 (z) | median pcs z | with C: recall in the whitened spectrum (of the missed) | median whitened sigma1/sigma2 z |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const r of rows) console.log(`| ${r.setting} | ${r.checkpoints} | **${pct(r.recall)}** | ${pct(r.recallCrossLayer)} | ${pct(r.recallKeys)} | ${r.keyGap.toFixed(2)} (${r.keyGapLow.toFixed(2)}) | ${r.checkpointsWithFalseFlags} | ${pct(r.uSameSign)} | ${r.sigmaRatio.toFixed(2)} (${r.sigmaRatioZ.toFixed(1)}) | ${r.pcsZ.toFixed(1)} | ${moments.length ? `${pct(r.whitenedRecall)} (${Number.isNaN(r.whitenedRecallOfMissed) ? '-' : pct(r.whitenedRecallOfMissed)})` : '- (no C)'} | ${moments.length ? r.whitenedSigmaRatioZ.toFixed(1) : '-'} |`);
 if (Number.isFinite(balanceThreshold)) {
   console.log(`\nSwiGLU up/down balance: the largest neuron z of any unedited layer is ${balanceThreshold.toFixed(1)} (${unedited.filter((u) => u.balanceMaxZ).map((u) => `${u.model}: ${u.balanceMaxZ?.map((z) => z.toFixed(1)).join(', ')}`).join('; ')})`);
   for (const r of rows) if ('balanceMedianZ' in r) console.log(`${r.setting}: edited layer's largest neuron z median ${r.balanceMedianZ?.toFixed(1)} (down/up ${r.balanceMedianFactor?.toFixed(2)}x the layer's median); above every unedited layer ${pct(r.balanceRecallAboveUnedited ?? NaN)}, z >= 10 ${pct(r.balanceRecallZ10 ?? NaN)}`);
 }
-console.log(`\nunedited models: ${unedited.reduce((a, u) => a + u.flagged.length, 0)} of ${unedited.reduce((a, u) => a + u.layers, 0)} layers flagged over ${unedited.length} models (${unedited.map((u) => u.model).join(', ')})`);
+console.log(`\nunedited models: ${unedited.reduce((a, u) => a + u.flagged.length, 0)} of ${unedited.reduce((a, u) => a + u.layers, 0)} layers flagged over ${unedited.length} models (${unedited.map((u) => u.model).join(', ')}); largest keys gap of any unedited layer ${Math.max(...unedited.flatMap((u) => u.keyGaps.filter((g): g is number => g !== null))).toFixed(2)}`);
 for (const s of [...sources, bundleSource]) await s.close();

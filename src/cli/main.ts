@@ -1,4 +1,4 @@
-import { DEFAULT_SCAN, scanModel } from '../analysis/scanModel';
+import { DEFAULT_SCAN, KEY_WHITENING_AUTO_MAX_FF, scanModel } from '../analysis/scanModel';
 import { reportToJson } from '../analysis/scanReport';
 import { customFamily } from '../families/customFamily';
 import { FormatError } from '../formats/formatError';
@@ -26,6 +26,8 @@ options:
   --oversampling <n>         randomized SVD oversampling (default ${DEFAULT_SCAN.oversampling})
   --power-iterations <n>     randomized SVD power iterations (default ${DEFAULT_SCAN.powerIterations})
   --backend auto|webgpu|cpu  where the kernels run (default auto: WebGPU if an adapter exists)
+  --key-whitening auto|always|never
+                             the key-whitened spectrum per layer (default auto: where d_ff <= ${KEY_WHITENING_AUTO_MAX_FF})
   --tensor-pattern <name>    MLP output tensor for an unknown layout, with {i} for the layer
   --rows-axis 0|1            with --tensor-pattern: stored axis of the d_ff rows (0: [d_ff, d_model])
   --json                     print the JSON report instead of the table
@@ -49,7 +51,7 @@ exit codes: 0 done, 2 bad input or usage (message on stderr), 1 unexpected failu
 
 const SPEC = {
   lists: ['original'],
-  values: ['k', 'oversampling', 'power-iterations', 'backend', 'tensor-pattern', 'rows-axis', 'prompt', 'tokens', 'top-k', 'layer', 'edits', 'samples', 'out', 'per-relation', 'probe', 'decoder', 'subject', 'target', 'corpus', 'v-steps', 'v-lr', 'context-templates', 'engine'],
+  values: ['k', 'oversampling', 'power-iterations', 'backend', 'tensor-pattern', 'rows-axis', 'prompt', 'tokens', 'top-k', 'layer', 'edits', 'samples', 'out', 'per-relation', 'probe', 'decoder', 'subject', 'target', 'corpus', 'v-steps', 'v-lr', 'context-templates', 'engine', 'key-whitening'],
   switches: ['json', 'help', 'no-mom2'],
 } as const;
 
@@ -109,10 +111,13 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const oversampling = integerOption(args.values, 'oversampling', DEFAULT_SCAN.oversampling, 0, 256);
     const powerIterations = integerOption(args.values, 'power-iterations', DEFAULT_SCAN.powerIterations, 0, 50);
 
+    const keyWhitening = args.values['key-whitening'] ?? 'auto';
+    if (keyWhitening !== 'auto' && keyWhitening !== 'always' && keyWhitening !== 'never') throw new UsageError(`--key-whitening must be auto, always or never (got "${keyWhitening}")`);
+
     const model = (await openCheckpointAt(args.positional, opened)).checkpoint;
     const original = args.lists['original'] ? (await openCheckpointAt(args.lists['original'], opened)).checkpoint : null;
     const backend = await chooseBackend(args.values['backend'], io.err);
-    const result = await scanModel(model, { backend, original, family, k, oversampling, powerIterations });
+    const result = await scanModel(model, { backend, original, family, k, oversampling, powerIterations, keyWhitening });
     if (args.switches.has('json')) {
       io.out(reportToJson(result.report));
       io.err(`edit-forensics: ${scanTimingText(result.timing)}\n`);

@@ -13,7 +13,7 @@ export function formatScanTable(result: ScanResult): string {
   ];
   if (result.ignoredFiles.length) lines.push(`ignored: ${result.ignoredFiles.join(', ')}`);
   lines.push('');
-  const header = ['layer', 'pcs', 'pcs z', 's1/s2', 's1/s2 z', 'same dir', 'flag'];
+  const header = ['layer', 'pcs', 'pcs z', 's1/s2', 's1/s2 z', 'keys gap', 'same dir', 'flag'];
   const diffHeader = report.diff ? ['|dW|_F', 'rank-1 share', 'same dir (dW)'] : [];
   const rows = report.layers.map((l, i) => {
     const d = details[i];
@@ -24,6 +24,7 @@ export function formatScanTable(result: ScanResult): string {
       fmt(l.pcsZ, 1),
       fmt(d?.sigmaRatio ?? null, 2),
       fmt(d?.sigmaRatioZ ?? null, 1),
+      d && d.keyGap !== null ? `${d.keyGap.toFixed(2)} (j ${d.keyGapIndex})` : '-',
       fmt(l.sameDirectionFraction, 3),
       l.flagged ? 'EDITED?' : '',
       ...(diff ? [fmt(diff.frobenius, 4), fmt(diff.rankOneShare, 4), fmt(diff.sameDirectionFraction, 3)] : []),

@@ -41,7 +41,16 @@ export const VERDICT_RULE = {
   spikeZ: 6,
   minSpikeGap: 1.2,
   spikeMaxIndex: 10,
-  /** Fewer layers than this give no reference distribution: nothing is flagged. */
+  /**
+   * The key-whitened spectrum (core/keyWhitening): a layer is flagged when its largest gap sigma_j/sigma_(j+1)
+   * (j = 1..10) in the geometry whitened by its own keys reaches `minKeyGap`, and, where at least `minLayers`
+   * layers have the statistic, is `keyGapZ` robust z above theirs (a guard against a model whose every layer
+   * sits high). Measured (README "How a layer is flagged"): 56 unedited layers of 14 trained models reach at
+   * most 1.45; ROME edits with the mom2 adjustment 1.8-160. Within one layer: it needs no other layer.
+   */
+  minKeyGap: 1.6,
+  keyGapZ: 3,
+  /** Fewer layers than this give no reference distribution: nothing is flagged by the cross-layer rules. */
   minLayers: 3,
 } as const;
 
@@ -54,6 +63,8 @@ export interface LayerSignals {
   cols: number;
   /** The top singular values, descending (the spike rule reads the gaps between them; absent: not applied). */
   spectrum?: readonly number[];
+  /** The key-whitened spectrum's largest gap and its j (absent: not computed for this layer). */
+  keyWhitened?: { gap: number; gapIndex: number };
 }
 
 export interface LayerVerdict {
@@ -62,9 +73,11 @@ export interface LayerVerdict {
   /** The largest robust z of log(sigma_j / sigma_(j+1)) over j = 2..spikeMaxIndex among gaps of at least minSpikeGap, and its j (0: none). */
   spikeZ: number;
   spikes: number;
+  /** The key-whitened gap's robust z against the other layers that have it (NaN: fewer than minLayers have it). */
+  keyGapZ: number;
   flagged: boolean;
-  /** The rules that fired: 'pcs' (pcs z >= 6), 'spectrum' (sigma1/sigma2 z >= 6 and >= 1.5), 'spikes' (a gap after the j-th singular value, j >= 2: z >= 6 and >= 1.2). */
-  reasons: ('pcs' | 'spectrum' | 'spikes')[];
+  /** The rules that fired: 'pcs' (pcs z >= 6), 'spectrum' (sigma1/sigma2 z >= 6 and >= 1.5), 'spikes' (a gap after the j-th singular value, j >= 2: z >= 6 and >= 1.2), 'keys' (key-whitened gap >= 1.6, z >= 3 where comparable). */
+  reasons: ('pcs' | 'spectrum' | 'spikes' | 'keys')[];
 }
 
 /** log(sigma_j / sigma_(j+1)) for j = 1..count (index j - 1), NaN where the spectrum is too short or not positive. */
@@ -81,6 +94,8 @@ export function judgeLayers(layers: readonly LayerSignals[]): LayerVerdict[] {
   const pcs = layers.map((l) => l.pcs);
   const logRatio = layers.map((l) => Math.log(l.sigmaRatio));
   const gaps = layers.map((l) => logGaps(l.spectrum, rule.spikeMaxIndex));
+  const keyGaps = layers.map((l) => (l.keyWhitened && l.keyWhitened.gap > 0 ? Math.log(l.keyWhitened.gap) : Number.NaN));
+  const keyComparable = keyGaps.filter(Number.isFinite).length >= rule.minLayers;
   return layers.map((l, i) => {
     // For n random unit rows in d dimensions, pcs has standard deviation sqrt(2/d)/n: below that is noise.
     const randomFloor = Math.sqrt(2 / Math.max(1, l.cols)) / Math.max(1, l.rows);
@@ -102,8 +117,14 @@ export function judgeLayers(layers: readonly LayerSignals[]): LayerVerdict[] {
       }
     }
     const bySpikes = spikeZ >= rule.spikeZ;
-    const reasons: LayerVerdict['reasons'] = enough ? [...(byPcs ? (['pcs'] as const) : []), ...(bySpectrum ? (['spectrum'] as const) : []), ...(bySpikes ? (['spikes'] as const) : [])] : [];
-    return { pcsZ, sigmaRatioZ, spikeZ, spikes: bySpikes ? spikes : 0, flagged: reasons.length > 0, reasons };
+    const keyGap = keyGaps[i] as number;
+    const keyGapZ = keyComparable && Number.isFinite(keyGap) ? leaveOneOutRobustZ(keyGaps, i, () => rule.sigmaRatioFloor) : Number.NaN;
+    const byKeys = keyGap >= Math.log(rule.minKeyGap) && (!keyComparable || keyGapZ >= rule.keyGapZ);
+    const reasons: LayerVerdict['reasons'] = [
+      ...(enough ? [...(byPcs ? (['pcs'] as const) : []), ...(bySpectrum ? (['spectrum'] as const) : []), ...(bySpikes ? (['spikes'] as const) : [])] : []),
+      ...(byKeys ? (['keys'] as const) : []),
+    ];
+    return { pcsZ, sigmaRatioZ, spikeZ, spikes: bySpikes ? spikes : 0, keyGapZ, flagged: reasons.length > 0, reasons };
   });
 }
 
@@ -113,6 +134,8 @@ export function explainVerdict(layer: number, l: LayerSignals, v: LayerVerdict):
   return v.reasons.map((r) =>
     r === 'pcs'
       ? `layer ${layer}: pcs ${l.pcs.toExponential(2)} is ${z(v.pcsZ)} robust z above the other layers (threshold ${VERDICT_RULE.pcsZ}): its rows lean one way together, as a rank-one update with a one-signed u makes them (paper Sec. 4.2)`
+      : r === 'keys'
+        ? `layer ${layer}: in the geometry whitened by the layer's own keys, sigma${l.keyWhitened?.gapIndex}/sigma${(l.keyWhitened?.gapIndex ?? 0) + 1} is ${(l.keyWhitened?.gap ?? NaN).toFixed(2)} (threshold ${VERDICT_RULE.minKeyGap}${Number.isFinite(v.keyGapZ) ? `; ${z(v.keyGapZ)} robust z above the other layers, threshold ${VERDICT_RULE.keyGapZ}` : ''}): W carries a large component along key directions the layer's inputs rarely take, as ROME's u = C^-1 k* (the mom2 adjustment) puts it`
       : r === 'spikes'
         ? `layer ${layer}: sigma${v.spikes}/sigma${v.spikes + 1} ${((l.spectrum?.[v.spikes - 1] ?? NaN) / (l.spectrum?.[v.spikes] ?? NaN)).toFixed(2)} is ${z(v.spikeZ)} robust z above the same gap in the other layers (threshold ${VERDICT_RULE.spikeZ}, and at least ${VERDICT_RULE.minSpikeGap}): ${v.spikes} directions stand out of the spectrum together, as ${v.spikes} rank-one updates of similar size (several edits) make them`
         : `layer ${layer}: sigma1/sigma2 ${l.sigmaRatio.toFixed(2)} is ${z(v.sigmaRatioZ)} robust z above the other layers (threshold ${VERDICT_RULE.sigmaRatioZ}, and at least ${VERDICT_RULE.minSigmaRatio}): one direction dominates the spectrum, as a rank-one update large enough to rewrite a fact does, whatever the signs of u`,

@@ -11,6 +11,23 @@ export interface ModelFamily {
   readonly mlpOutputPattern: RegExp;
   /** Stored axis that indexes the d_ff rows: 0 for GPT-2's Conv1D [d_ff, d_model], 1 for nn.Linear [d_model, d_ff]. */
   readonly rowsAxis: 0 | 1;
+  /** The MLP's input side (for the key-whitened spectrum); absent where the family does not say. */
+  readonly mlpInputs?: MlpInputLayout;
+}
+
+/**
+ * Where the MLP's input side lies, as tensor names relative to the layer's prefix (the output matrix's name
+ * up to `mlp.`, e.g. `transformer.h.3.`): the norm before the MLP, the input matrix (one row per neuron along
+ * `inputNeuronAxis`), and SwiGLU's gate.
+ */
+export interface MlpInputLayout {
+  readonly norm: 'layer' | 'rms';
+  readonly normWeight: string;
+  readonly normBias?: string;
+  readonly input: string;
+  readonly inputBias?: string;
+  readonly inputNeuronAxis: 0 | 1;
+  readonly gate?: string;
 }
 
 /** The MLP output matrix of one layer, located in a checkpoint. */

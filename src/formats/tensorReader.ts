@@ -53,3 +53,13 @@ export async function readTensorRows(info: TensorInfo, rowsAxis: 0 | 1, checkpoi
   }
   return { rows, cols, data };
 }
+
+/** Reads a 1-D tensor (a norm's gain, a bias) of `length` values as float32, refusing any other shape. */
+export async function readTensorVector(info: TensorInfo, length: number): Promise<Float32Array> {
+  const file = info.source.name;
+  if (!isReadableDtype(info.dtype)) throw new FormatError(file, `unsupported dtype ${info.dtype} (readable: F32, F16, BF16)`, info.name);
+  if (info.shape.length !== 1 || info.shape[0] !== length) throw new FormatError(file, `expected a vector of ${length} values, found shape [${info.shape.join(', ')}]`, info.name);
+  const out = new Float32Array(length);
+  for await (const bytes of readSpans(info.source, info.begin, length * bytesPerElement(info.dtype), length * bytesPerElement(info.dtype))) decodeToFloat32(info.dtype, bytes, out, 0);
+  return out;
+}

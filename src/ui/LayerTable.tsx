@@ -16,6 +16,7 @@ export function LayerTable({ result }: { result: ScanResult }) {
           <th scope="col"><TermLabel term="z">pcs z</TermLabel></th>
           <th scope="col"><TermLabel term="sigmaRatio">σ1/σ2</TermLabel></th>
           <th scope="col"><TermLabel term="z">σ1/σ2 z</TermLabel></th>
+          <th scope="col"><TermLabel term="keyGap">keys gap</TermLabel></th>
           <th scope="col"><TermLabel term="sameDirection">same direction</TermLabel></th>
           <th scope="col"><TermLabel term="flagged">verdict</TermLabel></th>
           <th scope="col" />
@@ -31,6 +32,7 @@ export function LayerTable({ result }: { result: ScanResult }) {
               <td>{num(l.pcsZ, 1)}</td>
               <td>{num(d?.sigmaRatio ?? null, 2)}</td>
               <td>{num(d?.sigmaRatioZ ?? null, 1)}</td>
+              <td title={d && d.keyGap !== null ? `σ${d.keyGapIndex}/σ${d.keyGapIndex + 1} of the key-whitened matrix${d.keyGapZ !== null ? `, robust z ${d.keyGapZ.toFixed(1)} against the other layers` : ''}` : 'not computed (README: key-whitened spectrum)'}>{num(d?.keyGap ?? null, 2)}</td>
               <td>{num(l.sameDirectionFraction, 3)}</td>
               <td>
                 {l.flagged ? <strong className="flag">edited?</strong> : ''}

@@ -2,6 +2,7 @@
 export const GLOSSARY = {
   pcs: 'Pairwise cosine similarity: the mean cosine between every two rows of the MLP output matrix (paper Eq. 3). A ROME update whose u has one sign pulls all rows one way, so pcs jumps.',
   z: 'Robust z-score: how many (scaled) median absolute deviations a layer lies above the median of the other layers. A layer is flagged at z >= 6.',
+  keyGap: 'keys gap: the largest σj/σj+1 (j = 1..10) of the matrix whitened by its own keys — keys sampled from the layer\'s norm, input weights and activation, no text needed. ROME as published writes u = C⁻¹k*, along key directions the layer\'s inputs rarely take; there the edit stands out even when it is no larger than W\'s own top singular values. Flagged at 1.6 (unedited trained layers: at most 1.45).',
   sigmaRatio: 'σ1/σ2: the largest singular value over the second, of the matrix with every row scaled to unit length. A rank-one update large enough to rewrite a fact makes one direction dominate, whatever the signs of u.',
   sameDirection: 'Same direction: the share of the update rows u_i·λ pointing the majority way, i.e. of u’s entries with the majority sign (paper Fig. 2). Estimated from the top singular vector without an original, exact from W′ − W with one.',
   estimatedU: 'Estimated u: the top left singular vector of the (row-normalised) matrix, the weights-only stand-in for ROME’s u.',
