@@ -75,6 +75,11 @@ test('the picker switches demos: the GPT-J demo replaces the GPT-2 one, its shar
   await expect(page.getByTestId('layer-table').locator('tbody tr')).toHaveCount(Number(configOf('demo-gptj')['n_layer']));
   const gptjEdit = editOf('demo-gptj');
   await expect(page.getByTestId('demo-card')).toContainText(`${gptjEdit.prompt.replace('{}', gptjEdit.subject)}`);
+  // It opens flagged from its weights alone, by the key-whitened rule (the cross-layer rules miss it), with its chart.
+  await expect(page.getByTestId('verdict')).toHaveText(`Layer ${gptjEdit.layer} looks edited.`);
+  await expect(page.getByTestId('findings')).toContainText('whitened by the layer\'s own keys');
+  await expect(page.getByTestId('key-gap-chart')).toBeVisible();
+  await expect(page.getByTestId('demo-card').getByTestId('demo-unflagged')).toHaveCount(0);
   // The share link carries the choice.
   await page.getByRole('button', { name: 'Copy link' }).click();
   const link = await page.getByTestId('share-link').inputValue();

@@ -31,7 +31,11 @@ export interface MlpKeyModel {
 }
 
 export const KEY_WHITENING = {
-  /** Random inputs per layer: the key correlations' sampling error is far below what flags (measured: 1024-8192 move the statistic by < 0.1). */
+  /**
+   * Random inputs per layer, at least twice d_ff (a correlation matrix of fewer samples than neurons is rank
+   * deficient): the sampling error is far below what flags (measured on the forge models, d_ff 384: 1024-8192
+   * samples move the statistic by < 0.1).
+   */
   samples: 2048,
   /** Ridge added to the key correlation matrix (its diagonal is 1): bounds the amplification of directions no key visits. */
   ridge: 1e-3,
@@ -125,7 +129,7 @@ export interface KeyWhitenedSpectrum {
 
 /** The lower Cholesky factor L of the layer's key correlation plus ridge (L L^T): what whitens its W. */
 export async function keyWhitener(model: MlpKeyModel, backend: MatrixBackend = cpuBackend): Promise<Float64Array> {
-  const samples = KEY_WHITENING.samples;
+  const samples = Math.max(KEY_WHITENING.samples, 2 * model.dFf);
   const keys = sampleKeys(model, samples);
   const l = cholesky(keyCorrelation(await keyMoment(keys, samples, model.dFf, backend), model.dFf), model.dFf);
   if (!l) throw new Error('the key correlation matrix is not positive definite');

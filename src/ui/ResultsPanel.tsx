@@ -75,6 +75,17 @@ export function ResultsPanel({ result }: { result: ScanResult }) {
           onSelect={selectLayer}
           points={report.layers.map((l, i) => ({ layer: l.layer, value: result.details[i]?.sigmaRatio ?? null, flagged: l.flagged }))}
         />
+        {report.layers.some((l) => l.keyWhitenedGap !== null) && (
+          <LayerChart
+            title="Keys gap: the spectrum whitened by the layer's own keys (ROME's u = C⁻¹k*; flagged at 1.6)"
+            term="keyGap"
+            testId="key-gap-chart"
+            scale={scale}
+            selected={selectedLayer}
+            onSelect={selectLayer}
+            points={report.layers.map((l) => ({ layer: l.layer, value: l.keyWhitenedGap, flagged: l.flagged }))}
+          />
+        )}
       </div>
       <LayerTable result={result} />
     </section>
