@@ -35,6 +35,10 @@ export interface MultiEditTrial {
   /** The several-edits rule: the spikes it counted (0: it did not fire). */
   spikes: number;
   spikeGap: number;
+  /** The key-whitened spectrum's largest gap and its j, and the rules that fired at the edited layer. */
+  keyGap: number;
+  keyGapIndex: number;
+  reasons: string[];
   /** The exact update dW = W' - W: its singular values (top n + 2) and numerical rank (values over 1e-3 sigma_1). */
   diffSigma: number[];
   diffRank: number;
@@ -158,6 +162,9 @@ export async function multiEditTrial(world: MultiEditWorld, n: number, trial: nu
     spectrum: scanned?.sigma ?? [],
     spikes: detail?.spikes ?? 0,
     spikeGap: scanned && scanned.sigma.length > n ? (scanned.sigma[n - 1] as number) / (scanned.sigma[n] as number) : NaN,
+    keyGap: detail?.keyGap ?? NaN,
+    keyGapIndex: detail?.keyGapIndex ?? 0,
+    reasons: detail?.reasons ?? [],
     diffSigma,
     diffRank,
     reversal,

@@ -31,7 +31,8 @@ export interface ScanOptions {
   isCancelled?: () => boolean;
   /**
    * The key-whitened spectrum per layer (core/keyWhitening): 'auto' computes it where d_ff <= KEY_WHITENING_AUTO_MAX_FF
-   * (its cost grows as d_ff^2 per sample and d_ff^3 for the factorisation, in plain TypeScript), 'always' everywhere.
+   * (its cost grows as d_ff^2 per sample and d_ff^3 for the factorisation, in plain TypeScript), 'always' up to
+   * KEY_WHITENING_MAX_FF.
    */
   keyWhitening?: 'auto' | 'always' | 'never';
   /**
@@ -41,8 +42,10 @@ export interface ScanOptions {
   keyWhitenerCache?: Map<string, Float64Array | null>;
 }
 
-/** Largest d_ff for which 'auto' computes the key-whitened spectrum: about 1 s a layer at 1024 on one core here. */
+/** Largest d_ff for which 'auto' computes the key-whitened spectrum: about 1.5 s a layer at 1024 on one core here. */
 export const KEY_WHITENING_AUTO_MAX_FF = 1024;
+/** Largest d_ff even for 'always': above it the keys, the correlation and its factor outgrow a few GB. */
+export const KEY_WHITENING_MAX_FF = 8192;
 
 export interface ScanProgress {
   /** 0..1 over the whole scan. */
@@ -202,7 +205,7 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
 
     // The key-whitened spectrum, from the screened rows before the backend takes them (the next read may reuse the buffer).
     let keyWhitened: LayerSignals['keyWhitened'];
-    if (keyWhitening === 'always' || (keyWhitening === 'auto' && edited.rows <= KEY_WHITENING_AUTO_MAX_FF)) {
+    if (edited.rows <= (keyWhitening === 'always' ? KEY_WHITENING_MAX_FF : keyWhitening === 'auto' ? KEY_WHITENING_AUTO_MAX_FF : 0)) {
       progress(index + 0.3, entry.layer, `layer ${entry.layer}: key-whitened spectrum`);
       const keysFrom = performance.now();
       let whitener = options.keyWhitenerCache?.get(entry.tensor);

@@ -1,4 +1,4 @@
-import { DEFAULT_SCAN, KEY_WHITENING_AUTO_MAX_FF, scanModel } from '../analysis/scanModel';
+import { DEFAULT_SCAN, KEY_WHITENING_AUTO_MAX_FF, KEY_WHITENING_MAX_FF, scanModel } from '../analysis/scanModel';
 import { reportToJson } from '../analysis/scanReport';
 import { customFamily } from '../families/customFamily';
 import { FormatError } from '../formats/formatError';
@@ -27,7 +27,8 @@ options:
   --power-iterations <n>     randomized SVD power iterations (default ${DEFAULT_SCAN.powerIterations})
   --backend auto|webgpu|cpu  where the kernels run (default auto: WebGPU if an adapter exists)
   --key-whitening auto|always|never
-                             the key-whitened spectrum per layer (default auto: where d_ff <= ${KEY_WHITENING_AUTO_MAX_FF})
+                             the key-whitened spectrum per layer (default auto: where d_ff <= ${KEY_WHITENING_AUTO_MAX_FF};
+                             always: up to d_ff ${KEY_WHITENING_MAX_FF})
   --tensor-pattern <name>    MLP output tensor for an unknown layout, with {i} for the layer
   --rows-axis 0|1            with --tensor-pattern: stored axis of the d_ff rows (0: [d_ff, d_model])
   --json                     print the JSON report instead of the table

@@ -64,6 +64,9 @@ const summary = results.map(({ mom2Adjustment, trials: list }) => ({
       efficacy: mean(rs.map((r) => r.efficacy)),
       efficacyWhenMade: mean(rs.map((r) => r.efficacyWhenMade)),
       flagged: rs.filter((r) => r.flagged).length / rs.length,
+      // The cross-layer rules alone (the verdict before the key-whitened rule), and the keys gap.
+      flaggedCrossLayer: rs.filter((r) => r.reasons.some((x) => x !== 'keys')).length / rs.length,
+      keyGap: mean(rs.map((r) => r.keyGap)),
       falseFlags: mean(rs.map((r) => r.falseFlags)),
       sigmaRatio: mean(rs.map((r) => r.sigmaRatio)),
       sigmaRatioZ: mean(rs.map((r) => r.sigmaRatioZ)),
@@ -82,11 +85,11 @@ const summary = results.map(({ mom2Adjustment, trials: list }) => ({
 }));
 await writeFile('docs/multi-edit.json', `${JSON.stringify({ generated: 'npm run experiment:multi-edit', trialsPerCount: trials, layer: info.defaultLayer, contextTemplates: info.defaultContextTemplates, seconds: (Date.now() - started) / 1000, summary, results }, null, 1)}\n`);
 
-console.log('\n| mom2 | edits | efficacy (all n at the end / each when made) | flagged | s1/s2 (z) | s_n/s_n+1 of W\' | rank of dW = n | reversal k=1: old back / new kept | k=n: old back / new kept | probe: top relation among the edits\' | decoder: top object among the new |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('\n| mom2 | edits | efficacy (all n at the end / each when made) | flagged (cross-layer rules alone) | keys gap | s1/s2 (z) | s_n/s_n+1 of W\' | rank of dW = n | reversal k=1: old back / new kept | k=n: old back / new kept | probe: top relation among the edits\' | decoder: top object among the new |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const { mom2Adjustment, rows } of summary) {
   for (const r of rows) {
-    console.log(`| ${mom2Adjustment ? 'on' : 'off'} | ${r.edits} | ${pct(r.efficacy)} / ${pct(r.efficacyWhenMade)} | ${pct(r.flagged)} | ${r.sigmaRatio.toFixed(2)} (${r.sigmaRatioZ.toFixed(1)}) | ${r.spikeGap.toFixed(2)} | ${pct(r.exactRank)} | ${pct(r.reversalK1.restored)} / ${pct(r.reversalK1.stillNew)} | ${pct(r.reversalKn.restored)} / ${pct(r.reversalKn.stillNew)} | ${r.probeTopInEdits} | ${r.decoderTopInTargets} |`);
+    console.log(`| ${mom2Adjustment ? 'on' : 'off'} | ${r.edits} | ${pct(r.efficacy)} / ${pct(r.efficacyWhenMade)} | ${pct(r.flagged)} (${pct(r.flaggedCrossLayer)}) | ${r.keyGap.toFixed(2)} | ${r.sigmaRatio.toFixed(2)} (${r.sigmaRatioZ.toFixed(1)}) | ${r.spikeGap.toFixed(2)} | ${pct(r.exactRank)} | ${pct(r.reversalK1.restored)} / ${pct(r.reversalK1.stillNew)} | ${pct(r.reversalKn.restored)} / ${pct(r.reversalKn.stillNew)} | ${r.probeTopInEdits} | ${r.decoderTopInTargets} |`);
   }
 }
 await Promise.all(opened.map((s) => s.close()));
