@@ -6,6 +6,7 @@ import { backendForNode } from '../src/cli/backendForNode';
 import { fmtSeconds } from './benchUtil';
 import { benchEngine } from './engine.bench';
 import { benchKernels } from './kernels.bench';
+import { benchKeyWhitening } from './keyWhitening.bench';
 import { benchLanguageModels } from './lm.bench';
 import { benchPage, benchPageEdit, benchPageEditAtSize, benchPageStack } from './page.bench';
 import { STACK, writeStack } from './stackFile';
@@ -20,9 +21,10 @@ if (process.argv.includes('--real-size')) {
 const gpu = await backendForNode('auto');
 console.log(`WebGPU backend: ${gpu.kind === 'webgpu' ? gpu.description : 'none (CPU only)'}`);
 if (gpu.description.includes('swiftshader')) console.log('  (SwiftShader emulates a GPU on the CPU: its times say nothing about a real GPU)');
-// BENCH_ONLY=kernels,engine,lm,reversal,edit,stack (any subset) runs only those sections; edit-size and page-stack are opt-in.
-const only = new Set((process.env['BENCH_ONLY'] ?? 'kernels,engine,lm,reversal,edit,stack').split(','));
+// BENCH_ONLY=kernels,keys,engine,lm,reversal,edit,stack (any subset) runs only those sections; edit-size and page-stack are opt-in.
+const only = new Set((process.env['BENCH_ONLY'] ?? 'kernels,keys,engine,lm,reversal,edit,stack').split(','));
 if (only.has('kernels')) await benchKernels(gpu.kind === 'webgpu' ? gpu : null);
+if (only.has('keys')) await benchKeyWhitening(await backendForNode('cpu'));
 if (only.has('engine')) await benchEngine();
 if (only.has('lm')) await benchLanguageModels();
 if (only.has('reversal')) await benchPage();
