@@ -30,7 +30,7 @@ export interface ScanOptions {
   /** Polled between steps; returning true cancels with a CancelledError. */
   isCancelled?: () => boolean;
   /**
-   * The key-whitened spectrum per layer (core/keyWhitening): 'auto' computes it where d_ff <= KEY_WHITENING_AUTO_MAX_FF
+   * The key-whitened spectrum per layer (core/keyWhitening): 'auto' computes it without an original where d_ff <= KEY_WHITENING_AUTO_MAX_FF
    * (its cost grows as d_ff^2 per sample and d_ff^3 for the factorisation, in plain TypeScript), 'always' up to
    * KEY_WHITENING_MAX_FF.
    */
@@ -205,7 +205,9 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
 
     // The key-whitened spectrum, from the screened rows before the backend takes them (the next read may reuse the buffer).
     let keyWhitened: LayerSignals['keyWhitened'];
-    if (edited.rows <= (keyWhitening === 'always' ? KEY_WHITENING_MAX_FF : keyWhitening === 'auto' ? KEY_WHITENING_AUTO_MAX_FF : 0)) {
+    // 'auto' skips it when the original is given: the exact diff then decides, and the statistic only costs time.
+    const keyLimit = keyWhitening === 'always' ? KEY_WHITENING_MAX_FF : keyWhitening === 'auto' && !options.original ? KEY_WHITENING_AUTO_MAX_FF : 0;
+    if (edited.rows <= keyLimit) {
       progress(index + 0.3, entry.layer, `layer ${entry.layer}: key-whitened spectrum`);
       const keysFrom = performance.now();
       let whitener = options.keyWhitenerCache?.get(entry.tensor);
