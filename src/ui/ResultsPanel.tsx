@@ -12,6 +12,14 @@ export function ResultsPanel({ result }: { result: ScanResult }) {
   const isTokenizerFile = (name: string) => /(^|[\\/])(tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json|vocab\.json|merges\.txt)$/.test(name);
   const usedElsewhere = result.ignoredFiles.filter(isTokenizerFile);
   const ignored = result.ignoredFiles.filter((f) => !isTokenizerFile(f));
+  // One bar chart per weights-only statistic; the keys gap only where the scan computed it.
+  const charts = [
+    { title: 'Pairwise cosine similarity (pcs) of the MLP output rows', term: 'pcs' as const, testId: 'pcs-chart', points: report.layers.map((l) => ({ layer: l.layer, value: l.pcs, flagged: l.flagged })) },
+    { title: 'σ1 / σ2 of the row-normalised matrix (a dominant rank-one component)', term: 'sigmaRatio' as const, testId: 'sigma-chart', points: report.layers.map((l, i) => ({ layer: l.layer, value: result.details[i]?.sigmaRatio ?? null, flagged: l.flagged })) },
+    ...(report.layers.some((l) => l.keyWhitenedGap !== null)
+      ? [{ title: 'Keys gap: the spectrum whitened by the layer\'s own keys (ROME\'s u = C⁻¹k*; flagged at 1.6)', term: 'keyGap' as const, testId: 'key-gap-chart', points: report.layers.map((l) => ({ layer: l.layer, value: l.keyWhitenedGap, flagged: l.flagged })) }]
+      : []),
+  ];
   const exportReport = () => {
     const json = reportJson();
     if (!json) return;
@@ -57,35 +65,9 @@ export function ResultsPanel({ result }: { result: ScanResult }) {
         </button>
       </div>
       <div className="chart-row">
-        <LayerChart
-          title="Pairwise cosine similarity (pcs) of the MLP output rows"
-          term="pcs"
-          testId="pcs-chart"
-          scale={scale}
-          selected={selectedLayer}
-          onSelect={selectLayer}
-          points={report.layers.map((l) => ({ layer: l.layer, value: l.pcs, flagged: l.flagged }))}
-        />
-        <LayerChart
-          title="σ1 / σ2 of the row-normalised matrix (a dominant rank-one component)"
-          term="sigmaRatio"
-          testId="sigma-chart"
-          scale={scale}
-          selected={selectedLayer}
-          onSelect={selectLayer}
-          points={report.layers.map((l, i) => ({ layer: l.layer, value: result.details[i]?.sigmaRatio ?? null, flagged: l.flagged }))}
-        />
-        {report.layers.some((l) => l.keyWhitenedGap !== null) && (
-          <LayerChart
-            title="Keys gap: the spectrum whitened by the layer's own keys (ROME's u = C⁻¹k*; flagged at 1.6)"
-            term="keyGap"
-            testId="key-gap-chart"
-            scale={scale}
-            selected={selectedLayer}
-            onSelect={selectLayer}
-            points={report.layers.map((l) => ({ layer: l.layer, value: l.keyWhitenedGap, flagged: l.flagged }))}
-          />
-        )}
+        {charts.map((c) => (
+          <LayerChart key={c.testId} {...c} scale={scale} selected={selectedLayer} onSelect={selectLayer} />
+        ))}
       </div>
       <LayerTable result={result} />
     </section>
