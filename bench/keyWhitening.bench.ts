@@ -21,7 +21,6 @@ export async function benchKeyWhitening(backend: MatrixBackend): Promise<void> {
     const model: MlpKeyModel = {
       dModel,
       dFf,
-      norm: 'layer',
       normWeight: new Float32Array(dModel).fill(1),
       normBias: noise(dModel, 1).map((x) => 0.1 * x),
       input: noise(dFf * dModel, 2).map((x) => x / Math.sqrt(dModel)),

@@ -17,7 +17,6 @@ function randomKeyModel(dFf: number, dModel: number, seed: number, swiglu = fals
   return {
     dModel,
     dFf,
-    norm: swiglu ? 'rms' : 'layer',
     normWeight: Float32Array.from({ length: dModel }, () => 0.8 + 0.4 * rng.next()),
     normBias: swiglu ? null : rng.gaussianArray(dModel).map((x) => 0.1 * x),
     input: rng.gaussianArray(dFf * dModel).map((x) => x * scale),

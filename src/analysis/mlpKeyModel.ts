@@ -38,7 +38,6 @@ export async function readMlpKeyModel(model: Checkpoint, family: ModelFamily, ou
   return {
     dModel,
     dFf,
-    norm: layout.norm,
     normWeight: (await vector(layout.normWeight, dModel)) as Float32Array,
     normBias: await vector(layout.normBias, dModel),
     input: (await matrix(layout.input)) as Float32Array,

@@ -19,7 +19,6 @@ import { SeededRandom } from './random';
 export interface MlpKeyModel {
   dModel: number;
   dFf: number;
-  norm: 'layer' | 'rms';
   normWeight: Float32Array;
   /** LayerNorm's bias; null for RMSNorm. */
   normBias: Float32Array | null;

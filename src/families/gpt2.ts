@@ -7,5 +7,5 @@ export const gpt2: ModelFamily = {
   modelTypes: ['gpt2'],
   mlpOutputPattern: /^(?:transformer\.)?h\.(\d+)\.mlp\.c_proj\.weight$/,
   rowsAxis: 0,
-  mlpInputs: { norm: 'layer', normWeight: 'ln_2.weight', normBias: 'ln_2.bias', input: 'mlp.c_fc.weight', inputBias: 'mlp.c_fc.bias', inputNeuronAxis: 1 },
+  mlpInputs: { normWeight: 'ln_2.weight', normBias: 'ln_2.bias', input: 'mlp.c_fc.weight', inputBias: 'mlp.c_fc.bias', inputNeuronAxis: 1 },
 };

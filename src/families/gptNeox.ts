@@ -7,5 +7,5 @@ export const gptNeox: ModelFamily = {
   modelTypes: ['gpt_neox'],
   mlpOutputPattern: /^(?:gpt_neox\.)?layers\.(\d+)\.mlp\.dense_4h_to_h\.weight$/,
   rowsAxis: 1,
-  mlpInputs: { norm: 'layer', normWeight: 'post_attention_layernorm.weight', normBias: 'post_attention_layernorm.bias', input: 'mlp.dense_h_to_4h.weight', inputBias: 'mlp.dense_h_to_4h.bias', inputNeuronAxis: 0 },
+  mlpInputs: { normWeight: 'post_attention_layernorm.weight', normBias: 'post_attention_layernorm.bias', input: 'mlp.dense_h_to_4h.weight', inputBias: 'mlp.dense_h_to_4h.bias', inputNeuronAxis: 0 },
 };

@@ -8,5 +8,5 @@ export const gptj: ModelFamily = {
   mlpOutputPattern: /^(?:transformer\.)?h\.(\d+)\.mlp\.fc_out\.weight$/,
   rowsAxis: 1,
   // Attention and MLP run in parallel on ln_1's output.
-  mlpInputs: { norm: 'layer', normWeight: 'ln_1.weight', normBias: 'ln_1.bias', input: 'mlp.fc_in.weight', inputBias: 'mlp.fc_in.bias', inputNeuronAxis: 0 },
+  mlpInputs: { normWeight: 'ln_1.weight', normBias: 'ln_1.bias', input: 'mlp.fc_in.weight', inputBias: 'mlp.fc_in.bias', inputNeuronAxis: 0 },
 };

@@ -7,5 +7,5 @@ export const llama: ModelFamily = {
   modelTypes: ['llama', 'mistral', 'qwen2'],
   mlpOutputPattern: /^(?:model\.)?layers\.(\d+)\.mlp\.down_proj\.weight$/,
   rowsAxis: 1,
-  mlpInputs: { norm: 'rms', normWeight: 'post_attention_layernorm.weight', input: 'mlp.up_proj.weight', gate: 'mlp.gate_proj.weight', inputNeuronAxis: 0 },
+  mlpInputs: { normWeight: 'post_attention_layernorm.weight', input: 'mlp.up_proj.weight', gate: 'mlp.gate_proj.weight', inputNeuronAxis: 0 },
 };

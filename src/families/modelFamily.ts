@@ -21,7 +21,6 @@ export interface ModelFamily {
  * `inputNeuronAxis`), and SwiGLU's gate.
  */
 export interface MlpInputLayout {
-  readonly norm: 'layer' | 'rms';
   readonly normWeight: string;
   readonly normBias?: string;
   readonly input: string;
