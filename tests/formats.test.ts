@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySource, resolverFromSources } from '../src/formats/byteSource';
 import { openCheckpoint } from '../src/formats/checkpoint';
-import { decodeToFloat32, encodeFromFloat32, float32ToBfloat16Bits, float32ToFloat16Bits } from '../src/formats/dtypes';
+import { decodeToFloat32, encodeFromFloat32, float32ArrayToBfloat16Bits, float32ArrayToFloat16Bits, float32ToBfloat16Bits, float32ToFloat16Bits } from '../src/formats/dtypes';
 import { FormatError } from '../src/formats/formatError';
 import { openSafetensors } from '../src/formats/safetensors';
 import { assemble, writeSafetensors } from '../src/formats/safetensorsWriter';
@@ -169,6 +169,24 @@ describe('dtypes', () => {
       decodeToFloat32(dtype, encodeFromFloat32(dtype, values), back);
       values.forEach((v, i) => expect(Math.abs((back[i] as number) - v) / Math.abs(v)).toBeLessThan(dtype === 'F16' ? 1e-3 : 8e-3));
     }
+  });
+
+  it('the array encoders give the element functions\' bits for every exponent, sign and rounding case', () => {
+    // Every sign and exponent, mantissas at the rounding boundaries of both formats and a few others.
+    const mantissas = [0, 1, 0x0fff, 0x1000, 0x1001, 0x2000, 0x3000, 0x7fff, 0x8000, 0x8001, 0x18000, 0x7fe000, 0x7ff000, 0x7fffff, 0x2aaaaa];
+    const bits = new Uint32Array(2 * 256 * mantissas.length);
+    let n = 0;
+    for (const sign of [0, 1]) for (let e = 0; e < 256; e++) for (const m of mantissas) bits[n++] = ((sign << 31) | (e << 23) | m) >>> 0;
+    const values = new Float32Array(bits.buffer);
+    const half = float32ArrayToFloat16Bits(values);
+    const brain = float32ArrayToBfloat16Bits(values);
+    values.forEach((v, i) => {
+      expect(half[i]).toBe(float32ToFloat16Bits(v));
+      expect(brain[i]).toBe(float32ToBfloat16Bits(v));
+    });
+    // A view into a larger buffer is read from its own offset.
+    const view = values.subarray(1001, 1011);
+    expect(Array.from(float32ArrayToFloat16Bits(view))).toEqual(Array.from(view, float32ToFloat16Bits));
   });
 });
 

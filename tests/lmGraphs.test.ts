@@ -15,7 +15,7 @@ import { MemoryWeightSink } from '../src/lm/onnx/weightSink';
 
 ort.env.wasm.numThreads = 1;
 
-const memoryBytes = (built: BuiltGraph) => (built.weights as MemoryWeightSink).bytes();
+const memoryFiles = (built: BuiltGraph) => (built.weights as MemoryWeightSink).files();
 
 /** A GPT-2 with every parameter random (biases and layer-norm gains too), so no term hides behind a zero. */
 function randomGpt2(c: Gpt2Config, seed: number): Gpt2Params {
@@ -30,7 +30,7 @@ function randomGpt2(c: Gpt2Config, seed: number): Gpt2Params {
 
 async function session(c: Gpt2Config, params: Gpt2Params, swapLayer: number) {
   const built = await buildGpt2Graph(c, async (n) => params.get(n)!.data, { swapLayer });
-  const s = await ort.InferenceSession.create(encodeModel(built.model), { executionProviders: ['wasm'], externalData: [{ path: built.externalName, data: memoryBytes(built) }] });
+  const s = await ort.InferenceSession.create(encodeModel(built.model), { executionProviders: ['wasm'], externalData: memoryFiles(built) });
   const run = async (ids: Int32Array, batch: number, seq: number, swap: Float32Array) => {
     const out = await s.run({
       input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [batch, seq]),
@@ -112,7 +112,7 @@ describe('Llama ONNX graph against the engine reference (RMSNorm, rotary, groupe
       }
       const params = randomParams(shapes, 3, /layernorm|norm\.weight/);
       const built = await buildLlamaGraph(c, async (n) => params.get(n)!.data, { swapLayer });
-      const s = await ort.InferenceSession.create(encodeModel(built.model), { executionProviders: ['wasm'], externalData: [{ path: built.externalName, data: memoryBytes(built) }] });
+      const s = await ort.InferenceSession.create(encodeModel(built.model), { executionProviders: ['wasm'], externalData: memoryFiles(built) });
       const rng = new SeededRandom(4);
       const ids = Int32Array.from({ length: batch * seq }, () => rng.nextInt(c.vocab_size));
       const swap = transpose(params.get(`model.layers.${swapLayer}.mlp.down_proj.weight`)!);
@@ -124,7 +124,7 @@ describe('Llama ONNX graph against the engine reference (RMSNorm, rotary, groupe
 });
 
 async function runGraph(built: Awaited<ReturnType<typeof buildGptjGraph>>, ids: Int32Array, batch: number, seq: number, swap: Float32Array) {
-  const s = await ort.InferenceSession.create(encodeModel(built.model), { executionProviders: ['wasm'], externalData: [{ path: built.externalName, data: memoryBytes(built) }] });
+  const s = await ort.InferenceSession.create(encodeModel(built.model), { executionProviders: ['wasm'], externalData: memoryFiles(built) });
   const out = await s.run({ input_ids: int64(ids, batch, seq), position_ids: positionIds(batch, seq), swap_weight: new ort.Tensor('float32', swap, built.swapShape) });
   return out['logits']!.data as Float32Array;
 }

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,8 +16,12 @@ import { FormatError } from '../src/formats/formatError';
 import { writeSafetensors } from '../src/formats/safetensorsWriter';
 import { loadTokenizerBeside, openTextModel } from '../src/analysis/textModel';
 import { logSoftmax } from '../src/lm/languageModel';
-import { capacityRefusal, languageModelNeeds } from '../src/lm/modelNeeds';
+import { capacityRefusal, KEEP_HALF_MIN_VALUES, languageModelNeeds, weightPrecision } from '../src/lm/modelNeeds';
 import { GraphBuilder } from '../src/lm/onnx/graphBuilder';
+import { encodeModel, OnnxType } from '../src/lm/onnx/onnxModel';
+import { buildGraph } from '../src/lm/graphs/buildGraph';
+import { readTensorRows } from '../src/formats/tensorReader';
+import { graphSessionOptions, LanguageModel } from '../src/lm/languageModel';
 import { MemoryWeightSink } from '../src/lm/onnx/weightSink';
 import { Tensor } from '../src/edit/engine/tensor';
 import { FileWeightSink, nodeTextRuntime } from '../src/native/nodeTextRuntime';
@@ -41,11 +46,11 @@ class CountingSource implements ByteSource {
 }
 
 describe('weight sinks: each weight at an aligned offset, bytes exactly as given', () => {
-  it('a file sink places weights at page boundaries and writes them byte for byte; memory at 64', async () => {
+  it('a file sink places weights at page boundaries and writes them byte for byte; memory keeps each as given', async () => {
     const rng = new SeededRandom(8);
     const weights = [7, 1, 1000, 33].map((n) => rng.gaussianArray(n));
     const path = join(tmpdir(), `ef-sink-${process.pid}.bin`);
-    const fileBuilder = new GraphBuilder('weights.bin', new FileWeightSink(path));
+    const fileBuilder = new GraphBuilder(new FileWeightSink(path));
     const memoryBuilder = new GraphBuilder();
     weights.forEach((w, i) => {
       fileBuilder.weight(`w${i}`, [w.length], w);
@@ -53,30 +58,56 @@ describe('weight sinks: each weight at an aligned offset, bytes exactly as given
     });
     (fileBuilder.sink as FileWeightSink).close();
     const onDisk = new Uint8Array(readFileSync(path));
-    const inMemory = (memoryBuilder.sink as MemoryWeightSink).bytes();
-    for (const [builder, bytes, alignment] of [[fileBuilder, onDisk, 4096], [memoryBuilder, inMemory, 64]] as const) {
-      builder.initializers.forEach((init, i) => {
-        const { offset, length } = init.external!;
-        expect(offset % alignment).toBe(0);
-        expect(length).toBe(4 * weights[i]!.length);
-        expect(new Float32Array(bytes.slice(offset, offset + length).buffer)).toEqual(weights[i]);
-      });
-    }
+    fileBuilder.initializers.forEach((init, i) => {
+      const { location, offset, length } = init.external!;
+      expect(location).toBe(`ef-sink-${process.pid}.bin`);
+      expect(offset % 4096).toBe(0);
+      expect(length).toBe(4 * weights[i]!.length);
+      expect(new Float32Array(onDisk.slice(offset, offset + length).buffer)).toEqual(weights[i]);
+    });
+    const files = new Map((memoryBuilder.sink as MemoryWeightSink).files().map((f) => [f.path, f.data]));
+    expect(files.size).toBe(weights.length);
+    memoryBuilder.initializers.forEach((init, i) => {
+      const { location, offset, length } = init.external!;
+      expect(offset).toBe(0);
+      expect(length).toBe(4 * weights[i]!.length);
+      expect(new Float32Array(files.get(location)!.slice().buffer)).toEqual(weights[i]);
+    });
   });
 });
 
 describe('what running a model needs, from its header', () => {
-  it('counts parameters, stored bytes and float32 bytes (a tied embedding twice) exactly', async () => {
-    const t = (name: string, shape: number[], dtype: 'F32' | 'F16' = 'F32') => ({ name, dtype, shape, values: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
-    const bytes = writeSafetensors([t('transformer.wte.weight', [50, 8], 'F16'), t('transformer.h.0.mlp.c_proj.weight', [32, 8]), t('transformer.ln_f.bias', [8])]);
+  it('counts parameters, stored bytes, float32 bytes and 16-bit-kept bytes exactly', async () => {
+    const t = (name: string, shape: number[], dtype: 'F32' | 'F16' | 'BF16' = 'F32') => ({ name, dtype, shape, values: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+    const bytes = writeSafetensors([
+      t('transformer.wte.weight', [300, 256], 'F16'),
+      ...Array.from({ length: 7 }, (_, i) => t(`transformer.h.${i}.attn.c_attn.weight`, [256, 300], 'F16')),
+      t('transformer.h.0.mlp.c_fc.weight', [400, 200], 'BF16'),
+      t('transformer.wpe.weight', [50, 8], 'F16'),
+      t('transformer.h.0.mlp.c_proj.weight', [32, 8]),
+      t('transformer.ln_f.bias', [8]),
+    ]);
     const checkpoint = await openCheckpoint([new MemorySource('m.safetensors', bytes)], resolverFromSources([]));
     const needs = languageModelNeeds(checkpoint);
-    const parameters = 400 + 256 + 8;
+    const [big16, bigBf, small16, f32] = [8 * 76800, 80000, 400, 256 + 8];
+    const parameters = big16 + bigBf + small16 + f32;
     expect(needs.parameters).toBe(parameters);
-    expect(needs.storedBytes).toBe(2 * 400 + 4 * (256 + 8));
-    expect(needs.runtimeBytes).toBe(Math.ceil(1.1 * 4 * (parameters + 400)));
-    expect(capacityRefusal(needs, { bytes: needs.runtimeBytes, limit: 'x', instead: 'y' })).toBeNull();
-    expect(capacityRefusal(needs, { bytes: needs.runtimeBytes - 1, limit: 'the limit', instead: 'do this' })).toMatch(/needs about .* held as float32 with room for activations\), but the limit; do this/);
+    expect(needs.storedBytes).toBe(2 * (big16 + bigBf + small16) + 4 * f32);
+    expect(needs.runtimeBytes).toBe(Math.ceil(1.1 * 4 * parameters));
+    // Kept: the two large 16-bit tensors (2 bytes each) plus their float32 casts; the small F16 one stays float32.
+    expect(needs.storedRuntimeBytes).toBe(Math.ceil(1.1 * (2 * (big16 + bigBf) + 4 * (small16 + f32) + 4 * (76800 + bigBf))));
+    expect(capacityRefusal(needs, { bytes: needs.runtimeBytes, limit: 'x', instead: 'y' }, false)).toBeNull();
+    expect(capacityRefusal(needs, { bytes: needs.runtimeBytes - 1, limit: 'the limit', instead: 'do this' }, false)).toMatch(/needs about .* held as float32, with room for activations\), but the limit; do this/);
+    const between = { bytes: needs.storedRuntimeBytes, limit: 'the limit', instead: 'do this' };
+    expect(capacityRefusal(needs, between)).toBeNull();
+    expect(capacityRefusal(needs, { ...between, bytes: between.bytes - 1 })).toMatch(/16-bit weights kept as stored, with room for activations\), but the limit/);
+    // The policy: float32 while it fits; else the large 16-bit tensors as stored (BF16 -> F16 where only F16 is cast).
+    expect(weightPrecision(checkpoint, needs, { ...between, bytes: needs.runtimeBytes }, ['F16', 'BF16']).precision('transformer.wte.weight')).toBeNull();
+    const kept = weightPrecision(checkpoint, needs, between, ['F16', 'BF16']);
+    expect(kept.bytes).toBe(needs.storedRuntimeBytes);
+    expect(['transformer.wte.weight', 'transformer.h.0.mlp.c_fc.weight', 'transformer.wpe.weight', 'transformer.ln_f.bias'].map(kept.precision)).toEqual(['F16', 'BF16', null, null]);
+    expect(weightPrecision(checkpoint, needs, between, ['F16']).precision('transformer.h.0.mlp.c_fc.weight')).toBe('F16');
+    expect(weightPrecision(checkpoint, needs, between, []).precision('transformer.wte.weight')).toBeNull();
   });
 
   it.skipIf(!existsSync(BASE))('a model over the runtime\'s capacity is refused by name before any weight is read', async () => {
@@ -121,5 +152,95 @@ describe.skipIf(!existsSync(BASE) || nodeTextRuntime() === null)('the native run
     const ref = logSoftmax(gpt2Forward(null, world.config, refZero, p0, 1, p0.length, { logitRows: Int32Array.from([p0.length - 1]) }).data);
     expect(swapped.reduce((m, x, j) => Math.max(m, Math.abs(x - ref[j]!)), 0)).toBeLessThan(1e-4);
     await model.lm.release();
+  });
+});
+
+/** The demo's base re-stored with every tensor in `dtype` (so float32 and 16-bit graphs hold the same values). */
+async function demoIn(dtype: 'F16' | 'BF16') {
+  const sources = files(BASE);
+  const base = await openCheckpoint(sources, resolverFromSources(sources), BASE);
+  const tensors = [];
+  for (const info of base.tensors.values()) {
+    const shape = info.shape.length === 1 ? [1, info.shape[0] as number] : info.shape;
+    tensors.push({ name: info.name, dtype, shape: [...info.shape], values: (await readTensorRows({ ...info, shape }, 0)).data });
+  }
+  const restored = [new MemorySource('model.safetensors', writeSafetensors(tensors)), ...sources.filter((s) => s.name !== 'model.safetensors')];
+  return { checkpoint: await openCheckpoint(restored, resolverFromSources(restored), `demo-${dtype}`), resolve: resolverFromSources(restored) };
+}
+
+describe.skipIf(!existsSync(BASE))('16-bit weights kept as stored: the same answers at half the weight bytes', () => {
+  for (const dtype of ['F16', 'BF16'] as const) {
+    it(`${dtype}: a graph with every matrix kept in ${dtype} answers as the float32 graph of the same values (wasm and native)`, async () => {
+      const { checkpoint } = await demoIn(dtype);
+      const matrices = new Set([...checkpoint.tensors.values()].filter((t) => t.shape.length === 2).map((t) => t.name));
+      const halves = await buildGraph('gpt2', checkpoint, 0, new MemoryWeightSink(), (name) => (matrices.has(name) ? dtype : null));
+      const floats = await buildGraph('gpt2', checkpoint, 0, new MemoryWeightSink());
+      const halfType = dtype === 'F16' ? OnnxType.FLOAT16 : OnnxType.BFLOAT16;
+      expect(halves.castsWeights).toBe(true);
+      expect(floats.castsWeights).toBe(false);
+      // Every matrix but the swapped one is stored in 16 bits, and only those.
+      const kept = halves.model.graph.initializers.filter((i) => i.dataType === halfType).map((i) => i.name.replace(`::${dtype}`, ''));
+      expect(new Set(kept)).toEqual(new Set([...matrices].filter((n) => n !== mlpOutputName(0))));
+      const matrixBytes = (b: typeof halves) => b.model.graph.initializers.filter((i) => kept.includes(i.name.replace(`::${dtype}`, ''))).reduce((a, i) => a + i.external!.length, 0);
+      expect(matrixBytes(halves) * 2).toBe(matrixBytes(floats));
+      const swap = (await readTensorRows(checkpoint.tensors.get(mlpOutputName(0))!, 0)).data;
+      const ids = Int32Array.from([3, 17, 5, 9, 2, 11]);
+      const runs: Float32Array[] = [];
+      const ortWeb = await import('onnxruntime-web');
+      for (const built of [floats, halves]) {
+        const session = await ortWeb.InferenceSession.create(encodeModel(built.model), { executionProviders: ['wasm'], externalData: (built.weights as MemoryWeightSink).files(), ...graphSessionOptions(built) });
+        const out = await session.run({
+          input_ids: new ortWeb.Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, ids.length]),
+          position_ids: new ortWeb.Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(i)), [1, ids.length]),
+          swap_weight: new ortWeb.Tensor('float32', swap, built.swapShape),
+        });
+        runs.push(out['logits']!.data as Float32Array);
+        await session.release();
+      }
+      expect(runs[1]!.reduce((m, x, j) => Math.max(m, Math.abs(x - runs[0]![j]!)), 0)).toBeLessThan(1e-4);
+      // The native runtime's session over the same 16-bit graph (streamed to its file) answers the same.
+      const native = nodeTextRuntime();
+      if (native) {
+        const lm = await LanguageModel.open(native, (sink) => buildGraph('gpt2', checkpoint, 0, sink, (name) => (matrices.has(name) ? dtype : null)));
+        await lm.setSwap(swap);
+        const [logp] = await lm.nextTokenLogProbs([ids]);
+        const ref = logSoftmax(runs[0]!.subarray((ids.length - 1) * (runs[0]!.length / ids.length)));
+        expect(logp!.reduce((m, x, j) => Math.max(m, Math.abs(x - ref[j]!)), 0)).toBeLessThan(1e-4);
+        await lm.release();
+      }
+    });
+  }
+
+  it.skipIf(nodeTextRuntime() === null)('the session keeps the casts (no float32 copy folded in at load); with every optimisation on it would fold them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ef-cast-'));
+    try {
+      const sink = new FileWeightSink(join(dir, 'weights.bin'));
+      const g = new GraphBuilder(sink, () => 'F16');
+      const x = g.input('x', OnnxType.FLOAT, [1, 300]);
+      const kept = g.weight('kept', [300, KEEP_HALF_MIN_VALUES / 256 + 45], new SeededRandom(3).gaussianArray(300 * (KEEP_HALF_MIN_VALUES / 256 + 45)));
+      g.alias(g.op('MatMul', [x, kept]), 'y');
+      g.output('y', OnnxType.FLOAT, [1, KEEP_HALF_MIN_VALUES / 256 + 45]);
+      sink.close();
+      const { model } = g.model('t', [{ domain: '', version: 17 }]);
+      writeFileSync(join(dir, 'model.onnx'), encodeModel(model));
+      const ortNode = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-web');
+      const castsLeft = async (options: object) => {
+        const optimized = join(dir, `optimized-${Math.random()}.onnx`);
+        const session = await ortNode.InferenceSession.create(join(dir, 'model.onnx'), { executionProviders: ['cpu'], ...options, optimizedModelFilePath: optimized } as never);
+        await session.release();
+        return Buffer.from(readFileSync(optimized)).toString('latin1').split('cast_kept').length - 1;
+      };
+      expect(await castsLeft(graphSessionOptions({ castsWeights: g.castsWeights } as never))).toBe(1);
+      expect(await castsLeft({ graphOptimizationLevel: 'all' })).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a weight float16 cannot hold (|x| > 65504) stays float32 instead of turning into infinities', () => {
+    const g = new GraphBuilder(new MemoryWeightSink(), () => 'F16');
+    g.weight('fits', [2, 2], Float32Array.from([1, -2, 0.5, 65504]));
+    g.weight('too_large', [2, 2], Float32Array.from([1, -2, 0.5, 70000]));
+    expect(g.initializers.map((i) => [i.name, i.dataType])).toEqual([['fits::F16', OnnxType.FLOAT16], ['too_large', OnnxType.FLOAT]]);
   });
 });

@@ -3,7 +3,7 @@ import { FormatError } from '../formats/formatError';
 import { locateLayer, readLayerRows } from './layerMatrix';
 import { buildGraph } from '../lm/graphs/buildGraph';
 import { LanguageModel, type OrtModule, type TextRuntime, topK } from '../lm/languageModel';
-import { capacityRefusal, languageModelNeeds } from '../lm/modelNeeds';
+import { capacityRefusal, languageModelNeeds, weightPrecision } from '../lm/modelNeeds';
 import { loadTokenizer, type TextTokenizer } from '../lm/tokenizer';
 import type { ByteSource } from '../formats/byteSource';
 
@@ -36,10 +36,13 @@ export async function loadTokenizerBeside(find: (name: string) => Promise<ByteSo
 export async function openTextModel(runtime: OrtModule | TextRuntime, checkpoint: Checkpoint, tokenizer: TextTokenizer, layer: number, executionProvider: 'wasm' | 'webgpu' = 'wasm'): Promise<TextModel> {
   const r: TextRuntime = 'ort' in runtime ? runtime : { ort: runtime, executionProvider };
   const { family } = locateLayer(checkpoint, layer);
-  const refusal = r.capacity ? capacityRefusal(languageModelNeeds(checkpoint), r.capacity) : null;
+  const needs = languageModelNeeds(checkpoint);
+  const halfTypes = r.halfTypes ?? [];
+  const refusal = r.capacity ? capacityRefusal(needs, r.capacity, halfTypes.length > 0) : null;
   if (refusal) throw new FormatError(checkpoint.label, refusal);
+  const { precision } = weightPrecision(checkpoint, needs, r.capacity, halfTypes);
   const lm = await LanguageModel.open(r, async (sink) => {
-    const graph = await buildGraph(family.id, checkpoint, layer, sink);
+    const graph = await buildGraph(family.id, checkpoint, layer, sink, precision);
     // Checked before the session opens (and, on the native runtime, before its weight file is read back).
     if (graph.vocabSize !== undefined && tokenizer.idLimit > graph.vocabSize) {
       throw new FormatError('tokenizer.json', `has token ids up to ${tokenizer.idLimit - 1}, but the model's embedding has ${graph.vocabSize} rows: the tokenizer belongs to another model`);

@@ -94,7 +94,9 @@ export class TextSession {
     const { checkpoint, resolve } = await openModelInput(request.model);
     const tokenizer = await loadTokenizerBeside(resolve, checkpoint.label);
     // The page's runtime holds its weights in WebAssembly memory: a model over 4 GiB is refused from its header.
-    const runtime = { ort: this.ort, executionProvider: await this.executionProvider(), capacity: WASM_RUNTIME_CAPACITY };
+    // 16-bit weights stay 16-bit when float32 would not fit (BF16 on wasm; on WebGPU only F16 has a GPU cast).
+    const executionProvider = await this.executionProvider();
+    const runtime = { ort: this.ort, executionProvider, capacity: WASM_RUNTIME_CAPACITY, halfTypes: executionProvider === 'wasm' ? (['F16', 'BF16'] as const) : (['F16'] as const) };
     const model = await openTextModel(runtime, checkpoint, tokenizer, request.layer);
     if (request.original) {
       const original = (await openModelInput(request.original)).checkpoint;

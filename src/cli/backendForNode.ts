@@ -61,5 +61,5 @@ export async function textRuntimeForNode(): Promise<TextRuntime> {
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
-  return { ort, executionProvider: 'wasm', capacity: WASM_RUNTIME_CAPACITY };
+  return { ort, executionProvider: 'wasm', capacity: WASM_RUNTIME_CAPACITY, halfTypes: ['F16', 'BF16'] };
 }

@@ -135,8 +135,40 @@ export function float32ToFloat16Bits(x: number): number {
 /** Encodes float32 values as little-endian bytes of `dtype` (for writing checkpoints). */
 export function encodeFromFloat32(dtype: ReadableDtype, values: Float32Array): Uint8Array {
   if (dtype === 'F32') return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
-  const out = new Uint16Array(values.length);
-  const encode = dtype === 'F16' ? float32ToFloat16Bits : float32ToBfloat16Bits;
-  for (let i = 0; i < values.length; i++) out[i] = encode(values[i] as number);
+  const out = dtype === 'F16' ? float32ArrayToFloat16Bits(values) : float32ArrayToBfloat16Bits(values);
   return new Uint8Array(out.buffer);
+}
+
+/**
+ * float32 values -> float16 bits, rounding to nearest even, as float32ToFloat16Bits does element by element:
+ * the normal range is done inline on the bit patterns (~1 ns an element instead of ~25; a GPT-2 XL's weights
+ * are 1.5 billion), everything else (subnormal, overflow, non-finite) through the element function.
+ */
+export function float32ArrayToFloat16Bits(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < bits.length; i++) {
+    const b = bits[i] as number;
+    const exponent = (b >>> 23) & 0xff;
+    // Biased float32 exponents 113..142 are float16's normal exponents 1..30.
+    if (exponent > 112 && exponent < 143) {
+      let h = ((b >>> 16) & 0x8000) | ((exponent - 112) << 10) | ((b >>> 13) & 0x3ff);
+      const rest = b & 0x1fff;
+      if (rest > 0x1000 || (rest === 0x1000 && (h & 1) === 1)) h++;
+      out[i] = h;
+    } else out[i] = float32ToFloat16Bits(values[i] as number);
+  }
+  return out;
+}
+
+/** float32 values -> bfloat16 bits, rounding to nearest even (float32ToBfloat16Bits over an array). */
+export function float32ArrayToBfloat16Bits(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < bits.length; i++) {
+    const b = bits[i] as number;
+    if ((b & 0x7f800000) === 0x7f800000) out[i] = float32ToBfloat16Bits(values[i] as number);
+    else out[i] = ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+  }
+  return out;
 }

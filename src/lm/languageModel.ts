@@ -1,8 +1,9 @@
 import type * as Ort from 'onnxruntime-web';
 import type { BuiltGraph } from './graphs/graphTypes';
 import { encodeModel } from './onnx/onnxModel';
-import { MemoryWeightSink, type WeightSink } from './onnx/weightSink';
-import type { RuntimeCapacity } from './modelNeeds';
+import { MemoryWeightSink, WASM_HEAP_BYTES, type WeightSink } from './onnx/weightSink';
+import type { HalfType } from './onnx/graphBuilder';
+import { KEEP_HALF_MIN_VALUES, type RuntimeCapacity } from './modelNeeds';
 import { argmax, topIndices } from '../core/ranking';
 
 export type OrtModule = typeof Ort;
@@ -20,16 +21,30 @@ export interface TextRuntime {
   executionProvider: ExecutionProvider;
   /** What the runtime can hold: checked against the checkpoint's header before a weight is read. */
   capacity?: RuntimeCapacity;
+  /** The 16-bit types its Cast runs on its own device: weights it may keep as stored when float32 does not fit. */
+  halfTypes?: readonly HalfType[];
   /** Builds the graph into this runtime's weight store (the sink given to `build`) and opens a session over it. */
   openSession?(build: (sink: WeightSink) => Promise<BuiltGraph>): Promise<{ session: Ort.InferenceSession; built: BuiltGraph }>;
 }
 
-/** A session over weights held in memory (onnxruntime-web's `externalData`). */
+/**
+ * Session options a graph needs: with 16-bit weights, optimisations stay at the basic level and no constant
+ * as large as a kept weight's float32 cast is folded, else the runtime would fold each cast into a float32
+ * copy at load (measured on onnxruntime 1.30, web and node: 'all' folds them even when folding is capped;
+ * 'basic' with the cap does not).
+ */
+export function graphSessionOptions(built: BuiltGraph): Ort.InferenceSession.SessionOptions {
+  if (!built.castsWeights) return {};
+  return { graphOptimizationLevel: 'basic', extra: { optimization: { constant_folding_max_output_size_in_bytes: String(4 * KEEP_HALF_MIN_VALUES - 1) } } };
+}
+
+/** A session over weights held in memory (onnxruntime-web's `externalData`, one entry per weight). */
 async function openInMemory(ort: OrtModule, built: BuiltGraph, executionProvider: ExecutionProvider): Promise<Ort.InferenceSession> {
   if (!(built.weights instanceof MemoryWeightSink)) throw new Error('this runtime takes weights held in memory; give it an openSession for other sinks');
   return ort.InferenceSession.create(encodeModel(built.model), {
     executionProviders: [executionProvider],
-    externalData: [{ path: built.externalName, data: built.weights.bytes() }],
+    externalData: built.weights.files(),
+    ...graphSessionOptions(built),
   });
 }
 
@@ -66,7 +81,7 @@ export class LanguageModel {
   static async open(runtime: TextRuntime, build: (sink: WeightSink) => Promise<BuiltGraph>): Promise<LanguageModel> {
     const { session, built } = runtime.openSession
       ? await runtime.openSession(build)
-      : await build(new MemoryWeightSink()).then(async (b) => ({ built: b, session: await openInMemory(runtime.ort, b, runtime.executionProvider) }));
+      : await build(new MemoryWeightSink(runtime.executionProvider === 'wasm' ? WASM_HEAP_BYTES : Infinity)).then(async (b) => ({ built: b, session: await openInMemory(runtime.ort, b, runtime.executionProvider) }));
     return new LanguageModel(runtime.ort, session, built.swapShape, runtime.executionProvider, built.maxPositions);
   }
 

@@ -1,10 +1,10 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type * as Ort from 'onnxruntime-web';
 import type { BuiltGraph } from '../lm/graphs/graphTypes';
-import type { OrtModule, TextRuntime } from '../lm/languageModel';
+import { graphSessionOptions, type OrtModule, type TextRuntime } from '../lm/languageModel';
 import { formatBytes } from '../lm/modelNeeds';
 import { encodeModel } from '../lm/onnx/onnxModel';
 import type { WeightSink } from '../lm/onnx/weightSink';
@@ -14,11 +14,15 @@ import type { WeightSink } from '../lm/onnx/weightSink';
  * the file instead of copying it): memory stays at one tensor whatever the model's size.
  */
 export class FileWeightSink implements WeightSink {
+  /** Page-aligned offsets, so the runtime can map each weight. */
   readonly alignment = 4096;
+  /** The file's name: the model beside it refers to it by that. */
+  readonly location: string;
   private written = 0;
   private fd: number | null;
 
   constructor(readonly path: string) {
+    this.location = basename(path);
     this.fd = openSync(path, 'w');
   }
 
@@ -26,7 +30,15 @@ export class FileWeightSink implements WeightSink {
     return this.written;
   }
 
-  write(bytes: Uint8Array): void {
+  place(bytes: Uint8Array): { location: string; offset: number } {
+    const pad = (this.alignment - (this.written % this.alignment)) % this.alignment;
+    if (pad) this.write(new Uint8Array(pad));
+    const offset = this.written;
+    this.write(bytes);
+    return { location: this.location, offset };
+  }
+
+  private write(bytes: Uint8Array): void {
     if (this.fd === null) throw new Error(`${this.path} is closed`);
     for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at, bytes.length - at);
     this.written += bytes.length;
@@ -58,6 +70,7 @@ export function nodeTextRuntime(threads = Math.min(4, availableParallelism())): 
   return {
     ort,
     executionProvider: 'cpu',
+    halfTypes: ['F16', 'BF16'],
     // Float32 weights in this process's memory: a model larger than 90% of the machine's RAM is refused
     // beforehand instead of being killed halfway through loading.
     capacity: {
@@ -75,7 +88,6 @@ export function nodeTextRuntime(threads = Math.min(4, availableParallelism())): 
         } finally {
           sink.close();
         }
-        if (built.externalName !== 'weights.bin') throw new Error(`the graph names its weights ${built.externalName}, not weights.bin`);
         const modelPath = join(dir, 'model.onnx');
         writeFileSync(modelPath, encodeModel(built.model));
         const session = (await ort.InferenceSession.create(modelPath, {
@@ -83,10 +95,14 @@ export function nodeTextRuntime(threads = Math.min(4, availableParallelism())): 
           intraOpNumThreads: threads,
           interOpNumThreads: 1,
           graphOptimizationLevel: 'all',
-          // Pre-packing copies every weight into the kernels' layout: at GPT-2 XL size 22 s and 6 GB of private
-          // memory at load, for forward passes 1.7x faster. Without it the runtime maps the page-aligned file
-          // (0.9 s, memory the kernel can page out), which wins for what the CLI does at that size (a prompt).
-          ...(built.weights.bytesWritten > PREPACK_LIMIT_BYTES ? { extra: { session: { disable_prepacking: '1' } } } : {}),
+          ...graphSessionOptions(built),
+          extra: {
+            ...graphSessionOptions(built).extra,
+            // Pre-packing copies every weight into the kernels' layout: at GPT-2 XL size 22 s and 6 GB of private
+            // memory at load, for forward passes 1.7x faster. Without it the runtime maps the page-aligned file
+            // (0.9 s, memory the kernel can page out), which wins for what the CLI does at that size (a prompt).
+            ...(built.weights.bytesWritten > PREPACK_LIMIT_BYTES ? { session: { disable_prepacking: '1' } } : {}),
+          },
         } as Ort.InferenceSession.SessionOptions)) as Ort.InferenceSession;
         return { session, built };
       } finally {

@@ -14,6 +14,16 @@ export function layerNorm(g: GraphBuilder, x: string, scale: string, bias: strin
   return g.op('LayerNormalization', [x, scale, bias], { axis: -1, epsilon: { float: epsilon } });
 }
 
+/**
+ * Logits against a tied embedding table [vocab, d] as stored: one Gemm with transB, so no transposed copy of
+ * the table is made (neither folded in at load nor, for a 16-bit table, made at every run).
+ */
+export function tiedLogits(g: GraphBuilder, final: string, table: string, ids: string, vocab: number, d: number): string {
+  const rows = g.op('Gemm', [g.op('Reshape', [final, g.constInt64([-1, d])]), table], { transB: 1 });
+  const shape = g.op('Concat', [g.op('Shape', [ids]), g.constInt64([vocab])], { axis: 0 });
+  return g.op('Reshape', [rows, shape]);
+}
+
 /** [seq, seq] additive causal mask (0 on and below the diagonal, -1e9 above), cut from an [n, n] constant. */
 export function causalMask(g: GraphBuilder, ids: string, maxPositions: number): string {
   const full = new Float32Array(maxPositions * maxPositions);

@@ -7,6 +7,7 @@ import type { BuiltGraph } from './graphTypes';
 import { buildLlamaGraph, type LlamaGraphConfig } from './llamaGraph';
 import { buildNeoxGraph, type NeoxGraphConfig } from './neoxGraph';
 import type { WeightSink } from '../onnx/weightSink';
+import type { WeightPrecision } from '../onnx/graphBuilder';
 
 /** Families with a graph builder (the detection registry's ids). */
 export const GRAPH_FAMILIES = ['gpt2', 'gptj', 'llama', 'gpt_neox'] as const;
@@ -60,19 +61,19 @@ export type FamilyConfig =
   | { family: 'gpt_neox'; config: NeoxGraphConfig };
 
 /** Builds the ONNX graph of a checkpoint of a known family, its MLP output matrix of `swapLayer` a graph input. */
-export async function buildGraph(family: string, checkpoint: Checkpoint, swapLayer: number, sink?: WeightSink): Promise<BuiltGraph> {
+export async function buildGraph(family: string, checkpoint: Checkpoint, swapLayer: number, sink?: WeightSink, precision?: WeightPrecision): Promise<BuiltGraph> {
   const fc = familyConfig(family, checkpoint);
   const weights = (name: string) => readFloat32(checkpoint, name);
   const vocabSize = fc.config.vocab_size;
   switch (fc.family) {
     case 'gpt2':
-      return { ...(await buildGpt2Graph(fc.config, weights, { swapLayer, prefix: fc.prefix, sink })), vocabSize };
+      return { ...(await buildGpt2Graph(fc.config, weights, { swapLayer, prefix: fc.prefix, sink, precision })), vocabSize };
     case 'gptj':
-      return { ...(await buildGptjGraph(fc.config, weights, { swapLayer, sink })), vocabSize };
+      return { ...(await buildGptjGraph(fc.config, weights, { swapLayer, sink, precision })), vocabSize };
     case 'llama':
-      return { ...(await buildLlamaGraph(fc.config, weights, { swapLayer, sink })), vocabSize };
+      return { ...(await buildLlamaGraph(fc.config, weights, { swapLayer, sink, precision })), vocabSize };
     case 'gpt_neox':
-      return { ...(await buildNeoxGraph(fc.config, weights, { swapLayer, sink })), vocabSize };
+      return { ...(await buildNeoxGraph(fc.config, weights, { swapLayer, sink, precision })), vocabSize };
   }
 }
 

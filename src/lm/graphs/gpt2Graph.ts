@@ -1,6 +1,6 @@
 import { GraphBuilder } from '../onnx/graphBuilder';
 import { OnnxType } from '../onnx/onnxModel';
-import { attend, causalMask, layerNorm, linear, splitHeads } from './blocks';
+import { attend, causalMask, layerNorm, linear, splitHeads, tiedLogits } from './blocks';
 import type { BuiltGraph, GraphOptions } from './graphTypes';
 
 export interface Gpt2GraphConfig {
@@ -20,7 +20,7 @@ export interface Gpt2GraphConfig {
  * them, with or without the `transformer.` prefix (`options.prefix`).
  */
 export async function buildGpt2Graph(c: Gpt2GraphConfig, weights: (name: string) => Promise<Float32Array>, options: GraphOptions): Promise<BuiltGraph> {
-  const g = new GraphBuilder('weights.bin', options.sink);
+  const g = new GraphBuilder(options.sink, options.precision);
   const d = c.n_embd;
   const ff = c.n_inner ?? 4 * d;
   const hd = d / c.n_head;
@@ -30,7 +30,7 @@ export async function buildGpt2Graph(c: Gpt2GraphConfig, weights: (name: string)
   const positions = g.input('position_ids', OnnxType.INT64, ['batch', 'sequence']);
   const swap = g.input('swap_weight', OnnxType.FLOAT, [ff, d]);
   const wte = await w('wte.weight', [c.vocab_size, d]);
-  let h = g.op('Add', [g.op('Gather', [wte, ids], { axis: 0 }), g.op('Gather', [await w('wpe.weight', [c.n_positions, d]), positions], { axis: 0 })]);
+  let h = g.op('Add', [g.gatherRows(wte, ids), g.gatherRows(await w('wpe.weight', [c.n_positions, d]), positions)]);
   const mask = causalMask(g, ids, c.n_positions);
   for (let i = 0; i < c.n_layer; i++) {
     const p = `h.${i}.`;
@@ -45,11 +45,11 @@ export async function buildGpt2Graph(c: Gpt2GraphConfig, weights: (name: string)
     h = g.op('Add', [h, linear(g, act, out, await w(`${p}mlp.c_proj.bias`, [d]))]);
   }
   const final = layerNorm(g, h, await w('ln_f.weight', [d]), await w('ln_f.bias', [d]), c.layer_norm_epsilon);
-  g.alias(g.op('MatMul', [final, g.op('Transpose', [wte], { perm: [1, 0] })]), 'logits');
+  g.alias(tiedLogits(g, final, wte, ids, c.vocab_size, d), 'logits');
   g.output('logits', OnnxType.FLOAT, ['batch', 'sequence', c.vocab_size]);
   const { model, weights: sink } = g.model('gpt2', [
     { domain: '', version: 17 },
     { domain: 'com.microsoft', version: 1 },
   ]);
-  return { model, weights: sink, swapShape: [ff, d], externalName: g.externalName, maxPositions: c.n_positions };
+  return { model, weights: sink, swapShape: [ff, d], castsWeights: g.castsWeights, maxPositions: c.n_positions };
 }

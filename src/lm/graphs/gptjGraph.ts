@@ -15,7 +15,7 @@ export interface GptjGraphConfig extends Gpt2GraphConfig {
  * [d_ff, d_model] orientation (the stored nn.Linear matrix transposed).
  */
 export async function buildGptjGraph(c: GptjGraphConfig, weights: (name: string) => Promise<Float32Array>, options: GraphOptions): Promise<BuiltGraph> {
-  const g = new GraphBuilder('weights.bin', options.sink);
+  const g = new GraphBuilder(options.sink, options.precision);
   const d = c.n_embd;
   const ff = c.n_inner ?? 4 * d;
   const H = c.n_head;
@@ -25,7 +25,7 @@ export async function buildGptjGraph(c: GptjGraphConfig, weights: (name: string)
   const ids = g.input('input_ids', OnnxType.INT64, ['batch', 'sequence']);
   const positions = g.input('position_ids', OnnxType.INT64, ['batch', 'sequence']);
   const swap = g.input('swap_weight', OnnxType.FLOAT, [ff, d]);
-  let h = g.op('Gather', [g.weight('transformer.wte.weight', [c.vocab_size, d], await weights('transformer.wte.weight')), ids], { axis: 0 });
+  let h = g.gatherRows(g.weight('transformer.wte.weight', [c.vocab_size, d], await weights('transformer.wte.weight')), ids);
   const mask = causalMask(g, ids, c.n_positions);
   const rope = rotaryTables(g, positions, c.n_positions, c.rotary_dim, 10000, '');
   for (let i = 0; i < c.n_layer; i++) {
@@ -48,5 +48,5 @@ export async function buildGptjGraph(c: GptjGraphConfig, weights: (name: string)
     { domain: '', version: 17 },
     { domain: 'com.microsoft', version: 1 },
   ]);
-  return { model, weights: sink, swapShape: [ff, d], externalName: g.externalName, maxPositions: c.n_positions };
+  return { model, weights: sink, swapShape: [ff, d], castsWeights: g.castsWeights, maxPositions: c.n_positions };
 }

@@ -1,6 +1,6 @@
 import { GraphBuilder } from '../onnx/graphBuilder';
 import { OnnxType } from '../onnx/onnxModel';
-import { applyRotary, attend, causalMask, repeatKv, rmsNorm, rotaryTables, splitHeads, linearWeights } from './blocks';
+import { applyRotary, attend, causalMask, repeatKv, rmsNorm, rotaryTables, splitHeads, linearWeights, tiedLogits } from './blocks';
 import type { BuiltGraph, GraphOptions } from './graphTypes';
 
 export interface LlamaGraphConfig {
@@ -23,7 +23,7 @@ export interface LlamaGraphConfig {
  * reads every family), i.e. the stored matrix transposed.
  */
 export async function buildLlamaGraph(c: LlamaGraphConfig, weights: (name: string) => Promise<Float32Array>, options: GraphOptions): Promise<BuiltGraph> {
-  const g = new GraphBuilder('weights.bin', options.sink);
+  const g = new GraphBuilder(options.sink, options.precision);
   const d = c.hidden_size;
   const ff = c.intermediate_size;
   const H = c.num_attention_heads;
@@ -34,7 +34,7 @@ export async function buildLlamaGraph(c: LlamaGraphConfig, weights: (name: strin
   const positions = g.input('position_ids', OnnxType.INT64, ['batch', 'sequence']);
   const swap = g.input('swap_weight', OnnxType.FLOAT, [ff, d]);
   const embed = g.weight('model.embed_tokens.weight', [c.vocab_size, d], await weights('model.embed_tokens.weight'));
-  let h = g.op('Gather', [embed, ids], { axis: 0 });
+  let h = g.gatherRows(embed, ids);
   const mask = causalMask(g, ids, c.max_position_embeddings);
   const rope = rotaryTables(g, positions, c.max_position_embeddings, hd, c.rope_theta ?? 10000, '');
   for (let i = 0; i < c.num_hidden_layers; i++) {
@@ -54,9 +54,9 @@ export async function buildLlamaGraph(c: LlamaGraphConfig, weights: (name: strin
     h = g.op('Add', [h, g.op('MatMul', [act, down])]);
   }
   const final = rmsNorm(g, h, g.weight('model.norm.weight', [d], await weights('model.norm.weight')), c.rms_norm_eps);
-  const head = c.tie_word_embeddings ? g.op('Transpose', [embed], { perm: [1, 0] }) : await linearWeight('lm_head.weight', c.vocab_size, d);
-  g.alias(g.op('MatMul', [final, head]), 'logits');
+  const logits = c.tie_word_embeddings ? tiedLogits(g, final, embed, ids, c.vocab_size, d) : g.op('MatMul', [final, await linearWeight('lm_head.weight', c.vocab_size, d)]);
+  g.alias(logits, 'logits');
   g.output('logits', OnnxType.FLOAT, ['batch', 'sequence', c.vocab_size]);
   const { model, weights: sink } = g.model('llama', [{ domain: '', version: 17 }]);
-  return { model, weights: sink, swapShape: [ff, d], externalName: g.externalName, maxPositions: c.max_position_embeddings };
+  return { model, weights: sink, swapShape: [ff, d], castsWeights: g.castsWeights, maxPositions: c.max_position_embeddings };
 }

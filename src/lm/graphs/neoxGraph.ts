@@ -23,7 +23,7 @@ export interface NeoxGraphConfig {
  * `swap_weight` is the chosen layer's dense_4h_to_h in the [d_ff, d_model] orientation.
  */
 export async function buildNeoxGraph(c: NeoxGraphConfig, weights: (name: string) => Promise<Float32Array>, options: GraphOptions): Promise<BuiltGraph> {
-  const g = new GraphBuilder('weights.bin', options.sink);
+  const g = new GraphBuilder(options.sink, options.precision);
   const d = c.hidden_size;
   const ff = c.intermediate_size;
   const H = c.num_attention_heads;
@@ -39,7 +39,7 @@ export async function buildNeoxGraph(c: NeoxGraphConfig, weights: (name: string)
   const ids = g.input('input_ids', OnnxType.INT64, ['batch', 'sequence']);
   const positions = g.input('position_ids', OnnxType.INT64, ['batch', 'sequence']);
   const swap = g.input('swap_weight', OnnxType.FLOAT, [ff, d]);
-  let h = g.op('Gather', [g.weight('gpt_neox.embed_in.weight', [c.vocab_size, d], await weights('gpt_neox.embed_in.weight')), ids], { axis: 0 });
+  let h = g.gatherRows(g.weight('gpt_neox.embed_in.weight', [c.vocab_size, d], await weights('gpt_neox.embed_in.weight')), ids);
   const mask = causalMask(g, ids, c.max_position_embeddings);
   const rope = rotaryTables(g, positions, c.max_position_embeddings, rotaryDim, c.rotary_emb_base ?? 10000, '');
   for (let i = 0; i < c.num_hidden_layers; i++) {
@@ -71,5 +71,5 @@ export async function buildNeoxGraph(c: NeoxGraphConfig, weights: (name: string)
     { domain: '', version: 17 },
     { domain: 'com.microsoft', version: 1 },
   ]);
-  return { model, weights: sink, swapShape: [ff, d], externalName: g.externalName, maxPositions: c.max_position_embeddings };
+  return { model, weights: sink, swapShape: [ff, d], castsWeights: g.castsWeights, maxPositions: c.max_position_embeddings };
 }

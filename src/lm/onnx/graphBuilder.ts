@@ -1,13 +1,27 @@
+import { float32ArrayToBfloat16Bits, float32ArrayToFloat16Bits } from '../../formats/dtypes';
 import { type AttributeValue, type OnnxInitializer, type OnnxModel, type OnnxNode, OnnxType, type OnnxValueInfo } from './onnxModel';
 import { MemoryWeightSink, type WeightSink } from './weightSink';
 
 /** Float32 weights for a graph: read on demand, so a builder never holds more than it places. */
 export type WeightSource = (name: string) => Float32Array;
 
+/** The 16-bit types a weight can be kept in (its values exactly those of the stored checkpoint). */
+export type HalfType = 'F16' | 'BF16';
+
 /**
- * Builds an ONNX graph node by node. Weights go to one external-data blob through a sink (memory for ORT web's
+ * Which weights keep a 16-bit type in the graph (the session casts them to float32 when it runs), by the
+ * checkpoint's tensor name; null keeps float32.
+ */
+export type WeightPrecision = (name: string) => HalfType | null;
+
+const HALF_ONNX_TYPE: Readonly<Record<HalfType, number>> = { F16: OnnxType.FLOAT16, BF16: OnnxType.BFLOAT16 };
+
+/**
+ * Builds an ONNX graph node by node. Weights go to external data through a sink (memory for ORT web's
  * `externalData`, a file for the native runtime), so the protobuf itself stays small whatever the model's
  * size and the builder never holds more than the weight it is placing; small constants stay inline.
+ * A weight kept in 16 bits (see WeightPrecision) is cast to float32 where the graph uses it; a table only
+ * gathered from (`gatherRows`) is gathered in 16 bits and only the rows are cast.
  */
 export class GraphBuilder {
   readonly nodes: OnnxNode[] = [];
@@ -15,10 +29,12 @@ export class GraphBuilder {
   readonly inputs: OnnxValueInfo[] = [];
   readonly outputs: OnnxValueInfo[] = [];
   private counter = 0;
+  /** float32 name -> the 16-bit initializer it is cast from. */
+  private readonly halves = new Map<string, string>();
 
   constructor(
-    readonly externalName = 'weights.bin',
     readonly sink: WeightSink = new MemoryWeightSink(),
+    private readonly precision: WeightPrecision = () => null,
   ) {}
 
   fresh(hint: string): string {
@@ -34,17 +50,37 @@ export class GraphBuilder {
     this.outputs.push({ name, elemType, shape });
   }
 
-  /** A float32 weight stored in the external blob (offsets aligned as the sink asks). */
+  /** True when some weight is kept in 16 bits (the session must not fold its casts back into float32). */
+  get castsWeights(): boolean {
+    return this.halves.size > 0;
+  }
+
+  /** A weight stored in external data: float32, or 16 bits where `precision` says so and the values fit. */
   weight(name: string, dims: readonly number[], data: Float32Array): string {
     const expected = dims.reduce((a, b) => a * b, 1);
     if (data.length !== expected) throw new Error(`weight ${name}: ${data.length} values for shape [${dims.join(', ')}]`);
-    const pad = (this.sink.alignment - (this.sink.bytesWritten % this.sink.alignment)) % this.sink.alignment;
-    if (pad) this.sink.write(new Uint8Array(pad));
-    const offset = this.sink.bytesWritten;
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    this.sink.write(bytes);
-    this.initializers.push({ name, dataType: OnnxType.FLOAT, dims, external: { location: this.externalName, offset, length: bytes.length } });
+    const half = this.precision(name);
+    const bits = half ? halfBits(half, data) : null;
+    if (half && bits) {
+      const stored = `${name}::${half}`;
+      this.external(stored, HALF_ONNX_TYPE[half], dims, new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength));
+      this.halves.set(name, stored);
+      return name;
+    }
+    this.external(name, OnnxType.FLOAT, dims, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     return name;
+  }
+
+  /** Rows `ids` of an embedding table (float32): a 16-bit table is gathered first and only the rows cast. */
+  gatherRows(table: string, ids: string): string {
+    const half = this.halves.get(table);
+    if (!half) return this.op('Gather', [table, ids], { axis: 0 });
+    return this.op('Cast', [this.op('Gather', [half, ids], { axis: 0 })], { to: OnnxType.FLOAT });
+  }
+
+  private external(name: string, dataType: number, dims: readonly number[], bytes: Uint8Array): void {
+    const { location, offset } = this.sink.place(bytes);
+    this.initializers.push({ name, dataType, dims, external: { location, offset, length: bytes.length } });
   }
 
   constInt64(values: readonly number[], dims: readonly number[] = [values.length]): string {
@@ -82,11 +118,26 @@ export class GraphBuilder {
     return to;
   }
 
-  /** The graph; its weights are in `sink`. */
+  /** The graph (a cast first for each 16-bit weight used as float32); its weights are in `sink`. */
   model(name: string, opsets: OnnxModel['opsets']): { model: OnnxModel; weights: WeightSink } {
+    const used = new Set(this.nodes.flatMap((n) => n.inputs));
+    const casts: OnnxNode[] = [...this.halves]
+      .filter(([float]) => used.has(float))
+      .map(([float, half]) => ({ op: 'Cast', inputs: [half], outputs: [float], name: `cast_${float}`, attributes: { to: OnnxType.FLOAT } }));
     return {
-      model: { graph: { name, nodes: this.nodes, initializers: this.initializers, inputs: this.inputs, outputs: this.outputs }, opsets },
+      model: { graph: { name, nodes: [...casts, ...this.nodes], initializers: this.initializers, inputs: this.inputs, outputs: this.outputs }, opsets },
       weights: this.sink,
     };
   }
+}
+
+/** The 16-bit bits of `data`, or null when a float16 would overflow (such a weight stays float32). */
+function halfBits(half: HalfType, data: Float32Array): Uint16Array | null {
+  if (half === 'BF16') return float32ArrayToBfloat16Bits(data);
+  const bits = float32ArrayToFloat16Bits(data);
+  for (let i = 0; i < bits.length; i++) {
+    // An infinity where the value was finite: out of float16's range.
+    if (((bits[i] as number) & 0x7fff) === 0x7c00 && Number.isFinite(data[i] as number)) return null;
+  }
+  return bits;
 }

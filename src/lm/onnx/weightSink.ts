@@ -1,49 +1,48 @@
 /**
- * Where a graph's external weight bytes go as the builder places them, tensor by tensor: memory for small
- * models (the page's wasm runtime takes them as one array), a file for real sizes (the CLI's native
- * runtime reads it beside the model), so no whole-model buffer is ever assembled.
+ * Where a graph's external weight bytes go as the builder places them, tensor by tensor: memory for the page
+ * (onnxruntime-web's `externalData`, one entry per weight, so nothing is ever joined into a whole-model
+ * array), a file for real sizes on the CLI (the native runtime maps it beside the model).
  */
 export interface WeightSink {
-  /** Each weight starts at a multiple of this (ORT prefers 64; a page size lets the runtime map the file). */
-  readonly alignment: number;
   readonly bytesWritten: number;
-  write(bytes: Uint8Array): void;
+  /** Stores one weight's bytes; says which external file holds them and where. */
+  place(bytes: Uint8Array): { location: string; offset: number };
 }
 
 /**
  * onnxruntime-web's WebAssembly heap (32-bit addresses): the most weights held in memory can ever reach a
- * session. One limit for the sink and for the check made from the header (WASM_RUNTIME_CAPACITY), so a model
- * the check lets through is never stopped halfway by the sink.
+ * session run on wasm. One limit for the sink and for the check made from the header (WASM_RUNTIME_CAPACITY),
+ * so a model the check lets through is never stopped halfway by the sink.
  */
 export const WASM_HEAP_BYTES = 4 * 2 ** 30;
 
-/** Weights kept in memory and joined once into the array onnxruntime-web's `externalData` takes. */
+/**
+ * Weights kept in memory, each its own external "file" (`w0.bin`, `w1.bin`, ...): onnxruntime-web mounts
+ * the arrays as they are, and on WebGPU uploads them to the GPU from there without passing through its heap.
+ * `limitBytes` is the runtime's ceiling (the wasm heap by default; none on WebGPU).
+ */
 export class MemoryWeightSink implements WeightSink {
-  readonly alignment = 64;
-  private chunks: Uint8Array[] = [];
+  private readonly weights: { path: string; data: Uint8Array }[] = [];
   private total = 0;
+
+  constructor(readonly limitBytes = WASM_HEAP_BYTES) {}
 
   get bytesWritten(): number {
     return this.total;
   }
 
-  write(bytes: Uint8Array): void {
-    if (this.total + bytes.length > WASM_HEAP_BYTES) {
-      throw new RangeError(`the model's weights pass ${(WASM_HEAP_BYTES / 2 ** 30).toFixed(0)} GiB as float32: more than the WebAssembly runtime can hold`);
+  place(bytes: Uint8Array): { location: string; offset: number } {
+    if (this.total + bytes.length > this.limitBytes) {
+      throw new RangeError(`the model's weights pass ${(this.limitBytes / 2 ** 30).toFixed(0)} GiB: more than the WebAssembly runtime can hold`);
     }
-    this.chunks.push(bytes);
+    const path = `w${this.weights.length}.bin`;
+    this.weights.push({ path, data: bytes });
     this.total += bytes.length;
+    return { location: path, offset: 0 };
   }
 
-  /** All bytes, joined (the chunks are released). */
-  bytes(): Uint8Array {
-    const out = new Uint8Array(this.total);
-    let at = 0;
-    for (const c of this.chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    this.chunks = [out];
-    return out;
+  /** What onnxruntime-web's `externalData` takes. */
+  files(): { path: string; data: Uint8Array }[] {
+    return this.weights;
   }
 }
