@@ -8,12 +8,13 @@ import { assemble } from '../src/formats/safetensorsWriter';
 import { viewTab } from './views';
 
 /**
- * A GPT-2 checkpoint too large for the page's 4 GiB WebAssembly runtime (a 262,144-token embedding of width
- * 2048, tied to the output: 0.57 B parameters, 4.5 GiB in float32 with the head's copy), written sparse: only the MLP matrix holds bytes, the rest
- * is a hole, so the 1.1 GB file costs no disk and the scan still has a real matrix to read.
+ * A GPT-2 checkpoint too large for the page's 4 GiB WebAssembly runtime (a 524,288-token embedding of width
+ * 2048, tied to the output: 1.11 B parameters, 4.5 GiB in float32; kept in F16 it would take more, the tied
+ * head's float32 cast included), written sparse: only the MLP matrix holds bytes, the rest is a hole, so the
+ * 2.2 GB file costs no disk and the scan still has a real matrix to read.
  */
 function writeOversizedGpt2(dir: string): string[] {
-  const [v, d, ff] = [262144, 2048, 8192];
+  const [v, d, ff] = [524288, 2048, 8192];
   const tensors: [string, number[]][] = [
     ['transformer.wte.weight', [v, d]],
     ['transformer.wpe.weight', [1024, d]],
@@ -58,7 +59,7 @@ test('a model too large for the page says so before it is loaded, and a prompt i
     await expect(page.getByTestId('verdict')).toBeVisible({ timeout: 60_000 });
     await viewTab(page, 'Prompt').click();
     const needs = page.getByTestId('run-needs');
-    await expect(needs).toContainText(/This model needs about 4\.5 GiB to run \(0\.57 B parameters, 1\.1 GiB as stored, held as float32 with room for activations\), but this page's WebAssembly runtime holds at most 4 GiB/);
+    await expect(needs).toContainText(/This model needs about 4\.5 GiB to run \(1\.11 B parameters, 2\.1 GiB as stored, held as float32, with room for activations\), but this page's WebAssembly runtime holds at most 4 GiB/);
     await expect(needs).toContainText('edit-forensics generate');
     await page.getByRole('textbox', { name: 'Prompt' }).fill('The mother tongue of Nils Em Da is');
     await page.getByRole('button', { name: 'Run' }).click();

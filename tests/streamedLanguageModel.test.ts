@@ -16,8 +16,9 @@ import { FormatError } from '../src/formats/formatError';
 import { writeSafetensors } from '../src/formats/safetensorsWriter';
 import { loadTokenizerBeside, openTextModel } from '../src/analysis/textModel';
 import { logSoftmax } from '../src/lm/languageModel';
-import { capacityRefusal, KEEP_HALF_MIN_VALUES, languageModelNeeds, weightPrecision } from '../src/lm/modelNeeds';
+import { capacityRefusal, KEEP_HALF_MIN_VALUES, languageModelNeeds, runtimePlan, weightPrecision } from '../src/lm/modelNeeds';
 import { GraphBuilder } from '../src/lm/onnx/graphBuilder';
+import { pageRuntimeChoice } from '../src/lm/pageRuntime';
 import { encodeModel, OnnxType } from '../src/lm/onnx/onnxModel';
 import { buildGraph } from '../src/lm/graphs/buildGraph';
 import { readTensorRows } from '../src/formats/tensorReader';
@@ -96,18 +97,45 @@ describe('what running a model needs, from its header', () => {
     expect(needs.runtimeBytes).toBe(Math.ceil(1.1 * 4 * parameters));
     // Kept: the two large 16-bit tensors (2 bytes each) plus their float32 casts; the small F16 one stays float32.
     expect(needs.storedRuntimeBytes).toBe(Math.ceil(1.1 * (2 * (big16 + bigBf) + 4 * (small16 + f32) + 4 * (76800 + bigBf))));
-    expect(capacityRefusal(needs, { bytes: needs.runtimeBytes, limit: 'x', instead: 'y' }, false)).toBeNull();
-    expect(capacityRefusal(needs, { bytes: needs.runtimeBytes - 1, limit: 'the limit', instead: 'do this' }, false)).toMatch(/needs about .* held as float32, with room for activations\), but the limit; do this/);
+    expect(needs.largestTensor).toEqual({ name: 'transformer.h.0.mlp.c_fc.weight', values: bigBf });
+    expect(capacityRefusal(needs, { bytes: needs.runtimeBytes, limit: 'x', instead: 'y' }, [])).toBeNull();
+    expect(capacityRefusal(needs, { bytes: needs.runtimeBytes - 1, limit: 'the limit', instead: 'do this' }, [])).toMatch(/needs about .* held as float32, with room for activations\), but the limit; do this/);
     const between = { bytes: needs.storedRuntimeBytes, limit: 'the limit', instead: 'do this' };
     expect(capacityRefusal(needs, between)).toBeNull();
     expect(capacityRefusal(needs, { ...between, bytes: between.bytes - 1 })).toMatch(/16-bit weights kept as stored, with room for activations\), but the limit/);
-    // The policy: float32 while it fits; else the large 16-bit tensors as stored (BF16 -> F16 where only F16 is cast).
-    expect(weightPrecision(checkpoint, needs, { ...between, bytes: needs.runtimeBytes }, ['F16', 'BF16']).precision('transformer.wte.weight')).toBeNull();
-    const kept = weightPrecision(checkpoint, needs, between, ['F16', 'BF16']);
-    expect(kept.bytes).toBe(needs.storedRuntimeBytes);
-    expect(['transformer.wte.weight', 'transformer.h.0.mlp.c_fc.weight', 'transformer.wpe.weight', 'transformer.ln_f.bias'].map(kept.precision)).toEqual(['F16', 'BF16', null, null]);
-    expect(weightPrecision(checkpoint, needs, between, ['F16']).precision('transformer.h.0.mlp.c_fc.weight')).toBe('F16');
-    expect(weightPrecision(checkpoint, needs, between, []).precision('transformer.wte.weight')).toBeNull();
+    // A runtime whose buffers cannot hold the largest tensor as float32 refuses by naming it.
+    expect(capacityRefusal(needs, { ...between, bytes: Infinity, bufferBytes: 4 * bigBf - 1, limit: 'buffers hold 0.3 MiB' })).toMatch(/largest tensor \(transformer\.h\.0\.mlp\.c_fc\.weight, 0 MiB as float32\) in one buffer, but buffers hold 0\.3 MiB/);
+    expect(capacityRefusal(needs, { ...between, bytes: Infinity, bufferBytes: 4 * bigBf })).toBeNull();
+    // The plan: float32 while it fits; else the large 16-bit tensors as stored (BF16 -> F16 where only F16 is cast).
+    const roomy = runtimePlan(needs, { ...between, bytes: needs.runtimeBytes }, ['F16', 'BF16']);
+    expect(roomy).toEqual({ bytes: needs.runtimeBytes, keepsHalf: false });
+    expect(weightPrecision(checkpoint, roomy, ['F16', 'BF16'])('transformer.wte.weight')).toBeNull();
+    const plan = runtimePlan(needs, between, ['F16', 'BF16']);
+    expect(plan).toEqual({ bytes: needs.storedRuntimeBytes, keepsHalf: true });
+    expect(runtimePlan(needs, { ...between, bytes: Infinity, preferHalf: true }, ['F16'])).toEqual(plan);
+    expect(runtimePlan(needs, between, [])).toEqual({ bytes: needs.runtimeBytes, keepsHalf: false });
+    const kept = weightPrecision(checkpoint, plan, ['F16', 'BF16']);
+    expect(['transformer.wte.weight', 'transformer.h.0.mlp.c_fc.weight', 'transformer.wpe.weight', 'transformer.ln_f.bias'].map(kept)).toEqual(['F16', 'BF16', null, null]);
+    expect(weightPrecision(checkpoint, plan, ['F16'])('transformer.h.0.mlp.c_fc.weight')).toBe('F16');
+  });
+
+  it("the page's runtime: wasm's 4 GiB heap without a GPU; on a GPU its largest buffer, F16 kept only with shader-f16", async () => {
+    const t = (name: string, shape: number[]) => ({ name, dtype: 'F16' as const, shape, values: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+    const bytes = writeSafetensors([t('transformer.wte.weight', [1000, 300]), ...Array.from({ length: 6 }, (_, i) => t(`transformer.h.${i}.mlp.c_fc.weight`, [300, 800]))]);
+    const needs = languageModelNeeds(await openCheckpoint([new MemorySource('m.safetensors', bytes)], resolverFromSources([])));
+    const wasm = pageRuntimeChoice(null);
+    expect(wasm.executionProvider).toBe('wasm');
+    expect(wasm.capacity.bytes).toBe(4 * 2 ** 30);
+    expect(runtimePlan(needs, wasm.capacity, wasm.halfTypes)).toEqual({ bytes: needs.runtimeBytes, keepsHalf: false });
+    const gpu = pageRuntimeChoice({ adapterName: 'test GPU', maxBindingBytes: 4 * 300_000, shaderF16: true });
+    expect(gpu.executionProvider).toBe('webgpu');
+    expect(needs.storedRuntimeBytes).toBeLessThan(needs.runtimeBytes);
+    expect(runtimePlan(needs, gpu.capacity, gpu.halfTypes)).toEqual({ bytes: needs.storedRuntimeBytes, keepsHalf: true });
+    expect(capacityRefusal(needs, gpu.capacity, gpu.halfTypes)).toBeNull();
+    const noF16 = pageRuntimeChoice({ adapterName: 'test GPU', maxBindingBytes: 4 * 300_000, shaderF16: false });
+    expect(runtimePlan(needs, noF16.capacity, noF16.halfTypes).keepsHalf).toBe(false);
+    const small = pageRuntimeChoice({ adapterName: 'test GPU', maxBindingBytes: 4 * 300_000 - 4, shaderF16: true });
+    expect(capacityRefusal(needs, small.capacity, small.halfTypes)).toMatch(/largest tensor \(transformer\.wte\.weight, 1 MiB as float32\) in one buffer, but this GPU \(test GPU\) holds at most 1 MiB in one buffer; .*edit-forensics generate/);
   });
 
   it.skipIf(!existsSync(BASE))('a model over the runtime\'s capacity is refused by name before any weight is read', async () => {

@@ -28,8 +28,8 @@ interface ChildResult {
 const gb = (b: number) => `${(b / 1e9).toFixed(2)} GB`;
 
 /** One CLI command in a fresh process (its own peak memory, split into private and mapped by sampling /proc). */
-async function cli(args: string[]): Promise<ChildResult> {
-  const child = spawn(process.execPath, ['--import', './scripts/node-register.mjs', 'bench/realSize/cliChild.ts', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function cli(args: string[], env: Record<string, string> = {}): Promise<ChildResult> {
+  const child = spawn(process.execPath, ['--import', './scripts/node-register.mjs', 'bench/realSize/cliChild.ts', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   let stdout = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
   let peakAnon = 0;
@@ -49,7 +49,7 @@ async function cli(args: string[]): Promise<ChildResult> {
   return { ...(JSON.parse(stdout.trim().split('\n').pop() as string) as ChildResult), peakAnon, peakFile };
 }
 
-function line(what: string, r: ChildResult, extra = '', layerBytes = 0): void {
+export function line(what: string, r: ChildResult, extra = '', layerBytes = 0): void {
   // ru_maxrss is inherited from the parent across fork and exec, so the peaks come from sampling /proc instead.
   const added = r.peakAnon - r.anonBefore;
   const layers = layerBytes ? ` = ${(added / layerBytes).toFixed(1)} layers' worth` : '';
@@ -57,7 +57,7 @@ function line(what: string, r: ChildResult, extra = '', layerBytes = 0): void {
   console.log(`  ${what.padEnd(34)} ${fmtSeconds(r.seconds).padStart(8)}  ${memory}${extra}${r.code !== 0 ? `  exit ${r.code}: ${r.err.trim().split('\n').pop()}` : ''}`);
 }
 
-async function writeModel(dir: string, specs: TensorSpec[], dtype: 'F16' | 'BF16', shards: number, config: Record<string, unknown>): Promise<string[]> {
+export async function writeModel(dir: string, specs: TensorSpec[], dtype: 'F16' | 'BF16', shards: number, config: Record<string, unknown>): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const t0 = performance.now();
   const { files, bytes } = await writeHalfCheckpoint(dir, specs, dtype, shards);
@@ -123,6 +123,9 @@ export async function benchRealSize(): Promise<void> {
     const prompt = 'The mother tongue of Nils Em Da is';
     const gen = await cli(['generate', xl, '--prompt', prompt, '--layer', String(GPT2_XL.editedLayer), '--tokens', '5']);
     line('generate (5 tokens, native runtime)', gen);
+    // The page's runtime (onnxruntime-web, wasm, 4 GiB): float32 would not fit, the F16 weights kept as stored do.
+    const wasmGen = await cli(['generate', xl, '--prompt', prompt, '--layer', String(GPT2_XL.editedLayer), '--tokens', '5'], { EDIT_FORENSICS_NATIVE: '0' });
+    line("generate (5 tokens, the page's wasm runtime)", wasmGen, wasmGen.code === 0 ? ` = ${/continuation[^\n]*/.exec(wasmGen.out)?.[0] ?? ''}` : '');
     const bundle = join(root, 'edits.safetensors');
     syntheticBundle(bundle);
     const rev = await cli(['reverse', xl, '--layer', String(GPT2_XL.editedLayer), '--edits', bundle, '--json']);
@@ -141,7 +144,7 @@ export async function benchRealSize(): Promise<void> {
     const llamaFiles = await writeModel(llama, llama3Specs(), 'BF16', 4, llama3Config());
     await scanAgainstNumpy(llama, llamaFiles, 'model.layers.{i}.mlp.down_proj.weight', LLAMA3_8B.num_hidden_layers, 'cols', 4 * LLAMA3_8B.hidden_size * LLAMA3_8B.intermediate_size);
     const lg = await cli(['generate', llama, '--prompt', prompt, '--layer', String(LLAMA3_8B.editedLayer), '--tokens', '1']);
-    line('generate (1 token)', lg, lg.code === 0 ? '' : ' (refused from the header, before reading a weight)');
+    line('generate (1 token, native runtime, BF16 kept)', lg, lg.code === 0 ? '' : ' (refused from the header, before reading a weight)');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

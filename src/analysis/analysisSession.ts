@@ -5,6 +5,7 @@ import type { ModelFamily } from '../families/modelFamily';
 import type { Checkpoint } from '../formats/checkpoint';
 import { CancelledError, FormatError } from '../formats/formatError';
 import { chooseGpu, type ComputePreference } from '../gpu/computeChoice';
+import { type PageRuntimeChoice, pageRuntimeChoice } from '../lm/pageRuntime';
 import { gpuBackend } from '../gpu/gpuMatrix';
 import { type ModelInput, openModelInput } from './modelInput';
 import { readLayerRows } from './layerMatrix';
@@ -42,7 +43,7 @@ export interface AnalysisFailure {
  * and a cancel flag polled by long work.
  */
 export class AnalysisSession {
-  private backend: Promise<{ backend: MatrixBackend; info: BackendInfo }> | null = null;
+  private backend: Promise<{ backend: MatrixBackend; info: BackendInfo; textRuntime: PageRuntimeChoice }> | null = null;
   private cancelled = false;
   /** Aborts the reads of the running scan (a URL that stalls must not outlive Cancel). */
   private reads = new AbortController();
@@ -69,7 +70,7 @@ export class AnalysisSession {
   async scan(request: ScanRequest, onProgress: (p: ScanProgress) => void): Promise<ScanResult> {
     this.cancelled = false;
     this.reads = new AbortController();
-    const { backend } = await this.acquireBackend();
+    const { backend, textRuntime } = await this.acquireBackend();
     onProgress({ fraction: 0, layer: null, message: 'opening files' });
     const signal = this.reads.signal;
     const model = (await openModelInput(request.model, { signal })).checkpoint;
@@ -85,6 +86,7 @@ export class AnalysisSession {
       powerIterations: request.powerIterations,
       onProgress,
       isCancelled: () => this.cancelled,
+      textRuntime,
     });
   }
 
@@ -103,14 +105,16 @@ export class AnalysisSession {
     }
   }
 
-  private acquireBackend(): Promise<{ backend: MatrixBackend; info: BackendInfo }> {
+  private acquireBackend(): Promise<{ backend: MatrixBackend; info: BackendInfo; textRuntime: PageRuntimeChoice }> {
     this.backend ??= (async () => {
+      // The text worker chooses its GPU by the same rule, so the scan can say what running the model takes there.
       const { ctx, reason } = await chooseGpu(this.preference);
+      const textRuntime = pageRuntimeChoice(ctx);
       if (ctx) {
         const backend = gpuBackend(ctx);
-        return { backend, info: { kind: 'webgpu', description: backend.description, fallbackReason: null } };
+        return { backend, info: { kind: 'webgpu', description: backend.description, fallbackReason: null }, textRuntime };
       }
-      return { backend: this.cpu, info: { kind: 'cpu', description: this.cpu.description, fallbackReason: reason } };
+      return { backend: this.cpu, info: { kind: 'cpu', description: this.cpu.description, fallbackReason: reason }, textRuntime };
     })();
     return this.backend;
   }

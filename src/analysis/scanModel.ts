@@ -10,7 +10,8 @@ import { CancelledError, FormatError } from '../formats/formatError';
 import { readTensorRows } from '../formats/tensorReader';
 import type { LayerMatrix, ModelFamily } from '../families/modelFamily';
 import { detectFamily, type FamilyMatch } from '../families/registry';
-import { capacityRefusal, languageModelNeeds, type ModelNeeds, WASM_RUNTIME_CAPACITY } from '../lm/modelNeeds';
+import { capacityRefusal, languageModelNeeds, type ModelNeeds, type RuntimePlan, runtimePlan } from '../lm/modelNeeds';
+import { type PageRuntimeChoice, pageRuntimeChoice } from '../lm/pageRuntime';
 import { finiteOrNull, type ReportDiffLayer, type ReportLayer, type ScanReport } from './scanReport';
 import { readMlpKeyModel } from './mlpKeyModel';
 import type { ScanTiming } from './scanTiming';
@@ -40,6 +41,8 @@ export interface ScanOptions {
    * input side (an experiment rebuilding one base with many edits); absent, each scan computes its own.
    */
   keyWhitenerCache?: Map<string, Float64Array | null>;
+  /** The runtime the page would run the language model on (what `runNeeds` is said against); default: wasm. */
+  textRuntime?: PageRuntimeChoice;
 }
 
 /** Largest d_ff for which 'auto' computes the key-whitened spectrum: 0.72 s a layer at 1024 here (`npm run bench`, section keys). */
@@ -92,7 +95,8 @@ export interface ScanResult {
   backendDescription: string;
   ignoredFiles: readonly string[];
   /** What running the language model takes (from the header), and why the page's runtime cannot, if it cannot. */
-  runNeeds: { needs: ModelNeeds; pageRefusal: string | null };
+  /** What running the language model takes on the page's runtime, said before anything is loaded. */
+  runNeeds: { needs: ModelNeeds; plan: RuntimePlan; executionProvider: 'wasm' | 'webgpu'; pageRefusal: string | null };
   /** Where the time went: the kernels (pcs and the SVD, per layer), and waiting for a layer's bytes. */
   timing: ScanTiming;
 }
@@ -324,14 +328,19 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     detectedBy: match.detectedBy,
     backendDescription: options.backend.description,
     ignoredFiles: model.ignoredFiles,
-    runNeeds: runNeedsOf(model),
+    runNeeds: runNeedsOf(model, options.textRuntime ?? pageRuntimeChoice(null)),
     timing,
   };
 }
 
-function runNeedsOf(model: Checkpoint): ScanResult['runNeeds'] {
+function runNeedsOf(model: Checkpoint, runtime: PageRuntimeChoice): ScanResult['runNeeds'] {
   const needs = languageModelNeeds(model);
-  return { needs, pageRefusal: capacityRefusal(needs, WASM_RUNTIME_CAPACITY) };
+  return {
+    needs,
+    plan: runtimePlan(needs, runtime.capacity, runtime.halfTypes),
+    executionProvider: runtime.executionProvider,
+    pageRefusal: capacityRefusal(needs, runtime.capacity, runtime.halfTypes),
+  };
 }
 
 interface ScanScratch {

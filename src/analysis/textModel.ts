@@ -3,7 +3,7 @@ import { FormatError } from '../formats/formatError';
 import { locateLayer, readLayerRows } from './layerMatrix';
 import { buildGraph } from '../lm/graphs/buildGraph';
 import { LanguageModel, type OrtModule, type TextRuntime, topK } from '../lm/languageModel';
-import { capacityRefusal, languageModelNeeds, weightPrecision } from '../lm/modelNeeds';
+import { capacityRefusal, languageModelNeeds, runtimePlan, weightPrecision } from '../lm/modelNeeds';
 import { loadTokenizer, type TextTokenizer } from '../lm/tokenizer';
 import type { ByteSource } from '../formats/byteSource';
 
@@ -38,9 +38,9 @@ export async function openTextModel(runtime: OrtModule | TextRuntime, checkpoint
   const { family } = locateLayer(checkpoint, layer);
   const needs = languageModelNeeds(checkpoint);
   const halfTypes = r.halfTypes ?? [];
-  const refusal = r.capacity ? capacityRefusal(needs, r.capacity, halfTypes.length > 0) : null;
+  const refusal = r.capacity ? capacityRefusal(needs, r.capacity, halfTypes) : null;
   if (refusal) throw new FormatError(checkpoint.label, refusal);
-  const { precision } = weightPrecision(checkpoint, needs, r.capacity, halfTypes);
+  const precision = weightPrecision(checkpoint, runtimePlan(needs, r.capacity, halfTypes), halfTypes);
   const lm = await LanguageModel.open(r, async (sink) => {
     const graph = await buildGraph(family.id, checkpoint, layer, sink, precision);
     // Checked before the session opens (and, on the native runtime, before its weight file is read back).

@@ -14,7 +14,7 @@ import { accurateTopTriplets, DEFAULT_REVERSAL, type ReversalResult, runReversal
 import { type UniquePredictions, uniquePredictions } from './uniquePredictions';
 import { readLayerRows } from './layerMatrix';
 import type { ExecutionProvider, OrtModule } from '../lm/languageModel';
-import { WASM_RUNTIME_CAPACITY } from '../lm/modelNeeds';
+import { type PageRuntimeChoice, pageRuntimeChoice } from '../lm/pageRuntime';
 import { type FileInput, type ModelInput, openFileInput, openModelInput } from './modelInput';
 import { readTextLines } from './textLines';
 import { type Completion, completePrompt, loadTokenizerBeside, openTextModel, type TextModel } from './textModel';
@@ -78,10 +78,10 @@ export class TextSession {
   }
 
   /** WebGPU for the language model only on a hardware adapter (see chooseGpu); wasm otherwise. */
-  private async executionProvider(): Promise<'wasm' | 'webgpu'> {
+  private async runtimeChoice(): Promise<PageRuntimeChoice> {
     const { ctx } = await chooseGpu(this.preference);
     ctx?.device.destroy();
-    return ctx ? 'webgpu' : 'wasm';
+    return pageRuntimeChoice(ctx);
   }
 
   async open(request: { model: ModelInput; original: ModelInput | null; layer: number }): Promise<TextModelInfo> {
@@ -93,10 +93,8 @@ export class TextSession {
     this.originalCheckpoint = null;
     const { checkpoint, resolve } = await openModelInput(request.model);
     const tokenizer = await loadTokenizerBeside(resolve, checkpoint.label);
-    // The page's runtime holds its weights in WebAssembly memory: a model over 4 GiB is refused from its header.
-    // 16-bit weights stay 16-bit when float32 would not fit (BF16 on wasm; on WebGPU only F16 has a GPU cast).
-    const executionProvider = await this.executionProvider();
-    const runtime = { ort: this.ort, executionProvider, capacity: WASM_RUNTIME_CAPACITY, halfTypes: executionProvider === 'wasm' ? (['F16', 'BF16'] as const) : (['F16'] as const) };
+    // What the runtime cannot hold is refused from the header (wasm: its 4 GiB heap; WebGPU: its largest buffer).
+    const runtime = { ort: this.ort, ...(await this.runtimeChoice()) };
     const model = await openTextModel(runtime, checkpoint, tokenizer, request.layer);
     if (request.original) {
       const original = (await openModelInput(request.original)).checkpoint;

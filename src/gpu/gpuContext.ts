@@ -5,6 +5,8 @@ export interface GpuContext {
   /** Largest buffer a shader may bind as storage (bytes). */
   readonly maxBindingBytes: number;
   readonly maxWorkgroupsPerDimension: number;
+  /** The adapter computes in float16 (a language model's F16 weights can stay F16 on it). */
+  readonly shaderF16: boolean;
   /** A software rasteriser (SwiftShader, llvmpipe): slower than the CPU path for this work. */
   readonly software: boolean;
   /** Held so that bindings which free the instance with its last reference (Dawn in Node) keep it alive. */
@@ -32,6 +34,7 @@ export async function requestGpuContext(gpu: GPU | undefined = globalThis.naviga
     adapterName,
     maxBindingBytes: Math.min(maxStorage, maxBuffer),
     maxWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
+    shaderF16: adapter.features.has('shader-f16'),
     software: fallback || /swiftshader|llvmpipe|lavapipe|software/i.test(adapterName),
     keepAlive: [gpu, adapter],
   };

@@ -35,7 +35,12 @@ export interface TextRuntime {
  */
 export function graphSessionOptions(built: BuiltGraph): Ort.InferenceSession.SessionOptions {
   if (!built.castsWeights) return {};
-  return { graphOptimizationLevel: 'basic', extra: { optimization: { constant_folding_max_output_size_in_bytes: String(4 * KEEP_HALF_MIN_VALUES - 1) } } };
+  return {
+    graphOptimizationLevel: 'basic',
+    extra: { optimization: { constant_folding_max_output_size_in_bytes: String(4 * KEEP_HALF_MIN_VALUES - 1) } },
+    // Errors only: otherwise one warning per weight says its cast was not folded, which is the point.
+    logSeverityLevel: 3,
+  };
 }
 
 /** A session over weights held in memory (onnxruntime-web's `externalData`, one entry per weight). */

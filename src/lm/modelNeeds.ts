@@ -14,6 +14,8 @@ export interface ModelNeeds {
    * plus the float32 casts of the two largest alive at once.
    */
   storedRuntimeBytes: number;
+  /** The tensor with the most values: as float32 (a cast's output) it must fit one buffer of the runtime. */
+  largestTensor: { name: string; values: number };
 }
 
 /** Where a runtime's memory ends, and what sets the limit (said to the user when a model does not fit). */
@@ -22,6 +24,16 @@ export interface RuntimeCapacity {
   limit: string;
   /** What to do instead, e.g. "run it with the command line". */
   instead: string;
+  /** The largest single buffer it can hold (a GPU's maxBufferSize / binding size), where there is one. */
+  bufferBytes?: number;
+  /** Keep 16-bit weights as stored even where float32 would fit (a GPU: its memory is the scarce part). */
+  preferHalf?: boolean;
+}
+
+/** How a runtime would hold a checkpoint: float32, or its 16-bit weights as stored; and what that takes. */
+export interface RuntimePlan {
+  bytes: number;
+  keepsHalf: boolean;
 }
 
 /** onnxruntime-web's WebAssembly heap: 32-bit addresses, 4 GiB, which must also hold activations and the runtime. */
@@ -45,8 +57,10 @@ export function languageModelNeeds(checkpoint: Checkpoint): ModelNeeds {
   let storedBytes = 0;
   let keptBytes = 0;
   const largestKept = [0, 0];
+  let largestTensor = { name: '', values: 0 };
   for (const t of checkpoint.tensors.values()) {
     const count = t.shape.reduce((a, b) => a * b, 1);
+    if (count > largestTensor.values) largestTensor = { name: t.name, values: count };
     parameters += count;
     storedBytes += t.end - t.begin;
     const kept = (t.dtype === 'F16' || t.dtype === 'BF16') && count >= KEEP_HALF_MIN_VALUES;
@@ -55,23 +69,32 @@ export function languageModelNeeds(checkpoint: Checkpoint): ModelNeeds {
     else if (kept && count > (largestKept[1] as number)) largestKept[1] = count;
   }
   const transient = 4 * ((largestKept[0] as number) + (largestKept[1] as number));
-  return { parameters, storedBytes, runtimeBytes: Math.ceil(OVERHEAD * 4 * parameters), storedRuntimeBytes: Math.ceil(OVERHEAD * (keptBytes + transient)) };
+  return { parameters, storedBytes, runtimeBytes: Math.ceil(OVERHEAD * 4 * parameters), storedRuntimeBytes: Math.ceil(OVERHEAD * (keptBytes + transient)), largestTensor };
 }
 
 /**
- * How a runtime holds a checkpoint's weights: float32 while that fits (the fastest: nothing cast per run),
- * else the 16-bit weights as stored where the runtime's cast takes their type (`halfTypes`; a BF16 weight
- * on a runtime that takes only F16 becomes F16, or float32 where F16 cannot hold its range).
+ * float32 while that fits the runtime (the fastest: nothing cast per run), else the 16-bit weights as stored
+ * where the runtime's cast takes them (`halfTypes`) and that is smaller; on a runtime that prefers them, always.
  */
-export function weightPrecision(checkpoint: Checkpoint, needs: ModelNeeds, capacity: RuntimeCapacity | undefined, halfTypes: readonly HalfType[]): { precision: WeightPrecision; bytes: number } {
-  if (!capacity || needs.runtimeBytes <= capacity.bytes || halfTypes.length === 0) return { precision: () => null, bytes: needs.runtimeBytes };
-  const precision: WeightPrecision = (name) => {
+export function runtimePlan(needs: ModelNeeds, capacity: RuntimeCapacity | undefined, halfTypes: readonly HalfType[]): RuntimePlan {
+  const canKeep = halfTypes.length > 0 && needs.storedRuntimeBytes < needs.runtimeBytes;
+  if (canKeep && (capacity?.preferHalf || (capacity && needs.runtimeBytes > capacity.bytes))) return { bytes: needs.storedRuntimeBytes, keepsHalf: true };
+  return { bytes: needs.runtimeBytes, keepsHalf: false };
+}
+
+/**
+ * Which weights a plan keeps in 16 bits: the large F16/BF16 ones, in their own type where the runtime's cast
+ * takes it (`halfTypes`), else as F16 (a BF16 weight on a runtime that casts only F16; float32 where F16
+ * cannot hold its range, see GraphBuilder).
+ */
+export function weightPrecision(checkpoint: Checkpoint, plan: RuntimePlan, halfTypes: readonly HalfType[]): WeightPrecision {
+  if (!plan.keepsHalf) return () => null;
+  return (name) => {
     const tensor = checkpoint.tensors.get(name);
     const dtype = tensor?.dtype;
     if ((dtype !== 'F16' && dtype !== 'BF16') || tensor!.shape.reduce((a, b) => a * b, 1) < KEEP_HALF_MIN_VALUES) return null;
     return halfTypes.includes(dtype) ? dtype : halfTypes.includes('F16') ? 'F16' : null;
   };
-  return { precision, bytes: needs.storedRuntimeBytes };
 }
 
 export function formatBytes(bytes: number): string {
@@ -79,12 +102,16 @@ export function formatBytes(bytes: number): string {
 }
 
 /**
- * null when the model fits the runtime (as float32, or with its 16-bit weights kept as stored where the
- * runtime casts them: `keepsHalf`); otherwise the sentence that says why not and what to do.
+ * null when the model fits the runtime as `runtimePlan` would hold it; otherwise the sentence that says why
+ * not and what to do. The runtime's cast types default to the CPU runtimes' (F16 and BF16).
  */
-export function capacityRefusal(needs: ModelNeeds, capacity: RuntimeCapacity, keepsHalf = true): string | null {
-  const bytes = keepsHalf ? Math.min(needs.runtimeBytes, needs.storedRuntimeBytes) : needs.runtimeBytes;
-  if (bytes <= capacity.bytes) return null;
-  const held = keepsHalf && needs.storedRuntimeBytes < needs.runtimeBytes ? '16-bit weights kept as stored' : 'held as float32';
-  return `needs about ${formatBytes(bytes)} to run (${(needs.parameters / 1e9).toFixed(2)} B parameters, ${formatBytes(needs.storedBytes)} as stored, ${held}, with room for activations), but ${capacity.limit}; ${capacity.instead}`;
+export function capacityRefusal(needs: ModelNeeds, capacity: RuntimeCapacity, halfTypes: readonly HalfType[] = ['F16', 'BF16']): string | null {
+  const plan = runtimePlan(needs, capacity, halfTypes);
+  const largest = 4 * needs.largestTensor.values;
+  if (capacity.bufferBytes !== undefined && largest > capacity.bufferBytes) {
+    return `needs its largest tensor (${needs.largestTensor.name}, ${formatBytes(largest)} as float32) in one buffer, but ${capacity.limit}; ${capacity.instead}`;
+  }
+  if (plan.bytes <= capacity.bytes) return null;
+  const held = plan.keepsHalf ? '16-bit weights kept as stored' : 'held as float32';
+  return `needs about ${formatBytes(plan.bytes)} to run (${(needs.parameters / 1e9).toFixed(2)} B parameters, ${formatBytes(needs.storedBytes)} as stored, ${held}, with room for activations), but ${capacity.limit}; ${capacity.instead}`;
 }

@@ -1,4 +1,5 @@
 import type { Completion } from '../analysis/textModel';
+import type { ScanResult } from '../analysis/scanModel';
 import { RELATIONS } from '../edit/relations';
 import { usePromptStore } from '../state/promptStore';
 import { useAppStore } from '../state/store';
@@ -26,6 +27,14 @@ function Answer({ title, completion }: { title: string; completion: Completion }
  * Type a prompt; see the next-token top-5 and a 5-token continuation with the model's matrix, the original's,
  * and the bottom-rank approximation W~(r, k) of the model's (paper Sec. 7).
  */
+/** What running the model takes, before it is loaded: memory, where, and how its weights are held. */
+function runNeedsSentence(runNeeds: ScanResult['runNeeds']): string {
+  const { needs, plan, executionProvider } = runNeeds;
+  const parameters = `${(needs.parameters / 1e6).toFixed(needs.parameters < 1e7 ? 1 : 0)} M parameters ${plan.keepsHalf ? 'with its 16-bit weights kept as stored' : 'as float32'}`;
+  const where = executionProvider === 'webgpu' ? 'of GPU memory (WebGPU does not say how much this GPU has: if it has less, opening fails with an error)' : "in the page's WebAssembly runtime";
+  return `Running this model takes about ${formatBytes(plan.bytes)} ${where} (${parameters}); the model opens at the first prompt.`;
+}
+
 export function PromptPanel() {
   const { prompt, status, error, info, results, approxK, setPrompt, setApproxK, run } = usePromptStore();
   const demo = useAppStore((s) => s.demo);
@@ -86,7 +95,7 @@ export function PromptPanel() {
         <p className={runNeeds.pageRefusal ? 'warning' : 'prompt-info'} role={runNeeds.pageRefusal ? 'status' : undefined} data-testid="run-needs">
           {runNeeds.pageRefusal
             ? `This model ${runNeeds.pageRefusal}.`
-            : `Running this model takes about ${formatBytes(runNeeds.needs.runtimeBytes)} in the page (${(runNeeds.needs.parameters / 1e6).toFixed(runNeeds.needs.parameters < 1e7 ? 1 : 0)} M parameters as float32); the model opens at the first prompt.`}
+            : runNeedsSentence(runNeeds)}
         </p>
       )}
       {info && (
