@@ -151,3 +151,51 @@ export function printPageScan(r: PageScan, cliSeconds: number, fileBytes: number
   console.log(`  Chromium's memory, RSS summed over its processes: ${(r.idleRss / 1e6).toFixed(0)} MB idle, peak ${(r.peakRss / 1e6).toFixed(0)} MB: the scan added ${r.rssLayers.toFixed(1)} layers' worth (${((100 * (r.peakRss - r.idleRss)) / fileBytes).toFixed(1)}% of the files)`);
   console.log(`  the same as PSS (shared pages counted once): ${r.pssLayers.toFixed(1)} layers' worth; by process: ${r.byProcess}`);
 }
+
+export interface PagePrompt {
+  seconds: number;
+  /** The page's line on the opened model (family, runtime, threads), or its error. */
+  info: string;
+  firstToken: string;
+  peakRss: number;
+  idleRss: number;
+}
+
+/**
+ * `files` dropped on the page and scanned, then `prompt` run in the Prompt tab (the page's language-model
+ * worker opens the model at that point): time from Run to the answer, and Chromium's peak memory over idle.
+ */
+export async function promptDroppedFiles(files: string[], prompt: string, port: number): Promise<PagePrompt> {
+  const { page, close } = await openBenchPage(port);
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, chromiumRss())), 500);
+  try {
+    await page.goto(`http://localhost:${port}/?model=none`);
+    await page.getByTestId('backend').filter({ hasText: 'Computing' }).waitFor({ timeout: 60_000 });
+    const idleRss = chromiumRss();
+    // A stalled read the page recovered from (src/formats/byteSource) is said in the bench's output.
+    page.on('console', (m) => m.text().includes('delivered nothing') && console.log(`  page: ${m.text()}`));
+    await page.getByTestId('model-drop-input').setInputFiles(files);
+    await page.getByRole('button', { name: 'Scan for edits' }).click();
+    await page.getByTestId('layer-table').waitFor({ timeout: 3_600_000 });
+    await page.getByRole('navigation', { name: 'views' }).getByRole('button', { name: 'Prompt', exact: true }).click();
+    await page.getByRole('textbox', { name: 'Prompt' }).fill(prompt);
+    const t0 = performance.now();
+    await page.getByRole('button', { name: 'Run' }).click();
+    const answer = page.getByRole('region', { name: 'Loaded model' }).locator('.top-tokens li').first();
+    const error = page.getByRole('alert');
+    await Promise.race([answer.waitFor({ timeout: 1_800_000 }), error.waitFor({ timeout: 1_800_000 })]);
+    const seconds = (performance.now() - t0) / 1000;
+    const failed = await error.isVisible();
+    return {
+      seconds,
+      info: failed ? `error: ${await error.innerText()}` : await page.getByTestId('prompt-info').innerText(),
+      firstToken: failed ? '' : await answer.innerText(),
+      peakRss: peak,
+      idleRss,
+    };
+  } finally {
+    clearInterval(sampler);
+    await close();
+  }
+}

@@ -54,6 +54,61 @@ describe('reading a span of a file in pieces (readSpans)', () => {
   }
 });
 
+/**
+ * A Blob whose reads stall the way Chromium's sometimes do: its stream delivers `streamBytes` and then
+ * never again; its first `stalledSlices` arrayBuffer() calls never settle.
+ */
+function stallingBlob(data: Uint8Array, streamBytes: number, stalledSlices: number): Blob & { slices: number } {
+  const real = new Blob([data as Uint8Array<ArrayBuffer>]);
+  let stalls = stalledSlices;
+  const fake = {
+    size: data.length,
+    slices: 0,
+    slice(begin: number, end: number) {
+      fake.slices++;
+      const part = real.slice(begin, end);
+      return {
+        size: part.size,
+        arrayBuffer: () => (stalls-- > 0 ? new Promise<ArrayBuffer>(() => undefined) : part.arrayBuffer()),
+        stream: () => {
+          let sent = 0;
+          return new ReadableStream({
+            type: 'bytes',
+            async pull(controller) {
+              const view = controller.byobRequest!.view as Uint8Array;
+              if (sent >= streamBytes) return new Promise<void>(() => undefined); // delivers nothing, ever
+              const n = Math.min(view.byteLength, streamBytes - sent, part.size - sent);
+              view.set(new Uint8Array(await part.slice(sent, sent + n).arrayBuffer()));
+              sent += n;
+              controller.byobRequest!.respond(n);
+            },
+          });
+        },
+      };
+    },
+  };
+  return fake as unknown as Blob & { slices: number };
+}
+
+describe('a Blob read that stalls (Chromium, sometimes) is taken again, never hangs', () => {
+  it('a stream that stops delivering: the rest comes through fresh slices, every byte right', async () => {
+    const source = new BlobSource(stallingBlob(bytes, 10_000, 0), 'stalls.bin', 50);
+    const { joined, sizes } = await collect(source, 3, 90_000, 4096);
+    expect(joined).toEqual(bytes.subarray(3, 90_003));
+    expect(sizes.slice(0, -1).every((n) => n === 4096)).toBe(true);
+  });
+
+  it('a slice read that stalls is read again; one that always stalls fails naming the file, in bounded time', async () => {
+    const once = stallingBlob(bytes, 0, 1);
+    expect(await new BlobSource(once, 'once.bin', 50).read(100, 500)).toEqual(bytes.subarray(100, 600));
+    expect(once.slices).toBe(2);
+    const always = new BlobSource(stallingBlob(bytes, 0, 1000), 'dead.bin', 30);
+    const t0 = performance.now();
+    await expect(always.read(0, 10)).rejects.toThrow(/dead\.bin: the browser delivered no bytes at offset 0 for 3 x 0 s/);
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+});
+
 describe('reading a matrix stored [d_model, d_ff] as d_ff rows (GPT-J, Llama), over several 4 MB chunks', () => {
   for (const dtype of ['F32', 'F16', 'BF16'] as const) {
     it(`${dtype}: every entry lands transposed, equal to decoding the stored matrix entry by entry`, async () => {

@@ -108,12 +108,18 @@ describe('what running a model needs, from its header', () => {
     expect(capacityRefusal(needs, { ...between, bytes: Infinity, bufferBytes: 4 * bigBf })).toBeNull();
     // The plan: float32 while it fits; else the large 16-bit tensors as stored (BF16 -> F16 where only F16 is cast).
     const roomy = runtimePlan(needs, { ...between, bytes: needs.runtimeBytes }, ['F16', 'BF16']);
-    expect(roomy).toEqual({ bytes: needs.runtimeBytes, keepsHalf: false });
+    expect(roomy).toEqual({ bytes: needs.runtimeBytes, keepsHalf: false, weightBytes: 4 * parameters });
     expect(weightPrecision(checkpoint, roomy, ['F16', 'BF16'])('transformer.wte.weight')).toBeNull();
     const plan = runtimePlan(needs, between, ['F16', 'BF16']);
-    expect(plan).toEqual({ bytes: needs.storedRuntimeBytes, keepsHalf: true });
+    const keptWeights = 2 * (big16 + bigBf) + 4 * (small16 + f32);
+    expect(plan).toEqual({ bytes: needs.storedRuntimeBytes, keepsHalf: true, weightBytes: keptWeights });
+    // A runtime that writes its weights to disk first says when the disk has no room for them.
+    expect(capacityRefusal(needs, { ...between, scratch: { bytes: keptWeights, where: 'the temporary folder /x' } })).toBeNull();
+    // Memory enough for float32 but a disk that only holds the 16-bit weights: they are kept as stored.
+    expect(runtimePlan(needs, { ...between, bytes: needs.runtimeBytes, scratch: { bytes: keptWeights, where: '/x' } }, ['F16', 'BF16'])).toEqual(plan);
+    expect(capacityRefusal(needs, { ...between, scratch: { bytes: keptWeights - 1, where: 'the temporary folder /x' } })).toMatch(/needs about 1 MiB of disk for the runtime's weight file \(16-bit weights kept as stored\), but the temporary folder \/x has 1 MiB free; set TMPDIR/);
     expect(runtimePlan(needs, { ...between, bytes: Infinity, preferHalf: true }, ['F16'])).toEqual(plan);
-    expect(runtimePlan(needs, between, [])).toEqual({ bytes: needs.runtimeBytes, keepsHalf: false });
+    expect(runtimePlan(needs, between, [])).toEqual(roomy);
     const kept = weightPrecision(checkpoint, plan, ['F16', 'BF16']);
     expect(['transformer.wte.weight', 'transformer.h.0.mlp.c_fc.weight', 'transformer.wpe.weight', 'transformer.ln_f.bias'].map(kept)).toEqual(['F16', 'BF16', null, null]);
     expect(weightPrecision(checkpoint, plan, ['F16'])('transformer.h.0.mlp.c_fc.weight')).toBe('F16');
@@ -126,11 +132,11 @@ describe('what running a model needs, from its header', () => {
     const wasm = pageRuntimeChoice(null);
     expect(wasm.executionProvider).toBe('wasm');
     expect(wasm.capacity.bytes).toBe(4 * 2 ** 30);
-    expect(runtimePlan(needs, wasm.capacity, wasm.halfTypes)).toEqual({ bytes: needs.runtimeBytes, keepsHalf: false });
+    expect(runtimePlan(needs, wasm.capacity, wasm.halfTypes)).toMatchObject({ bytes: needs.runtimeBytes, keepsHalf: false });
     const gpu = pageRuntimeChoice({ adapterName: 'test GPU', maxBindingBytes: 4 * 300_000, shaderF16: true });
     expect(gpu.executionProvider).toBe('webgpu');
     expect(needs.storedRuntimeBytes).toBeLessThan(needs.runtimeBytes);
-    expect(runtimePlan(needs, gpu.capacity, gpu.halfTypes)).toEqual({ bytes: needs.storedRuntimeBytes, keepsHalf: true });
+    expect(runtimePlan(needs, gpu.capacity, gpu.halfTypes)).toMatchObject({ bytes: needs.storedRuntimeBytes, keepsHalf: true });
     expect(capacityRefusal(needs, gpu.capacity, gpu.halfTypes)).toBeNull();
     const noF16 = pageRuntimeChoice({ adapterName: 'test GPU', maxBindingBytes: 4 * 300_000, shaderF16: false });
     expect(runtimePlan(needs, noF16.capacity, noF16.halfTypes).keepsHalf).toBe(false);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SeededRandom } from '../../src/core/random';
 import { writeEditBundle } from '../../src/edit/editBundle';
 import { fmtSeconds } from '../benchUtil';
-import { chromiumAvailable, printPageScan, scanDroppedFiles } from '../pageScan';
+import { chromiumAvailable, printPageScan, promptDroppedFiles, scanDroppedFiles } from '../pageScan';
 import { type TensorSpec, writeHalfCheckpoint } from './checkpointWriter';
 import { numpyScanSeconds } from './numpyScan';
 import { GPT2_XL, gpt2XlConfig, gpt2XlSpecs, LLAMA3_8B, llama3Config, llama3Specs } from './shapes';
@@ -126,6 +126,10 @@ export async function benchRealSize(): Promise<void> {
     // The page's runtime (onnxruntime-web, wasm, 4 GiB): float32 would not fit, the F16 weights kept as stored do.
     const wasmGen = await cli(['generate', xl, '--prompt', prompt, '--layer', String(GPT2_XL.editedLayer), '--tokens', '5'], { EDIT_FORENSICS_NATIVE: '0' });
     line("generate (5 tokens, the page's wasm runtime)", wasmGen, wasmGen.code === 0 ? ` = ${/continuation[^\n]*/.exec(wasmGen.out)?.[0] ?? ''}` : '');
+    if (chromiumAvailable()) {
+      const asked = await promptDroppedFiles(readdirSync(xl).map((f) => join(xl, f)), prompt, 5197);
+      console.log(`  the same prompt in the page (files dropped): ${fmtSeconds(asked.seconds)} from Run to the answer ("${asked.firstToken.replace(/\s+/g, ' ')}"; ${asked.info}); Chromium ${gb(asked.idleRss)} idle -> ${gb(asked.peakRss)} at the peak`);
+    }
     const bundle = join(root, 'edits.safetensors');
     syntheticBundle(bundle);
     const rev = await cli(['reverse', xl, '--layer', String(GPT2_XL.editedLayer), '--edits', bundle, '--json']);

@@ -36,14 +36,37 @@ export function checkSpan(source: ByteSource, offset: number, length: number): v
   }
 }
 
-/** A Blob or File (dropped, picked, or built in memory), read by slicing. */
+/** A read that delivered nothing for this long is taken as stalled (see BlobSource). */
+export const BLOB_STALL_MS = 20_000;
+/** Fresh attempts at a stalled span before the read fails with a message instead of hanging. */
+const STALL_RETRIES = 3;
+
+class StalledRead extends Error {}
+
+/** `promise`, or a StalledRead rejection after `ms` (its timer cleared either way). */
+async function withinStall<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new StalledRead()), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A Blob or File (dropped, picked, or built in memory), read by slicing. Chromium sometimes never settles a
+ * read of a File's bytes (measured: a stream read of a 3.1 GB dropped checkpoint in the page's language-model
+ * worker, and scans in the e2e Edit flow, stalled with the CPU idle): a read that delivers nothing for
+ * `stallMs` is abandoned and the span read again through a fresh slice, up to 3 times, and then fails with
+ * a message naming the file, never hanging.
+ */
 export class BlobSource implements ByteSource {
   readonly name: string;
   readonly size: number;
   private readonly blob: Blob;
   private spare: ArrayBuffer | null = null;
 
-  constructor(blob: Blob, name?: string) {
+  constructor(blob: Blob, name?: string, private readonly stallMs = BLOB_STALL_MS) {
     this.blob = blob;
     this.size = blob.size;
     this.name = name ?? ('name' in blob && typeof blob.name === 'string' ? blob.name : 'blob');
@@ -51,14 +74,27 @@ export class BlobSource implements ByteSource {
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkSpan(this, offset, length);
-    const bytes = new Uint8Array(await this.blob.slice(offset, offset + length).arrayBuffer());
-    if (bytes.length !== length) throw new FormatError(this.name, `short read: wanted ${length} bytes at ${offset}, got ${bytes.length}`);
-    return bytes;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const bytes = new Uint8Array(await withinStall(this.blob.slice(offset, offset + length).arrayBuffer(), this.stallMs));
+        if (bytes.length !== length) throw new FormatError(this.name, `short read: wanted ${length} bytes at ${offset}, got ${bytes.length}`);
+        return bytes;
+      } catch (error) {
+        if (!(error instanceof StalledRead)) throw error;
+        if (attempt + 1 >= STALL_RETRIES) throw this.stalled(offset);
+        console.warn(`${this.name}: a read at offset ${offset} delivered nothing for ${this.stallMs} ms; reading it again`);
+      }
+    }
+  }
+
+  private stalled(offset: number): FormatError {
+    return new FormatError(this.name, `the browser delivered no bytes at offset ${offset} for ${STALL_RETRIES} x ${(this.stallMs / 1000).toFixed(0)} s (the file moved, or its disk stopped answering); drop it again`);
   }
 
   /**
    * Spans through one stream read into one reused buffer (a BYOB reader): in Chromium twice the throughput of
-   * 4 MB slices (670 against 330 MB/s measured) and no garbage; slices where the browser has no BYOB reader.
+   * 4 MB slices (670 against 330 MB/s measured) and no garbage; slices where the browser has no BYOB reader,
+   * and from a stalled stream read on (see the class comment).
    */
   async *readSpans(offset: number, length: number, spanBytes: number): AsyncGenerator<Uint8Array> {
     checkSpan(this, offset, length);
@@ -77,12 +113,13 @@ export class BlobSource implements ByteSource {
     // one has size 0. Taken while in use, so concurrent reads never share it.
     let buffer: ArrayBuffer = this.spare?.byteLength === size ? this.spare : new ArrayBuffer(size);
     this.spare = null;
+    let at = 0;
     try {
-      for (let at = 0; at < length; ) {
+      for (; at < length; ) {
         const want = Math.min(spanBytes, length - at);
         let filled = 0;
         while (filled < want) {
-          const { value, done } = await reader.read(new Uint8Array(buffer, filled, want - filled));
+          const { value, done } = await withinStall(reader.read(new Uint8Array(buffer, filled, want - filled)), this.stallMs);
           if (done || !value) throw new FormatError(this.name, `short read: the file ended ${length - at - filled} bytes early (at ${offset + at + filled})`);
           buffer = value.buffer as ArrayBuffer; // the reader hands the (transferred) buffer back
           filled += value.length;
@@ -91,9 +128,18 @@ export class BlobSource implements ByteSource {
         at += want;
       }
       this.spare = buffer;
+    } catch (error) {
+      if (!(error instanceof StalledRead)) throw error;
+      console.warn(`${this.name}: a stream read at offset ${offset + at} delivered nothing for ${this.stallMs} ms; reading the rest through slices`);
+      // The stream is abandoned (its buffer went with the stalled read): the rest through plain slices.
+      void reader.cancel().catch(() => undefined);
+      reader = null;
+      for (; at < length; at += spanBytes) yield await this.read(offset + at, Math.min(spanBytes, length - at));
     } finally {
-      await reader.cancel().catch(() => undefined);
-      reader.releaseLock();
+      if (reader) {
+        await reader.cancel().catch(() => undefined);
+        reader.releaseLock();
+      }
     }
   }
 

@@ -14,6 +14,8 @@ export interface ModelNeeds {
    * plus the float32 casts of the two largest alive at once.
    */
   storedRuntimeBytes: number;
+  /** The weights alone as that graph stores them (16-bit ones as stored, the rest float32). */
+  keptWeightBytes: number;
   /** The tensor with the most values: as float32 (a cast's output) it must fit one buffer of the runtime. */
   largestTensor: { name: string; values: number };
 }
@@ -28,12 +30,16 @@ export interface RuntimeCapacity {
   bufferBytes?: number;
   /** Keep 16-bit weights as stored even where float32 would fit (a GPU: its memory is the scarce part). */
   preferHalf?: boolean;
+  /** Disk space for a weight file the runtime writes first (the native runtime's, in the temporary folder). */
+  scratch?: { bytes: number; where: string };
 }
 
 /** How a runtime would hold a checkpoint: float32, or its 16-bit weights as stored; and what that takes. */
 export interface RuntimePlan {
   bytes: number;
   keepsHalf: boolean;
+  /** The weights alone, as held. */
+  weightBytes: number;
 }
 
 /** onnxruntime-web's WebAssembly heap: 32-bit addresses, 4 GiB, which must also hold activations and the runtime. */
@@ -69,17 +75,19 @@ export function languageModelNeeds(checkpoint: Checkpoint): ModelNeeds {
     else if (kept && count > (largestKept[1] as number)) largestKept[1] = count;
   }
   const transient = 4 * ((largestKept[0] as number) + (largestKept[1] as number));
-  return { parameters, storedBytes, runtimeBytes: Math.ceil(OVERHEAD * 4 * parameters), storedRuntimeBytes: Math.ceil(OVERHEAD * (keptBytes + transient)), largestTensor };
+  return { parameters, storedBytes, runtimeBytes: Math.ceil(OVERHEAD * 4 * parameters), storedRuntimeBytes: Math.ceil(OVERHEAD * (keptBytes + transient)), keptWeightBytes: keptBytes, largestTensor };
 }
 
 /**
- * float32 while that fits the runtime (the fastest: nothing cast per run), else the 16-bit weights as stored
- * where the runtime's cast takes them (`halfTypes`) and that is smaller; on a runtime that prefers them, always.
+ * float32 while that fits the runtime, its memory and any disk it writes the weights to first (the fastest:
+ * nothing cast per run), else the 16-bit weights as stored where the runtime's cast takes them (`halfTypes`)
+ * and that is smaller; on a runtime that prefers them, always.
  */
 export function runtimePlan(needs: ModelNeeds, capacity: RuntimeCapacity | undefined, halfTypes: readonly HalfType[]): RuntimePlan {
   const canKeep = halfTypes.length > 0 && needs.storedRuntimeBytes < needs.runtimeBytes;
-  if (canKeep && (capacity?.preferHalf || (capacity && needs.runtimeBytes > capacity.bytes))) return { bytes: needs.storedRuntimeBytes, keepsHalf: true };
-  return { bytes: needs.runtimeBytes, keepsHalf: false };
+  const floatFits = capacity === undefined || (needs.runtimeBytes <= capacity.bytes && (!capacity.scratch || 4 * needs.parameters <= capacity.scratch.bytes));
+  if (canKeep && (capacity?.preferHalf || !floatFits)) return { bytes: needs.storedRuntimeBytes, keepsHalf: true, weightBytes: needs.keptWeightBytes };
+  return { bytes: needs.runtimeBytes, keepsHalf: false, weightBytes: 4 * needs.parameters };
 }
 
 /**
@@ -111,7 +119,10 @@ export function capacityRefusal(needs: ModelNeeds, capacity: RuntimeCapacity, ha
   if (capacity.bufferBytes !== undefined && largest > capacity.bufferBytes) {
     return `needs its largest tensor (${needs.largestTensor.name}, ${formatBytes(largest)} as float32) in one buffer, but ${capacity.limit}; ${capacity.instead}`;
   }
-  if (plan.bytes <= capacity.bytes) return null;
+  if (plan.bytes <= capacity.bytes) {
+    if (!capacity.scratch || plan.weightBytes <= capacity.scratch.bytes) return null;
+    return `needs about ${formatBytes(plan.weightBytes)} of disk for the runtime's weight file (${plan.keepsHalf ? '16-bit weights kept as stored' : 'float32'}), but ${capacity.scratch.where} has ${formatBytes(capacity.scratch.bytes)} free; set TMPDIR to a folder with more room`;
+  }
   const held = plan.keepsHalf ? '16-bit weights kept as stored' : 'held as float32';
   return `needs about ${formatBytes(plan.bytes)} to run (${(needs.parameters / 1e9).toFixed(2)} B parameters, ${formatBytes(needs.storedBytes)} as stored, ${held}, with room for activations), but ${capacity.limit}; ${capacity.instead}`;
 }

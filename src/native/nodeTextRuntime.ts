@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
@@ -50,6 +50,16 @@ export class FileWeightSink implements WeightSink {
   }
 }
 
+/** Free space where the runtime's weight file goes (unknown: no check). */
+function freeSpace(dir: string): { bytes: number; where: string } | undefined {
+  try {
+    const stats = statfsSync(dir);
+    return { bytes: stats.bavail * stats.bsize, where: `the temporary folder ${dir}` };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Weights above this are mapped, not pre-packed (see openSession). */
 const PREPACK_LIMIT_BYTES = 2 ** 30;
 
@@ -77,6 +87,7 @@ export function nodeTextRuntime(threads = Math.min(4, availableParallelism())): 
       bytes: Math.floor(0.9 * totalmem()),
       limit: `this machine has ${formatBytes(totalmem())} of memory`,
       instead: 'run it on a machine with more memory',
+      scratch: freeSpace(tmpdir()),
     },
     async openSession(build: (sink: WeightSink) => Promise<BuiltGraph>) {
       const dir = mkdtempSync(join(tmpdir(), 'edit-forensics-lm-'));
