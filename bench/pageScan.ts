@@ -165,12 +165,12 @@ export interface PagePrompt {
  * `files` dropped on the page and scanned, then `prompt` run in the Prompt tab (the page's language-model
  * worker opens the model at that point): time from Run to the answer, and Chromium's peak memory over idle.
  */
-export async function promptDroppedFiles(files: string[], prompt: string, port: number): Promise<PagePrompt> {
+export async function promptDroppedFiles(files: string[], prompt: string, port: number, query = 'model=none'): Promise<PagePrompt> {
   const { page, close } = await openBenchPage(port);
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, chromiumRss())), 500);
   try {
-    await page.goto(`http://localhost:${port}/?model=none`);
+    await page.goto(`http://localhost:${port}/?${query}`);
     await page.getByTestId('backend').filter({ hasText: 'Computing' }).waitFor({ timeout: 60_000 });
     const idleRss = chromiumRss();
     // A stalled read the page recovered from (src/formats/byteSource) is said in the bench's output.
