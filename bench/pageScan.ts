@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chromium, type Page } from '@playwright/test';
 import { createServer } from 'vite';
 import { CHROMIUM_ARGS } from '../playwright.config';
+import { viewTab } from '../e2e/views';
 import { fmtSeconds } from './benchUtil';
 
 export function chromiumAvailable(): boolean {
@@ -178,7 +179,7 @@ export async function promptDroppedFiles(files: string[], prompt: string, port: 
     await page.getByTestId('model-drop-input').setInputFiles(files);
     await page.getByRole('button', { name: 'Scan for edits' }).click();
     await page.getByTestId('layer-table').waitFor({ timeout: 3_600_000 });
-    await page.getByRole('navigation', { name: 'views' }).getByRole('button', { name: 'Prompt', exact: true }).click();
+    await viewTab(page, 'Prompt').click();
     await page.getByRole('textbox', { name: 'Prompt' }).fill(prompt);
     const t0 = performance.now();
     await page.getByRole('button', { name: 'Run' }).click();

@@ -94,8 +94,7 @@ export interface ScanResult {
   detectedBy: FamilyMatch['detectedBy'];
   backendDescription: string;
   ignoredFiles: readonly string[];
-  /** What running the language model takes (from the header), and why the page's runtime cannot, if it cannot. */
-  /** What running the language model takes on the page's runtime, said before anything is loaded. */
+  /** What running the language model takes on the page's runtime (from the header), and why it cannot, if it cannot. */
   runNeeds: { needs: ModelNeeds; plan: RuntimePlan; executionProvider: 'wasm' | 'webgpu'; pageRefusal: string | null };
   /** Where the time went: the kernels (pcs and the SVD, per layer), and waiting for a layer's bytes. */
   timing: ScanTiming;

@@ -101,14 +101,15 @@ export function nodeTextRuntime(threads = Math.min(4, availableParallelism())): 
         }
         const modelPath = join(dir, 'model.onnx');
         writeFileSync(modelPath, encodeModel(built.model));
+        const castOptions = graphSessionOptions(built);
         const session = (await ort.InferenceSession.create(modelPath, {
           executionProviders: ['cpu'],
           intraOpNumThreads: threads,
           interOpNumThreads: 1,
           graphOptimizationLevel: 'all',
-          ...graphSessionOptions(built),
+          ...castOptions,
           extra: {
-            ...graphSessionOptions(built).extra,
+            ...castOptions.extra,
             // Pre-packing copies every weight into the kernels' layout: at GPT-2 XL size 22 s and 6 GB of private
             // memory at load, for forward passes 1.7x faster. Without it the runtime maps the page-aligned file
             // (0.9 s, memory the kernel can page out), which wins for what the CLI does at that size (a prompt).

@@ -23,10 +23,6 @@ function Answer({ title, completion }: { title: string; completion: Completion }
   );
 }
 
-/**
- * Type a prompt; see the next-token top-5 and a 5-token continuation with the model's matrix, the original's,
- * and the bottom-rank approximation W~(r, k) of the model's (paper Sec. 7).
- */
 /** What running the model takes, before it is loaded: memory, where, and how its weights are held. */
 function runNeedsSentence(runNeeds: ScanResult['runNeeds']): string {
   const { needs, plan, executionProvider } = runNeeds;
@@ -35,6 +31,10 @@ function runNeedsSentence(runNeeds: ScanResult['runNeeds']): string {
   return `Running this model takes about ${formatBytes(plan.bytes)} ${where} (${parameters}); the model opens at the first prompt.`;
 }
 
+/**
+ * Type a prompt; see the next-token top-5 and a 5-token continuation with the model's matrix, the original's,
+ * and the bottom-rank approximation W~(r, k) of the model's (paper Sec. 7).
+ */
 export function PromptPanel() {
   const { prompt, status, error, info, results, approxK, setPrompt, setApproxK, run } = usePromptStore();
   const demo = useAppStore((s) => s.demo);

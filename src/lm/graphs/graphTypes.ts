@@ -17,7 +17,7 @@ export interface GraphOptions {
 export interface BuiltGraph {
   model: OnnxModel;
   weights: WeightSink;
-  /** Some weights are 16-bit and cast where used: the session must not fold the casts (see sessionOptions). */
+  /** Some weights are 16-bit and cast where used: the session must not fold the casts (see graphSessionOptions). */
   castsWeights: boolean;
   swapShape: [number, number];
   /** Longest sequence the model takes (its position table). */
