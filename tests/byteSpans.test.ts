@@ -110,10 +110,10 @@ describe('a Blob read that stalls (Chromium, sometimes) is taken again, never ha
 });
 
 describe('reading a matrix stored [d_model, d_ff] as d_ff rows (GPT-J, Llama), over several 4 MB chunks', () => {
-  for (const dtype of ['F32', 'F16', 'BF16'] as const) {
-    it(`${dtype}: every entry lands transposed, equal to decoding the stored matrix entry by entry`, async () => {
-      // 1003 stored rows of 2999: several chunks (4 MB each), the last one partial; odd sizes everywhere.
-      const [d0, d1] = [1003, 2999];
+  // 1003 stored rows of 2999: several chunks (4 MB each), the last one partial; odd sizes everywhere. An even
+  // width too (BF16 then decodes two neighbouring values per load).
+  for (const [dtype, d0, d1] of [['F32', 1003, 2999], ['F16', 1003, 2999], ['BF16', 1003, 2999], ['BF16', 1001, 3000], ['F16', 1001, 3000]] as const) {
+    it(`${dtype}, ${d0} x ${d1}: every entry lands transposed, equal to decoding the stored matrix entry by entry`, async () => {
       const values = Float32Array.from({ length: d0 * d1 }, (_, i) => Math.sin(i * 0.001) * 3 + (i % 7) / 8);
       const file = writeSafetensors([{ name: 'w', dtype, shape: [d0, d1], values }]);
       const info = (await openSafetensors(new MemorySource('w.safetensors', file))).tensors.get('w');

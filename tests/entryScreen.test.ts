@@ -37,6 +37,47 @@ describe('entry screen', () => {
     expect(data.every(Number.isFinite)).toBe(true);
   });
 
+  it('flags what its definition does when every median is computed, clear rows before a heavy column included', () => {
+    // Small enough that every median is over all entries (no sampling): the definition, computed by brute force.
+    const [n, d] = [300, 13];
+    const stored = rng.gaussianArray(n * d);
+    // Rows 0-199 are clear of the limit (50 x the floor) and normalised before the first row that is not: the
+    // column medians must still be of the values as stored. Columns 4 and 7 are heavy (10x; their 200 at row 270
+    // is 30x its column's median: no outlier), column 7 more so from row 200 on (40x: over the limit).
+    for (let r = 0; r < n; r++) for (const c of [4, 7]) stored[r * d + c] = (stored[r * d + c] as number) * (c === 7 && r >= 200 ? 40 : 10);
+    stored[270 * d + 4] = 200;
+    stored[250 * d + 7] = 1e6; // an outlier even against its heavy column
+    stored[260 * d + 5] = 1e3; // an outlier in a plain column
+    stored[220 * d + 2] = Number.NaN;
+    stored[230 * d + 9] = -Number.POSITIVE_INFINITY;
+    const median = (xs: number[]) => Float32Array.from(xs).sort()[xs.length >> 1] as number;
+    const finiteAbs = (xs: number[]) => xs.filter(Number.isFinite).map(Math.abs);
+    const floor = median(finiteAbs(Array.from(stored)).filter((x) => x !== 0));
+    const rowMed = Array.from({ length: n }, (_, r) => Math.max(median(finiteAbs(Array.from(stored.subarray(r * d, r * d + d)))), floor));
+    const colMed = Array.from({ length: d }, (_, c) => median(finiteAbs(Array.from({ length: n }, (_, r) => stored[r * d + c] as number))));
+    const expected = Float32Array.from(stored);
+    const flagged: [number, number][] = [];
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < d; c++) {
+        const x = stored[r * d + c] as number;
+        if (!Number.isFinite(x) || Math.abs(x) > 50 * Math.max(rowMed[r] as number, colMed[c] as number)) {
+          flagged.push([r, c]);
+          expected[r * d + c] = 0;
+        }
+      }
+    }
+    normalizeRows(rowMatrix(n, d, expected));
+    expect(flagged).toEqual([[220, 2], [230, 9], [250, 7], [260, 5]]);
+    for (const normalize of [false, true]) {
+      const data = Float32Array.from(stored);
+      const screen = screenEntries(rowMatrix(n, d, data), { normalizeRows: normalize });
+      expect(screen.nonFinite + screen.outliers).toBe(flagged.length);
+      expect(screen.examples.map((e) => [e.row, e.col]).sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual(flagged);
+      if (normalize) expect(data).toEqual(expected);
+      else for (const [r, c] of flagged) expect(data[r * d + c]).toBe(0);
+    }
+  });
+
   it('leaves sparse (pruned) matrices alone', () => {
     const [n, d] = [200, 50];
     const data = Float32Array.from(rng.gaussianArray(n * d), (x, i) => (i % 10 === 0 ? x : 0));

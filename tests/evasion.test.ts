@@ -87,6 +87,25 @@ describe('what rescaling and noise cannot do', () => {
     });
   }
 
+  it('rows rescaled by 1e-8 to 1e8, or every weight by 1e30: the same spectra (row-normalised, by panels or in place)', async () => {
+    const plain = (await scan(GPT)).report.layers.map((l) => l.sigma);
+    const wide = await scan({
+      ...GPT,
+      // Factors from the row index, not the fixture's generator (drawing from it would change the later layers).
+      tamper: (layer, rows) => {
+        for (let i = 0; i < GPT.dFf; i++) {
+          const s = 10 ** (8 * Math.sin(i * 1.7 + layer));
+          for (let c = 0; c < GPT.dModel; c++) rows[i * GPT.dModel + c] = (rows[i * GPT.dModel + c] as number) * s;
+        }
+      },
+    });
+    const huge = await scan({ ...GPT, tamper: (_layer, rows) => rows.forEach((x, i) => (rows[i] = x * 1e30)) });
+    for (const { report } of [wide, huge]) {
+      expect(report.verdict.editedLayers).toEqual([GPT.editedLayer]);
+      report.layers.forEach((l, i) => l.sigma.forEach((v, t) => expect(Math.abs(v / (plain[i]?.[t] as number) - 1)).toBeLessThan(1e-4)));
+    }
+  });
+
   it('an unedited model with planted outliers and rescaled rows flags nothing', async () => {
     const { report } = await scan({
       ...GPT,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cpuBackend } from '../src/core/matrixBackend';
 import { rowMatrix } from '../src/core/matrix';
-import { column, cpuOperator, randomizedSvd } from '../src/core/randomizedSvd';
+import { column, cpuOperator, randomizedSvd, rowScaledOperator } from '../src/core/randomizedSvd';
 import { orthonormalColumns, symmetricEigen } from '../src/core/smallLinearAlgebra';
 import { gpuBackend } from '../src/gpu/gpuMatrix';
 import { requireOrSkip } from './helpers/gpu';
@@ -59,6 +59,41 @@ describe('randomized SVD against matrices built with a known spectrum', () => {
     for (let t = 0; t < 8; t++) {
       expect(absDot(column(svd.u, 300, 16, t), column(u, 300, 40, t))).toBeGreaterThan(0.9999);
       expect(absDot(column(svd.v, 120, 16, t), column(v, 120, 40, t))).toBeGreaterThan(0.9999);
+    }
+  });
+
+  it('through a row-scaled operator: the spectrum of diag(scale) A, and its products entry by entry', async () => {
+    // A's rows are B's times factors of 0.1-10; scaling them back by the factors' inverses gives B's spectrum.
+    const [m, n] = [301, 117];
+    const { data: b, u } = matrixWithSpectrum(m, n, decaying, 31);
+    const factors = Array.from({ length: m }, (_, i) => 10 ** Math.sin(i * 1.7));
+    const a = Float32Array.from(b, (x, idx) => x * (factors[Math.floor(idx / n)] as number));
+    const scale = Float32Array.from(factors, (f) => 1 / f);
+    const svd = await randomizedSvd(rowScaledOperator(cpuOperator(rowMatrix(m, n, a)), scale), { k: 16, oversampling: 10, powerIterations: 2 });
+    for (let t = 0; t < 16; t++) expect(Math.abs((svd.values[t] as number) - (decaying[t] as number)) / (decaying[t] as number)).toBeLessThan(1e-3);
+    expect(absDot(column(svd.u, m, 16, 0), column(u, m, 40, 0))).toBeGreaterThan(0.9999);
+    // Products on odd shapes, a zero scale included, against loops over diag(scale) A.
+    const [r, c, l] = [37, 23, 5];
+    const x = gaussianMatrix(r, c, 32);
+    const sc = Float32Array.from({ length: r }, (_, i) => (i === 4 ? 0 : 0.5 + i / 10));
+    const op = rowScaledOperator(cpuOperator(rowMatrix(r, c, x)), sc);
+    const right = gaussianMatrix(c, l, 33);
+    const left = gaussianMatrix(r, l, 34);
+    const ab = await op.multiply(right, l);
+    const atb = await op.multiplyTransposed(left, l);
+    for (let i = 0; i < r; i++) {
+      for (let j = 0; j < l; j++) {
+        let want = 0;
+        for (let t = 0; t < c; t++) want += (sc[i] as number) * (x[i * c + t] as number) * (right[t * l + j] as number);
+        expect(ab[i * l + j]).toBeCloseTo(want, 4);
+      }
+    }
+    for (let t = 0; t < c; t++) {
+      for (let j = 0; j < l; j++) {
+        let want = 0;
+        for (let i = 0; i < r; i++) want += (sc[i] as number) * (x[i * c + t] as number) * (left[i * l + j] as number);
+        expect(atb[t * l + j]).toBeCloseTo(want, 4);
+      }
     }
   });
 

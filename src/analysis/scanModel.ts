@@ -1,10 +1,10 @@
 import { directionSplit, type DirectionSplit, histogram, numericalRank, rankOneShare } from '../core/editSignature';
 import { explainVerdict, judgeLayers, type LayerSignals, type LayerVerdict } from '../core/editVerdict';
 import { keyWhitener, whitenedGaps } from '../core/keyWhitening';
-import { type EntryScreen, screenEntries } from '../core/entryScreen';
+import { type EntryScreen, normalizeRows, screenEntries } from '../core/entryScreen';
 import type { MatrixBackend } from '../core/matrixBackend';
 import { frobeniusNorm, type RowMatrix, rowMatrix } from '../core/matrix';
-import { column, randomizedSvd } from '../core/randomizedSvd';
+import { column, randomizedSvd, rowScaledOperator } from '../core/randomizedSvd';
 import type { Checkpoint } from '../formats/checkpoint';
 import { CancelledError, FormatError } from '../formats/formatError';
 import { readTensorRows } from '../formats/tensorReader';
@@ -156,9 +156,11 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
   // One buffer per role, reused by every layer: memory stays at a few layers' worth however deep the model.
   const scratch: ScanScratch = {};
   // Reads overlap the work: layer i + 1 is read while layer i is analysed, into the second of two buffers, or
-  // into the same one when the backend copies a matrix on load (it is free again once loaded).
+  // into the same one when the backend copies a matrix on load (it is free again once loaded). Kernels that
+  // compute on this thread leave nothing to overlap: the next layer is read after them, into the same buffer.
+  const { holdsCopy, computesOnCaller } = options.backend;
   const buffers: (Float32Array | undefined)[] = [undefined, undefined];
-  const slot = (i: number) => (options.backend.holdsCopy ? 0 : i % 2);
+  const slot = (i: number) => (holdsCopy || computesOnCaller ? 0 : i % 2);
   const infoOf = (entry: LayerMatrix) => {
     const info = model.tensors.get(entry.tensor);
     if (!info) throw new FormatError(model.label, 'tensor vanished from the checkpoint', entry.tensor);
@@ -171,7 +173,7 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     // happen here too, so they overlap the previous layer's kernels where those run on other threads.
     const read = readMatrix(infoOf(entry), family.rowsAxis, checkpoint, buffers[slot(i)]).then((m) => {
       buffers[slot(i)] = m.data;
-      return { matrix: m, screen: options.original ? null : screenEntries(m, { normalizeRows: true }) };
+      return { matrix: m, screened: options.original ? null : screenForSpectrum(m) };
     });
     read.catch(() => undefined); // awaited below; a failure of a prefetch must not go unhandled meanwhile
     return read;
@@ -186,9 +188,9 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     progress(index, entry.layer, `layer ${entry.layer}: reading ${entry.tensor}`);
     const info = infoOf(entry);
     const waitFrom = performance.now();
-    const { matrix: edited, screen: screened } = await (next as NonNullable<typeof next>);
+    const { matrix: edited, screened } = await (next as NonNullable<typeof next>);
     timing.readWaitSeconds += (performance.now() - waitFrom) / 1000;
-    if (!options.backend.holdsCopy) next = startRead(index + 1);
+    if (!holdsCopy && !computesOnCaller) next = startRead(index + 1);
     if (edited.rows === 0 || edited.cols === 0) throw new FormatError(info.source.name, `has shape [${info.shape.join(', ')}]: an empty matrix, nothing to analyse`, entry.tensor);
     shape ??= { rows: edited.rows, cols: edited.cols, dtype: info.dtype };
     if (edited.rows !== shape.rows || edited.cols !== shape.cols) {
@@ -204,7 +206,7 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
     // Then the statistics, on the matrix with non-finite and outlier entries set to zero (reported).
     // pcs and the spectrum then use the row-normalised matrix (rows as pcs sees them, so one load serves both):
     // rescaling rows cannot hide or fake a spike, and natural differences in neuron output norms do not make one.
-    const screen = screened ?? screenEntries(edited, { normalizeRows: true });
+    const { screen, rowScale } = screened ?? screenForSpectrum(edited);
 
     // The key-whitened spectrum, from the screened rows before the backend takes them (the next read may reuse the buffer).
     let keyWhitened: LayerSignals['keyWhitened'];
@@ -229,18 +231,20 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
 
     progress(index + 0.4, entry.layer, `layer ${entry.layer}: pcs and top-${k} singular values`);
     const loaded = await options.backend.load(edited);
-    if (options.backend.holdsCopy) next = startRead(index + 1);
+    if (holdsCopy) next = startRead(index + 1);
     let pcsResult;
     let svd;
     const kernelsFrom = performance.now();
     try {
       pcsResult = await loaded.pairwiseCosine();
       checkpoint();
-      svd = await randomizedSvd(loaded, { ...svdOptions, checkpoint });
+      svd = await randomizedSvd(rowScale ? rowScaledOperator(loaded, rowScale) : loaded, { ...svdOptions, checkpoint });
     } finally {
       loaded.release();
       timing.kernelSeconds += (performance.now() - kernelsFrom) / 1000;
     }
+    // Nothing below reads the layer's values again.
+    if (computesOnCaller && !holdsCopy) next = startRead(index + 1);
     const topU = column(svd.u, edited.rows, svd.k, 0);
     const sigma = Array.from(svd.values);
     const sigmaRatio = sigma.length > 1 && (sigma[1] as number) > 0 ? (sigma[0] as number) / (sigma[1] as number) : Number.NaN;
@@ -341,6 +345,31 @@ function runNeedsOf(model: Checkpoint, runtime: PageRuntimeChoice): ScanResult['
     pageRefusal: capacityRefusal(needs, runtime.capacity, runtime.halfTypes),
   };
 }
+
+/**
+ * The entry screen, and the rows' scales for the spectrum of the row-normalised matrix (pcs is a mean of
+ * cosines: it needs none). Scaling the SVD's thin panels instead of every entry saves a pass that writes the
+ * whole layer; rows whose norms are far from 1 (a hostile file, a float32 product that could overflow or
+ * underflow) are normalised in place instead, and then no scale is needed.
+ */
+function screenForSpectrum(m: RowMatrix): { screen: EntryScreen; rowScale: Float32Array | null } {
+  const norms = new Float32Array(m.rows);
+  const screen = screenEntries(m, { rowNorms: norms });
+  let lowest = Infinity;
+  let highest = 0;
+  for (const n of norms) {
+    if (n > 0 && n < lowest) lowest = n;
+    if (n > highest) highest = n;
+  }
+  if (!(highest <= SCALED_NORM_RANGE) || lowest < 1 / SCALED_NORM_RANGE) {
+    normalizeRows(m);
+    return { screen, rowScale: null };
+  }
+  return { screen, rowScale: norms.map((n) => (n > 0 ? 1 / n : 0)) };
+}
+
+/** Row norms within [1 / this, this] leave float32 products of the unscaled rows far from overflow and underflow. */
+const SCALED_NORM_RANGE = 1e12;
 
 interface ScanScratch {
   original?: Float32Array;

@@ -16,6 +16,35 @@ export interface LinearOperator {
   multiplyTransposed(b: Float32Array, l: number): Promise<Float32Array>;
 }
 
+/**
+ * diag(scale) A without forming it: (D A) B = D (A B) and (D A)^T B = A^T (D B), both on thin panels. A scan
+ * takes the spectrum of the row-normalised matrix this way (scale = 1 / row norm, 0 for a zero row) instead
+ * of writing every entry of a layer again.
+ */
+export function rowScaledOperator(a: LinearOperator, scale: Float32Array): LinearOperator {
+  if (scale.length < a.rows) throw new Error(`rowScaledOperator: ${scale.length} scales for ${a.rows} rows`);
+  return {
+    rows: a.rows,
+    cols: a.cols,
+    async multiply(b, l) {
+      const out = await a.multiply(b, l);
+      for (let i = 0; i < a.rows; i++) {
+        const s = scale[i] as number;
+        for (let j = i * l, end = j + l; j < end; j++) out[j] = (out[j] as number) * s;
+      }
+      return out;
+    },
+    async multiplyTransposed(b, l) {
+      const scaled = new Float32Array(a.rows * l);
+      for (let i = 0; i < a.rows; i++) {
+        const s = scale[i] as number;
+        for (let j = i * l, end = j + l; j < end; j++) scaled[j] = (b[j] as number) * s;
+      }
+      return a.multiplyTransposed(scaled, l);
+    },
+  };
+}
+
 export interface RandomizedSvdOptions {
   /** Number of singular triplets wanted. */
   k: number;

@@ -1,4 +1,4 @@
-import { bytesPerElement, decodeToFloat32, isReadableDtype } from './dtypes';
+import { bytesPerElement, decodeToFloat32, decodeTransposedToFloat32, isReadableDtype } from './dtypes';
 import { readSpans } from './byteSource';
 import { FormatError } from './formatError';
 import type { TensorInfo } from './safetensors';
@@ -32,7 +32,6 @@ export async function readTensorRows(info: TensorInfo, rowsAxis: 0 | 1, checkpoi
   const storedRowBytes = d1 * size;
   const storedRowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(1, storedRowBytes)));
   checkpoint?.();
-  let chunk: Float32Array | null = null;
   let r0 = 0;
   for await (const bytes of readSpans(info.source, info.begin, d0 * storedRowBytes, storedRowsPerChunk * storedRowBytes)) {
     checkpoint?.();
@@ -40,14 +39,8 @@ export async function readTensorRows(info: TensorInfo, rowsAxis: 0 | 1, checkpoi
     if (rowsAxis === 0) {
       decodeToFloat32(info.dtype, bytes, data, r0 * d1);
     } else {
-      // Stored row r0 + i is column r0 + i of the result: decode the chunk as stored, then write each result
-      // row's run of `count` values in one go (contiguous writes; the chunk's rows stay in cache meanwhile).
-      if (!chunk || chunk.length < count * d1) chunk = new Float32Array(storedRowsPerChunk * d1);
-      decodeToFloat32(info.dtype, bytes, chunk, 0);
-      for (let c = 0; c < d1; c++) {
-        const at = c * cols + r0;
-        for (let i = 0; i < count; i++) data[at + i] = chunk[i * d1 + c] as number;
-      }
+      // Stored row r0 + i is column r0 + i of the result, decoded straight from the bytes, tile by tile.
+      decodeTransposedToFloat32(info.dtype, bytes, count, d1, data, cols, r0);
     }
     r0 += count;
   }

@@ -10,5 +10,5 @@ export function nativeBackend(threads: number): MatrixBackend | null {
   const products = nativeProducts(threads);
   if (!products) return null;
   const product = (a: Float32Array, b: Float32Array, m: number, k: number, n: number, transA: 0 | 1) => products.product(a, b, m, k, n, transA, 0);
-  return productBackend(`CPU (native kernels, onnxruntime-node, ${threads} thread${threads > 1 ? 's' : ''})`, product, (m) => pcsByProduct(m, products.rowSumSquares(m.data, m.rows, m.cols), product));
+  return productBackend(`CPU (native kernels, onnxruntime-node, ${threads} thread${threads > 1 ? 's' : ''})`, product, (m) => pcsByProduct(m, products.rowSumSquares(m.data, m.rows, m.cols), product), true);
 }
