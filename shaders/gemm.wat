@@ -161,8 +161,8 @@
   ;; C^T += B^T A (f32x4): A [m x k], B [m x l], C^T [l x k], row-major float32 at byte offsets, k a multiple
   ;; of 8 and l of 4 (src/wasm/residentMatrixBackend.ts pads rows with zeros). The reference is
   ;; multiplyTransposed in src/core/matmul.ts. A 4 x 8 tile of C^T (four columns of B times eight of A) keeps
-  ;; eight vector sums in registers over 64 rows of A at a time, so each chunk of A (64 rows) is read from
-  ;; cache once per four columns of B, and from memory once.
+  ;; eight vector sums in registers over `chunk` rows of A at a time (16 measured fastest), so each chunk of A
+  ;; is read from cache once per four columns of B, and from memory once.
   (func (export "gemmTN") (param $a i32) (param $b i32) (param $ct i32) (param $m i32) (param $k i32) (param $l i32) (param $chunk i32)
     (local $i0 i32) (local $i1 i32) (local $i i32) (local $c i32) (local $j i32)
     (local $aRowBytes i32) (local $bRowBytes i32) (local $ctRowBytes i32)
