@@ -161,6 +161,17 @@ describe('key statistics and diagnostics', () => {
     expect(out.signShare.diagCInvK).toBeCloseTo(avg((k) => k.map((x, i) => x / (moment[i * n + i] as number))), 12);
     expect(out.signShare.cInvK).toBeCloseTo(avg((k) => gaussSolve(moment, n, k)), 12);
     expect(out.participationRatio).toBeCloseTo(lambda.reduce((a, b) => a + b, 0) ** 2 / lambda.reduce((a, b) => a + b * b, 0), 6);
+    // k*'s distance: (k* - mean)^T (S + ridge)^-1 (k* - mean) / n by elimination, median over the six.
+    const meanDiag = lambda.reduce((a, b) => a + b, 0) / n;
+    const ridged = Float64Array.from(s, (x, idx) => (idx % (n + 1) === 0 ? x + 1e-6 * meanDiag : x));
+    const distances = kStars
+      .map((k) => {
+        const delta = k.map((x, i) => x - (mean[i] as number));
+        const y = gaussSolve(ridged, n, delta);
+        return delta.reduce((a, x, i) => a + x * (y[i] as number), 0) / n;
+      })
+      .sort((a, b) => a - b);
+    expect(out.kStarDistance).toBeCloseTo(((distances[2] as number) + (distances[3] as number)) / 2, 6);
     // Brute-force pcs over all ordered pairs of rows, and the row ratio by its definition.
     let pcs = 0;
     const row = (i: number) => weight.subarray(i * d, (i + 1) * d);
@@ -169,6 +180,32 @@ describe('key statistics and diagnostics', () => {
     expect(out.basePcs).toBeCloseTo(pcs / (n * n - n), 6);
     const ratios = Array.from({ length: n }, (_, i) => (Math.abs(u[i] as number) * Math.sqrt(dot(lam, lam))) / Math.sqrt(dot(row(i), row(i)))).sort((a, b) => a - b);
     expect(out.rowRatio).toBeCloseTo(((ratios[11] as number) + (ratios[12] as number)) / 2, 6);
+  });
+});
+
+describe("k*'s distance from C's text", () => {
+  it("the text's own keys are 1 on average (the trace of S^-1 S over d_ff); a key 5 spreads from the mean along one whitened direction is 25 / d_ff", async () => {
+    const n = 7;
+    const count = 60;
+    const samples = Array.from({ length: count }, () => Float64Array.from({ length: n }, (_, i) => 0.2 * i + (1 + 0.3 * i) * rng.gaussian()));
+    const mean = new Float64Array(n);
+    const moment = new Float64Array(n * n);
+    for (const x of samples) for (let i = 0; i < n; i++) {
+      mean[i] = (mean[i] as number) + (x[i] as number) / count;
+      for (let j = 0; j < n; j++) moment[i * n + j] = (moment[i * n + j] as number) + ((x[i] as number) * (x[j] as number)) / count;
+    }
+    const stats = { tokens: count, moment, mean, preActivation: { belowMinus2: 0, absBelow1: 0, above1: 0 } };
+    const run = async (k: Float64Array) =>
+      (await keyDiagnostics({ layer: 0, stats, covarianceFactor: cholesky(moment, n) as Float64Array, kStars: [k], weight: Float32Array.from({ length: n * 2 }, (_, i) => 1 + i) })).kStarDistance;
+    let sum = 0;
+    for (const x of samples) sum += await run(x);
+    expect(sum / count).toBeCloseTo(1, 4);
+    // A key at mean + 5 L e: (5 L e)^T (L L^T)^-1 (5 L e) = 25 ||e||^2, e a unit vector; L = S's Cholesky factor.
+    const centred = Float64Array.from(moment, (x, idx) => x - (mean[Math.floor(idx / n)] as number) * (mean[idx % n] as number));
+    const l = cholesky(centred, n) as Float64Array;
+    const e = Float64Array.from({ length: n }, () => 1 / Math.sqrt(n));
+    const far = Float64Array.from({ length: n }, (_, i) => (mean[i] as number) + 5 * Array.from({ length: n }, (_, j) => (l[i * n + j] as number) * (e[j] as number)).reduce((a, b) => a + b));
+    expect(await run(far)).toBeCloseTo(25 / n, 3);
   });
 });
 

@@ -5,7 +5,7 @@ import { pairwiseCosine } from '../core/pairwiseCosine';
 import { symmetricEigen } from '../core/smallLinearAlgebra';
 import { median } from '../core/robustStats';
 import type { KeyStatistics, PreActivationSaturation } from './keyStatistics';
-import { choleskySolve } from '../core/cholesky';
+import { cholesky, choleskySolve } from '../core/cholesky';
 
 /**
  * The forge's key diagnostics (the demo-model issue, item 1): statistics of one layer's MLP keys that predict
@@ -27,6 +27,12 @@ export interface KeyDiagnostics {
   preActivation: PreActivationSaturation;
   /** Mean majority-sign share over the sampled edits' k* of: k*, k* - E[k], diag(C)^-1 k*, C^-1 k* (ROME's u). */
   signShare: { k: number; kMinusMean: number; diagCInvK: number; cInvK: number };
+  /**
+   * How far the sampled k* lie from the keys of C's text: the median of (k* - E[k])^T S^-1 (k* - E[k]) / d_ff,
+   * S the keys' centred covariance (ridge 1e-6 of its mean diagonal). The text's own keys average 1 (the trace
+   * of S^-1 S over d_ff); far above 1, the subjects' keys are outside the text C was taken over.
+   */
+  kStarDistance: number;
   /** pcs of the layer's unedited MLP output matrix. */
   basePcs: number;
   /** Median over sampled updates of the median over rows of |u_i| ||lambda|| / ||w_i|| (null without updates). */
@@ -86,11 +92,30 @@ export async function keyDiagnostics(input: KeyDiagnosticsInput): Promise<KeyDia
       diagCInvK: meanShare(kStars.map((k) => Float64Array.from({ length: n }, (_, i) => (k[i] as number) / (stats.moment[i * n + i] as number)))),
       cInvK: meanShare(kStars.map((k) => choleskySolve(input.covarianceFactor, n, k))),
     },
+    kStarDistance: whitenedDistance(s, n, stats.mean, kStars),
     basePcs: pairwiseCosine(rowMatrix(n, d, weight)).pcs,
     rowRatio: rowRatios.length ? median(rowRatios) : null,
     edits: kStars.length,
     eigen: n <= 800 && kStars.length ? whereUIs(stats.moment, n, kStars.map((k) => choleskySolve(input.covarianceFactor, n, k))) : null,
   };
+}
+
+/** Median squared Mahalanobis distance of the vectors from `mean` under covariance `s`, over n. */
+function whitenedDistance(s: Float64Array, n: number, mean: ArrayLike<number>, vectors: readonly ArrayLike<number>[]): number {
+  let meanDiag = 0;
+  for (let i = 0; i < n; i++) meanDiag += (s[i * n + i] as number) / n;
+  const shifted = Float64Array.from(s, (x, idx) => (idx % (n + 1) === 0 ? x + 1e-6 * meanDiag : x));
+  const factor = cholesky(shifted, n);
+  if (!factor || !vectors.length) return Number.NaN;
+  return median(
+    vectors.map((v) => {
+      const delta = Float64Array.from({ length: n }, (_, i) => (v[i] as number) - (mean[i] as number));
+      const x = choleskySolve(factor, n, delta);
+      let q = 0;
+      for (let i = 0; i < n; i++) q += (delta[i] as number) * (x[i] as number);
+      return q / n;
+    }),
+  );
 }
 
 function whereUIs(moment: Float64Array, n: number, us: readonly Float64Array[]): { lowerHalfShare: number; lowerEigenvectorSignShare: number } {

@@ -1,7 +1,11 @@
-// `npm run forge:diagnose [-- --forge probe | --dir DIR] [--layers 0,1] [--no-rome] [--per-relation 1]`: the key
-// diagnostics of a forge model per layer (participation ratio, correlation, sign shares of k* through C^-1,
-// saturation, base pcs) and, unless --no-rome, ROME as published (mom2 adjustment on) on one edit per relation
-// with its efficacy and signature. Minutes, where an edit set takes an hour: it predicts the signature.
+// `npm run forge:diagnose [-- --forge probe | --dir DIR] [--layers 0,1] [--no-rome] [--per-relation 1] [--corpus facts]`:
+// the key diagnostics of a forge model per layer (participation ratio, correlation, sign shares of k* through
+// C^-1, k*'s distance from C's text, saturation, base pcs) and, unless --no-rome, ROME as published (mom2
+// adjustment on) on one edit per relation with its efficacy and signature. Minutes, where an edit set takes an
+// hour: it predicts the signature. Writes docs/key-diagnostics-demo.json for the demo, else key-diagnostics-NAME.json
+// beside the model. `--corpus facts` takes C over the neutral text plus one training sentence
+// of every fact (text that states the subjects' facts, as Wikipedia does for GPT-2 XL's C) instead of the
+// neutral text alone (file names end in -facts).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { meanStd } from '../../core/meanStd';
@@ -11,7 +15,8 @@ import type { Tensor } from '../engine/tensor';
 import { forgeByName } from '../forgeConfig';
 import { mlpOutputName } from '../gpt2Model';
 import { keyDiagnostics } from '../keyDiagnostics';
-import { relationById } from '../knowledgeBase';
+import { relationById, trainingSentences } from '../knowledgeBase';
+import { mom2Corpus } from '../demoWorld';
 import { computeLeftVector, ROME_DEFAULTS } from '../rome';
 import { runEdit } from '../runEdit';
 import { cliArgs } from './cliArgs';
@@ -28,13 +33,18 @@ const world = forgeWorld(forge);
 const params = await loadModel(join(dir, 'base'), world);
 const layers = value('layers', Array.from({ length: world.config.n_layer }, (_, l) => l).join(',')).split(',').map(Number);
 const templateLengths = parseTemplateLengths(value('templates', forge.edits.contextTemplates));
+const corpusChoice = value('corpus', 'neutral');
+if (corpusChoice !== 'neutral' && corpusChoice !== 'facts') throw new Error(`--corpus ${corpusChoice}: expected neutral or facts`);
+const withFacts = corpusChoice === 'facts';
+// One training sentence per fact (its first trained template), after the neutral text ROME's C is usually taken over.
+const corpus = withFacts ? [...mom2Corpus(world.kb), ...world.kb.facts.map((f) => trainingSentences(f)[0] as string)] : mom2Corpus(world.kb);
 const specs = planEdits(world.kb, Number(value('per-relation', '1')), true, 99);
-console.log(`forge ${forge.name} (${dir}): layers ${layers.join(', ')}, ${specs.length} sampled edits, ${engine}`);
+console.log(`forge ${forge.name} (${dir}): C over ${withFacts ? 'the neutral text and a sentence per fact' : 'the neutral text'}, layers ${layers.join(', ')}, ${specs.length} sampled edits, ${engine}`);
 
 const rows = [];
 for (const layer of layers) {
   const t0 = performance.now();
-  const ctx = romeContext(world, params, layer, templateLengths);
+  const ctx = romeContext(world, params, layer, templateLengths, corpus);
   const hp = { ...ROME_DEFAULTS, layer, mom2Adjustment: true };
   const requests = specs.map((s) => ({ subject: s.subject, prompt: relationById(s.relation).templates[s.editTemplate] as string, target: s.newObject }));
   const kStars = requests.map((r) => computeLeftVector(ctx, r, hp).kStar);
@@ -60,12 +70,13 @@ for (const layer of layers) {
   console.log(
     `layer ${layer}: PR ${f(diagnostics.participationRatio, 1)}/${world.config.n_inner}, top-10 ${f(diagnostics.top10Share)}, |corr| ${f(diagnostics.meanAbsCorrelation)}, z<-2 ${f(diagnostics.preActivation.belowMinus2)}, |z|<1 ${f(diagnostics.preActivation.absBelow1)}, z>1 ${f(diagnostics.preActivation.above1)}; ` +
       (diagnostics.eigen ? `C^-1 k* in C's lower half ${f(diagnostics.eigen.lowerHalfShare)} (those eigenvectors ${f(diagnostics.eigen.lowerEigenvectorSignShare)} one sign); ` : '') +
-      `sign share k* ${f(diagnostics.signShare.k)}, k*-mean ${f(diagnostics.signShare.kMinusMean)}, diag(C)^-1 k* ${f(diagnostics.signShare.diagCInvK)}, C^-1 k* ${f(diagnostics.signShare.cInvK)}; base pcs ${diagnostics.basePcs.toExponential(2)}` +
+      `k* distance ${f(diagnostics.kStarDistance, 2)}; sign share k* ${f(diagnostics.signShare.k)}, k*-mean ${f(diagnostics.signShare.kMinusMean)}, diag(C)^-1 k* ${f(diagnostics.signShare.diagCInvK)}, C^-1 k* ${f(diagnostics.signShare.cInvK)}; base pcs ${diagnostics.basePcs.toExponential(2)}` +
       (rome ? `; row ratio ${f(diagnostics.rowRatio as number)}; ROME efficacy ${f(rome.efficacy)}, paraphrase ${f(rome.paraphrase)}, neighbourhood ${f(rome.neighbourhood)}, pcs x${f(rome.pcsRatio, 2)}, sigma1/sigma2 ${f(rome.sigmaRatioAfter, 2)}` : '') +
       ` (${f(row.seconds, 1)} s)`,
   );
 }
-const out = join(dir, `key-diagnostics${forge.name === 'full' ? '' : `-${forge.name}`}.json`);
+// The demo's rows go to docs/ (public/demo holds only what the app serves); a forge model's beside it.
+const out = forge.name === 'full' ? `docs/key-diagnostics-demo${withFacts ? '-facts' : ''}.json` : join(dir, `key-diagnostics-${forge.name}${withFacts ? '-facts' : ''}.json`);
 writeFileSync(out, `${JSON.stringify(rows, null, 2)}\n`);
 console.log(`wrote ${out}`);
 process.exit(0);

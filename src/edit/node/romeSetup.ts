@@ -41,11 +41,12 @@ export function romeContext(
   params: Gpt2Params,
   layer: number,
   templateLengths: readonly [number, number][] = ROME_TEMPLATE_LENGTHS,
+  corpus: readonly string[] = mom2Corpus(world.kb),
 ): RomeContext & { config: Gpt2Config; params: Gpt2Params; vocab: WordVocabulary; covarianceRidge: number; covarianceTokens: number; keyStatistics: KeyStatistics } {
   const tokenizer = wordRomeTokenizer(world.vocab);
   const model = gpt2Editable(world.config, params);
   const templates = contextTemplates(model, tokenizer, CONTEXT_TEMPLATE_SEED, templateLengths);
-  const stats = keyStatistics(world.config, params, layer, encodeTexts(world.vocab, mom2Corpus(world.kb)));
+  const stats = keyStatistics(world.config, params, layer, encodeTexts(world.vocab, corpus));
   const { factor, ridge } = robustCholesky(stats.moment, world.config.n_inner);
   return { model, config: world.config, params, tokenizer, vocab: world.vocab, contextTemplates: templates, covarianceFactor: factor, covarianceRidge: ridge, covarianceTokens: stats.tokens, keyStatistics: stats };
 }
