@@ -149,36 +149,9 @@ export function screenEntries(m: RowMatrix, options: ScreenOptions = {}): EntryS
   let outliers = 0;
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
-    let s = 0;
-    let clear = true;
-    {
-      // The sum of squares in four running sums (one would wait on each addition), with the limit's check.
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      const end = base + cols;
-      let c = base;
-      for (; c + 3 < end; c += 4) {
-        const a = data[c] as number;
-        const b = data[c + 1] as number;
-        const d = data[c + 2] as number;
-        const e = data[c + 3] as number;
-        s0 += a * a;
-        s1 += b * b;
-        s2 += d * d;
-        s3 += e * e;
-        // false for NaN as for anything over the limit
-        if (!(Math.abs(a) <= clearLimit && Math.abs(b) <= clearLimit && Math.abs(d) <= clearLimit && Math.abs(e) <= clearLimit)) clear = false;
-      }
-      for (; c < end; c++) {
-        const a = data[c] as number;
-        s0 += a * a;
-        if (!(Math.abs(a) <= clearLimit)) clear = false;
-      }
-      s = s0 + s1 + (s2 + s3);
-    }
-    if (!clear) {
+    // NaN when an entry is over the clear limit (or not finite): only such rows take the slow path.
+    let s = sumOfSquares(data, base, cols, clearLimit);
+    if (Number.isNaN(s)) {
       columnRows ??= sampleColumns(r);
       const rm = Math.max(medianMagnitude(data, base, rowSampled, rowStep, scratch), floor);
       const rowLimit = OUTLIER_FACTOR * rm;
@@ -221,13 +194,15 @@ export function normalizeRows(m: RowMatrix): void {
 
 /**
  * Sum of squares of data[base..base + n), in four running sums: one sum waits on each addition before the
- * next (the adder's latency), four keep it busy (2x faster on a Llama layer).
+ * next (the adder's latency), four keep it busy (2x faster on a Llama layer). NaN when an entry's magnitude
+ * is over `limit` or is NaN.
  */
-function sumOfSquares(data: Float32Array, base: number, n: number): number {
+function sumOfSquares(data: Float32Array, base: number, n: number, limit = Infinity): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
   let s3 = 0;
+  let within = true;
   const end = base + n;
   let c = base;
   for (; c + 3 < end; c += 4) {
@@ -239,9 +214,15 @@ function sumOfSquares(data: Float32Array, base: number, n: number): number {
     s1 += b * b;
     s2 += d * d;
     s3 += e * e;
+    // false for NaN as for anything over the limit
+    if (!(Math.abs(a) <= limit && Math.abs(b) <= limit && Math.abs(d) <= limit && Math.abs(e) <= limit)) within = false;
   }
-  for (; c < end; c++) s0 += (data[c] as number) ** 2;
-  return s0 + s1 + (s2 + s3);
+  for (; c < end; c++) {
+    const a = data[c] as number;
+    s0 += a * a;
+    if (!(Math.abs(a) <= limit)) within = false;
+  }
+  return within ? s0 + s1 + (s2 + s3) : Number.NaN;
 }
 
 function normalizeRow(data: Float32Array, base: number, cols: number): void {
