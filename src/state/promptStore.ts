@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import type { ModelInput } from '../analysis/modelInput';
+import type { ScanResult } from '../analysis/scanModel';
 import type { Completion } from '../analysis/textModel';
 import type { TextModelInfo } from '../analysis/textSession';
 import { demoBaseUrl } from './demoModels';
@@ -109,8 +110,20 @@ resetOnModelChange(usePromptStore, () => {
   return { status: 'idle' as const, error: null, info: null, openedFor: null, results: null };
 });
 
-// Once a scan is done, open the model in the language-model worker in the background: the first Prompt
-// answer then needs no model loading (a model without a tokenizer simply stays closed until asked).
+/**
+ * Models whose runtime takes at most this much open in the background once a scan is done, so the first Prompt
+ * answer needs no loading (the demos take a few MB). A larger one opens at the first prompt, as the Prompt tab
+ * says: a scan must not leave gigabytes held that nobody asked for (measured: a GPT-2 XL-sized F16 file grew
+ * the page by 0.4 GB within 3 s of its scan, on its way to the 8 GB its runtime takes).
+ */
+export const BACKGROUND_OPEN_MAX_BYTES = 256 * 2 ** 20;
+
+/** Whether a scanned model opens in the language-model worker before anyone asks (small, and not refused). */
+export function opensInBackground(runNeeds: ScanResult['runNeeds']): boolean {
+  return runNeeds.pageRefusal === null && runNeeds.plan.bytes <= BACKGROUND_OPEN_MAX_BYTES;
+}
+
+// A model without a tokenizer simply stays closed until asked.
 useAppStore.subscribe((s, prev) => {
-  if (s.status === 'done' && prev.status !== 'done' && s.result) void ensureTextModel().catch(() => undefined);
+  if (s.status === 'done' && prev.status !== 'done' && s.result && opensInBackground(s.result.runNeeds)) void ensureTextModel().catch(() => undefined);
 });
