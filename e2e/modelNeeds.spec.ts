@@ -124,6 +124,12 @@ test('a scanned model opens in the background only when it is small: a large one
     await page.waitForTimeout(30_000);
     await expect(needs).toBeVisible();
     await expect(page.getByTestId('prompt-info')).toHaveCount(0);
+    // Asked: it opens, saying how far it is and for how long.
+    await page.getByRole('textbox', { name: 'Prompt' }).fill('The mother tongue of Nils Em Da is');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await expect(page.getByTestId('prompt-opening')).toContainText(/reading the weights: [\d.]+ \w+ of [\d.]+ MiB|opening the session/, { timeout: 30_000 });
+    await expect(page.getByTestId('prompt-opening-time')).toContainText('elapsed');
+    await expect(page.getByTestId('prompt-info')).toContainText('gpt2 model', { timeout: 120_000 });
     expect(errors).toEqual([]);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,9 +3,13 @@ import { FormatError } from '../formats/formatError';
 import { locateLayer, readLayerRows } from './layerMatrix';
 import { buildGraph } from '../lm/graphs/buildGraph';
 import { LanguageModel, type OrtModule, type TextRuntime, topK } from '../lm/languageModel';
-import { capacityRefusal, languageModelNeeds, runtimePlan, weightPrecision } from '../lm/modelNeeds';
+import { capacityRefusal, formatBytes, languageModelNeeds, runtimePlan, weightPrecision } from '../lm/modelNeeds';
 import { loadTokenizer, type TextTokenizer } from '../lm/tokenizer';
 import type { ByteSource } from '../formats/byteSource';
+import type { WeightSink } from '../lm/onnx/weightSink';
+
+/** Model opening's steps: weight bytes stored so far of about `total`, and what is happening. */
+export type OpenProgress = (done: number, total: number, message: string) => void;
 
 /** A runnable model: its session, tokenizer, and the stored MLP matrix of the swappable layer. */
 export interface TextModel {
@@ -33,16 +37,26 @@ export async function loadTokenizerBeside(find: (name: string) => Promise<ByteSo
  * before any weight is read), the graph streamed into the runtime's weight store, the session, and the
  * checkpoint's own matrix swapped in. A bare onnxruntime-web module runs on wasm with weights in memory.
  */
-export async function openTextModel(runtime: OrtModule | TextRuntime, checkpoint: Checkpoint, tokenizer: TextTokenizer, layer: number, executionProvider: 'wasm' | 'webgpu' = 'wasm'): Promise<TextModel> {
+export async function openTextModel(
+  runtime: OrtModule | TextRuntime,
+  checkpoint: Checkpoint,
+  tokenizer: TextTokenizer,
+  layer: number,
+  executionProvider: 'wasm' | 'webgpu' = 'wasm',
+  onProgress?: OpenProgress,
+): Promise<TextModel> {
   const r: TextRuntime = 'ort' in runtime ? runtime : { ort: runtime, executionProvider };
   const { family } = locateLayer(checkpoint, layer);
   const needs = languageModelNeeds(checkpoint);
   const halfTypes = r.halfTypes ?? [];
   const refusal = r.capacity ? capacityRefusal(needs, r.capacity, halfTypes) : null;
   if (refusal) throw new FormatError(checkpoint.label, refusal);
-  const precision = weightPrecision(checkpoint, runtimePlan(needs, r.capacity, halfTypes), halfTypes);
+  const plan = runtimePlan(needs, r.capacity, halfTypes);
+  const precision = weightPrecision(checkpoint, plan, halfTypes);
   const lm = await LanguageModel.open(r, async (sink) => {
-    const graph = await buildGraph(family.id, checkpoint, layer, sink, precision);
+    // The counting wrapper only watches the weights go in: the runtime gets its own sink back.
+    const graph = { ...(await buildGraph(family.id, checkpoint, layer, onProgress ? countingSink(sink, plan.weightBytes, onProgress) : sink, precision)), weights: sink };
+    onProgress?.(plan.weightBytes, plan.weightBytes, 'opening the session (onnxruntime)');
     // Checked before the session opens (and, on the native runtime, before its weight file is read back).
     if (graph.vocabSize !== undefined && tokenizer.idLimit > graph.vocabSize) {
       throw new FormatError('tokenizer.json', `has token ids up to ${tokenizer.idLimit - 1}, but the model's embedding has ${graph.vocabSize} rows: the tokenizer belongs to another model`);
@@ -52,6 +66,28 @@ export async function openTextModel(runtime: OrtModule | TextRuntime, checkpoint
   const storedMatrix = (await readLayerRows(checkpoint, layer)).data;
   await lm.setSwap(storedMatrix);
   return { lm, tokenizer, family: family.id, layer, storedMatrix };
+}
+
+/**
+ * `sink`, saying after each weight how many bytes of about `total` it holds (a few MB apart at most: a
+ * GPT-2 XL-sized model takes a minute to open in the page, and the wait should show its progress).
+ */
+function countingSink(sink: WeightSink, total: number, onProgress: OpenProgress): WeightSink {
+  let reported = -Infinity;
+  return {
+    get bytesWritten() {
+      return sink.bytesWritten;
+    },
+    place(bytes) {
+      const at = sink.place(bytes);
+      const done = sink.bytesWritten;
+      if (done - reported >= Math.max(4 * 2 ** 20, total / 200)) {
+        reported = done;
+        onProgress(Math.min(done, total), total, `reading the weights: ${formatBytes(Math.min(done, total))} of ${formatBytes(total)}`);
+      }
+      return at;
+    },
+  };
 }
 
 export interface Completion {

@@ -17,7 +17,7 @@ import type { ExecutionProvider, OrtModule } from '../lm/languageModel';
 import { type PageRuntimeChoice, pageRuntimeChoice } from '../lm/pageRuntime';
 import { type FileInput, type ModelInput, openFileInput, openModelInput } from './modelInput';
 import { readTextLines } from './textLines';
-import { type Completion, completePrompt, loadTokenizerBeside, openTextModel, type TextModel } from './textModel';
+import { type Completion, completePrompt, loadTokenizerBeside, type OpenProgress, openTextModel, type TextModel } from './textModel';
 import type { TextTokenizer } from '../lm/tokenizer';
 import { type ByteSource, MemorySource } from '../formats/byteSource';
 import { parseProbe, serializeProbe } from './relationProbeFile';
@@ -84,7 +84,7 @@ export class TextSession {
     return pageRuntimeChoice(ctx);
   }
 
-  async open(request: { model: ModelInput; original: ModelInput | null; layer: number }): Promise<TextModelInfo> {
+  async open(request: { model: ModelInput; original: ModelInput | null; layer: number }, onProgress?: OpenProgress): Promise<TextModelInfo> {
     await this.model?.lm.release();
     this.model = null;
     this.originalMatrix = null;
@@ -95,7 +95,7 @@ export class TextSession {
     const tokenizer = await loadTokenizerBeside(resolve, checkpoint.label);
     // What the runtime cannot hold is refused from the header (wasm: its 4 GiB heap; WebGPU: its largest buffer).
     const runtime = { ort: this.ort, ...(await this.runtimeChoice()) };
-    const model = await openTextModel(runtime, checkpoint, tokenizer, request.layer);
+    const model = await openTextModel(runtime, checkpoint, tokenizer, request.layer, 'wasm', onProgress);
     if (request.original) {
       const original = (await openModelInput(request.original)).checkpoint;
       const matrix = (await readLayerRows(original, request.layer)).data;

@@ -1,3 +1,4 @@
+import { proxy } from 'comlink';
 import { create } from 'zustand';
 import type { ModelInput } from '../analysis/modelInput';
 import type { ScanResult } from '../analysis/scanModel';
@@ -17,6 +18,8 @@ export interface PromptState {
   /** k of the approximated column W~(r, k) (paper Sec. 7); 0 hides it. */
   approxK: number;
   results: { model: Completion; original: Completion | null; approximated: Completion | null } | null;
+  /** While the language model opens: weight bytes stored of about `total`, and the step (a large model takes a minute). */
+  opening: { done: number; total: number; message: string } | null;
   setPrompt(prompt: string): void;
   setApproxK(k: number): void;
   run(): Promise<void>;
@@ -47,16 +50,25 @@ export async function ensureTextModel(): Promise<TextModelInfo> {
   if (state.openedFor === inputs.key && state.info) return state.info;
   // One opening per model, however many panels ask at once.
   if (opening?.key !== inputs.key) {
-    usePromptStore.setState({ openedFor: null, info: null, results: null });
+    usePromptStore.setState({ openedFor: null, info: null, results: null, opening: null });
+    const current = () => opening?.key === inputs.key;
     const promise: Promise<TextModelInfo> = (async () => {
       await textWorker().setPreference(computePreference());
-      const info = await textWorker().open({ model: inputs.model, original: inputs.original, layer: inputs.layer });
-      if (opening?.key === inputs.key) usePromptStore.setState({ info, openedFor: inputs.key });
+      const info = await textWorker().open(
+        { model: inputs.model, original: inputs.original, layer: inputs.layer },
+        proxy((done: number, total: number, message: string) => {
+          if (current()) usePromptStore.setState({ opening: { done, total, message } });
+        }),
+      );
+      if (current()) usePromptStore.setState({ info, openedFor: inputs.key, opening: null });
       return info;
     })();
     opening = { key: inputs.key, promise };
     promise.catch(() => undefined).finally(() => {
-      if (opening?.promise === promise) opening = null;
+      if (opening?.promise === promise) {
+        opening = null;
+        usePromptStore.setState({ opening: null });
+      }
     });
   }
   return opening.promise;
@@ -73,6 +85,7 @@ export const usePromptStore = create<PromptState>((set, get) => ({
   openedFor: null,
   approxK: 1,
   results: null,
+  opening: null,
   setPrompt: (prompt) => set({ prompt }),
   setApproxK: (k) => set({ approxK: Math.max(0, Math.min(15, Math.round(k))) }),
   async run() {
@@ -107,7 +120,7 @@ export const usePromptStore = create<PromptState>((set, get) => ({
 resetOnModelChange(usePromptStore, () => {
   opening = null;
   void startedTextWorker()?.cancel();
-  return { status: 'idle' as const, error: null, info: null, openedFor: null, results: null };
+  return { status: 'idle' as const, error: null, info: null, openedFor: null, results: null, opening: null };
 });
 
 /**

@@ -4,6 +4,7 @@ import { RELATIONS } from '../edit/relations';
 import { usePromptStore } from '../state/promptStore';
 import { useAppStore } from '../state/store';
 import { formatBytes } from '../lm/modelNeeds';
+import { elapsedText, useElapsedSeconds } from './elapsedTime';
 
 function Answer({ title, completion }: { title: string; completion: Completion }) {
   return (
@@ -36,7 +37,9 @@ function runNeedsSentence(runNeeds: ScanResult['runNeeds']): string {
  * and the bottom-rank approximation W~(r, k) of the model's (paper Sec. 7).
  */
 export function PromptPanel() {
-  const { prompt, status, error, info, results, approxK, setPrompt, setApproxK, run } = usePromptStore();
+  const { prompt, status, error, info, results, approxK, opening, setPrompt, setApproxK, run } = usePromptStore();
+  // Opening a large model takes a minute: what is read so far, the time, and an estimate while Run waits on it.
+  const elapsed = useElapsedSeconds(status === 'loading');
   const demo = useAppStore((s) => s.demo);
   const runNeeds = useAppStore((s) => s.result?.runNeeds ?? null);
   const busy = status === 'loading' || status === 'running';
@@ -97,6 +100,14 @@ export function PromptPanel() {
             ? `This model ${runNeeds.pageRefusal}.`
             : runNeedsSentence(runNeeds)}
         </p>
+      )}
+      {status === 'loading' && opening && (
+        <div className="progress" role="status">
+          <progress max={opening.total} value={opening.done} /> <span data-testid="prompt-opening">{opening.message}</span>
+          <span className="hint" data-testid="prompt-opening-time">
+            {elapsedText(elapsed, opening.total > 0 ? opening.done / opening.total : 0)}
+          </span>
+        </div>
       )}
       {info && (
         <p className="prompt-info" data-testid="prompt-info">
