@@ -100,7 +100,7 @@ test('a model too large for the page says so before it is loaded, and a prompt i
   }
 });
 
-test('a scanned model opens in the background only when it is small: a large one waits for the first prompt', async ({ page }) => {
+test('a scanned model opens in the background only when it is small: a large one waits for the first prompt, shows its opening and can cancel it', async ({ page }) => {
   const dir = mkdtempSync(join(tmpdir(), 'ef-e2e-large-'));
   try {
     const errors: string[] = [];
@@ -129,6 +129,11 @@ test('a scanned model opens in the background only when it is small: a large one
     await page.getByRole('button', { name: 'Run' }).click();
     await expect(page.getByTestId('prompt-opening')).toContainText(/reading the weights: [\d.]+ \w+ of [\d.]+ MiB|opening the session/, { timeout: 30_000 });
     await expect(page.getByTestId('prompt-opening-time')).toContainText('elapsed');
+    // Cancel stops it between two weights; Run opens it again.
+    await page.getByRole('region', { name: 'prompt panel' }).getByRole('button', { name: 'Cancel' }).click();
+    await expect(page.getByRole('alert')).toContainText('Cancelled: the model was not opened', { timeout: 30_000 });
+    await expect(page.getByTestId('prompt-info')).toHaveCount(0);
+    await page.getByRole('button', { name: 'Run' }).click();
     await expect(page.getByTestId('prompt-info')).toContainText('gpt2 model', { timeout: 120_000 });
     expect(errors).toEqual([]);
   } finally {

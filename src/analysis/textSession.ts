@@ -65,6 +65,8 @@ export class TextSession {
   private triplets: SingularTriplets | null = null;
   private current: string = 'model';
   private cancelled = false;
+  /** Counts opens: an older one still running sees it move on and stops. */
+  private openGeneration = 0;
   private backend: Promise<MatrixBackend> | null = null;
 
   private preference: ComputePreference = 'auto';
@@ -84,7 +86,18 @@ export class TextSession {
     return pageRuntimeChoice(ctx);
   }
 
+  /**
+   * Opens a model for running, in place of the one open. An open that a newer one supersedes, or that Cancel
+   * stops, ends with CancelledError between two weights and releases what it built: the session then holds
+   * the model asked for last, never an older one that happened to finish later.
+   */
   async open(request: { model: ModelInput; original: ModelInput | null; layer: number }, onProgress?: OpenProgress): Promise<TextModelInfo> {
+    const generation = ++this.openGeneration;
+    this.cancelled = false;
+    const live = () => {
+      if (generation !== this.openGeneration) throw new CancelledError();
+      this.tick();
+    };
     await this.model?.lm.release();
     this.model = null;
     this.originalMatrix = null;
@@ -95,14 +108,27 @@ export class TextSession {
     const tokenizer = await loadTokenizerBeside(resolve, checkpoint.label);
     // What the runtime cannot hold is refused from the header (wasm: its 4 GiB heap; WebGPU: its largest buffer).
     const runtime = { ort: this.ort, ...(await this.runtimeChoice()) };
-    const model = await openTextModel(runtime, checkpoint, tokenizer, request.layer, 'wasm', onProgress);
-    if (request.original) {
-      const original = (await openModelInput(request.original)).checkpoint;
-      const matrix = (await readLayerRows(original, request.layer)).data;
-      if (matrix.length !== model.storedMatrix.length) throw new FormatError(original.label, `layer ${request.layer}'s matrix has another shape than the model's: not its original`);
-      this.originalMatrix = matrix;
-      this.originalCheckpoint = original;
+    live();
+    const model = await openTextModel(runtime, checkpoint, tokenizer, request.layer, 'wasm', (done, total, message) => {
+      live();
+      onProgress?.(done, total, message);
+    });
+    let original: { matrix: Float32Array; checkpoint: Checkpoint } | null = null;
+    try {
+      live();
+      if (request.original) {
+        const originalCheckpoint = (await openModelInput(request.original)).checkpoint;
+        const matrix = (await readLayerRows(originalCheckpoint, request.layer)).data;
+        if (matrix.length !== model.storedMatrix.length) throw new FormatError(originalCheckpoint.label, `layer ${request.layer}'s matrix has another shape than the model's: not its original`);
+        original = { matrix, checkpoint: originalCheckpoint };
+        live();
+      }
+    } catch (error) {
+      await model.lm.release();
+      throw error;
     }
+    this.originalMatrix = original?.matrix ?? null;
+    this.originalCheckpoint = original?.checkpoint ?? null;
     this.checkpoint = checkpoint;
     this.tokenizer = tokenizer;
     this.model = model;

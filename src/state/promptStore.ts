@@ -23,6 +23,7 @@ export interface PromptState {
   setPrompt(prompt: string): void;
   setApproxK(k: number): void;
   run(): Promise<void>;
+  cancelOpening(): void;
 }
 
 /** The loaded model, its original (the demo's base for the demo) and the layer to run, from the app state. */
@@ -111,9 +112,12 @@ export const usePromptStore = create<PromptState>((set, get) => ({
       const approximated = k > 0 ? await worker.complete(prompt, { approximatedK: k }, { topK: 5, tokens: 5 }) : null;
       if (!stale()) set({ status: 'idle', results: { model: modelAnswer, original: originalAnswer, approximated } });
     } catch (error) {
-      if (!stale()) set({ status: 'error', error: error instanceof Error ? error.message : String(error), openedFor: null });
+      const cancelled = error instanceof Error && error.name === 'CancelledError';
+      if (!stale()) set({ status: 'error', error: cancelled ? 'Cancelled: the model was not opened; Run opens it again.' : error instanceof Error ? error.message : String(error), openedFor: null });
     }
   },
+  /** Stops the model's opening (between two weights; nothing of it is kept). */
+  cancelOpening: () => void startedTextWorker()?.cancel(),
 }));
 
 // A new model: forget the answers and the opened session, and stop whatever the worker was doing for the old one.

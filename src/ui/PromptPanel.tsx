@@ -37,7 +37,7 @@ function runNeedsSentence(runNeeds: ScanResult['runNeeds']): string {
  * and the bottom-rank approximation W~(r, k) of the model's (paper Sec. 7).
  */
 export function PromptPanel() {
-  const { prompt, status, error, info, results, approxK, opening, setPrompt, setApproxK, run } = usePromptStore();
+  const { prompt, status, error, info, results, approxK, opening, setPrompt, setApproxK, run, cancelOpening } = usePromptStore();
   // Opening a large model takes a minute: what is read so far, the time, and an estimate while Run waits on it.
   const elapsed = useElapsedSeconds(status === 'loading');
   const demo = useAppStore((s) => s.demo);
@@ -107,6 +107,9 @@ export function PromptPanel() {
           <span className="hint" data-testid="prompt-opening-time">
             {elapsedText(elapsed, opening.total > 0 ? opening.done / opening.total : 0)}
           </span>
+          <button type="button" onClick={cancelOpening}>
+            Cancel
+          </button>
         </div>
       )}
       {info && (
