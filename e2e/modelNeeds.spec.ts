@@ -127,7 +127,7 @@ test('a scanned model opens in the background only when it is small: a large one
     // Asked: it opens, saying how far it is and for how long.
     await page.getByRole('textbox', { name: 'Prompt' }).fill('The mother tongue of Nils Em Da is');
     await page.getByRole('button', { name: 'Run' }).click();
-    await expect(page.getByTestId('prompt-opening')).toContainText(/reading the weights: [\d.]+ \w+ of [\d.]+ MiB|opening the session/, { timeout: 30_000 });
+    await expect(page.getByTestId('prompt-opening-progress')).toContainText(/reading the weights: [\d.]+ \w+ of [\d.]+ MiB|opening the session/, { timeout: 30_000 });
     await expect(page.getByTestId('prompt-opening-time')).toContainText('elapsed');
     // Cancel stops it between two weights; Run opens it again.
     await page.getByRole('region', { name: 'prompt panel' }).getByRole('button', { name: 'Cancel' }).click();

@@ -4,7 +4,7 @@ import { RELATIONS } from '../edit/relations';
 import { usePromptStore } from '../state/promptStore';
 import { useAppStore } from '../state/store';
 import { formatBytes } from '../lm/modelNeeds';
-import { elapsedText, useElapsedSeconds } from './elapsedTime';
+import { JobStatus } from './JobStatus';
 
 function Answer({ title, completion }: { title: string; completion: Completion }) {
   return (
@@ -38,8 +38,6 @@ function runNeedsSentence(runNeeds: ScanResult['runNeeds']): string {
  */
 export function PromptPanel() {
   const { prompt, status, error, info, results, approxK, opening, setPrompt, setApproxK, run, cancelOpening } = usePromptStore();
-  // Opening a large model takes a minute: what is read so far, the time, and an estimate while Run waits on it.
-  const elapsed = useElapsedSeconds(status === 'loading');
   const demo = useAppStore((s) => s.demo);
   const runNeeds = useAppStore((s) => s.result?.runNeeds ?? null);
   const busy = status === 'loading' || status === 'running';
@@ -101,17 +99,8 @@ export function PromptPanel() {
             : runNeedsSentence(runNeeds)}
         </p>
       )}
-      {status === 'loading' && opening && (
-        <div className="progress" role="status">
-          <progress max={opening.total} value={opening.done} /> <span data-testid="prompt-opening">{opening.message}</span>
-          <span className="hint" data-testid="prompt-opening-time">
-            {elapsedText(elapsed, opening.total > 0 ? opening.done / opening.total : 0)}
-          </span>
-          <button type="button" onClick={cancelOpening}>
-            Cancel
-          </button>
-        </div>
-      )}
+      {/* Opening a large model takes a minute: what is read so far, the time, an estimate and Cancel while Run waits. */}
+      <JobStatus job={{ status: status === 'loading' && opening ? 'running' : 'idle', progress: opening, error: null }} onCancel={cancelOpening} prefix="prompt-opening" />
       {info && (
         <p className="prompt-info" data-testid="prompt-info">
           {info.family} model, layer {info.layer} swappable, on {info.executionProvider === 'webgpu' ? 'WebGPU' : info.executionProvider === 'cpu' ? 'the CPU (native)' : 'the CPU (wasm)'}, {info.threads} {info.threads === 1 ? 'thread' : 'threads'}
