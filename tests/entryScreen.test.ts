@@ -66,15 +66,20 @@ describe('entry screen', () => {
         }
       }
     }
+    const screenedNorms = Array.from({ length: n }, (_, r) => Math.hypot(...expected.subarray(r * d, r * d + d)));
     normalizeRows(rowMatrix(n, d, expected));
     expect(flagged).toEqual([[220, 2], [230, 9], [250, 7], [260, 5]]);
     for (const normalize of [false, true]) {
       const data = Float32Array.from(stored);
-      const screen = screenEntries(rowMatrix(n, d, data), { normalizeRows: normalize });
+      const rowNorms = new Float32Array(n);
+      const screen = screenEntries(rowMatrix(n, d, data), normalize ? { rowNorms } : {});
       expect(screen.nonFinite + screen.outliers).toBe(flagged.length);
       expect(screen.examples.map((e) => [e.row, e.col]).sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual(flagged);
-      if (normalize) expect(data).toEqual(expected);
-      else for (const [r, c] of flagged) expect(data[r * d + c]).toBe(0);
+      if (normalize) {
+        rowNorms.forEach((x, r) => expect(Math.abs(x / (screenedNorms[r] as number) - 1)).toBeLessThan(1e-6));
+        normalizeRows(rowMatrix(n, d, data));
+        expect(data).toEqual(expected);
+      } else for (const [r, c] of flagged) expect(data[r * d + c]).toBe(0);
     }
   });
 
@@ -103,22 +108,24 @@ describe('histogram of u', () => {
     // Zero is always inside the range: it separates the two directions.
     expect(histogram([0.2, 0.3, 0.4], 4).edges[0]).toBe(0);
   });
-  it('screening with normalizeRows equals screening, then normalizing every row: bit for bit, zero rows left zero', () => {
+  it('screening with rowNorms gives each screened row its norm, zero rows zero, and leaves the values as screened', () => {
     const [n, d] = [97, 41];
     const data = rng.gaussianArray(n * d);
     data[7] = Number.NaN;
     data[300] = 1e25;
     data.fill(0, 10 * d, 11 * d); // a zero row
-    const apart = Float32Array.from(data);
-    const fused = Float32Array.from(data);
-    const a = screenEntries(rowMatrix(n, d, apart));
-    normalizeRows(rowMatrix(n, d, apart));
-    const b = screenEntries(rowMatrix(n, d, fused), { normalizeRows: true });
+    const plain = Float32Array.from(data);
+    const measured = Float32Array.from(data);
+    const a = screenEntries(rowMatrix(n, d, plain));
+    const rowNorms = new Float32Array(n).fill(-1);
+    const b = screenEntries(rowMatrix(n, d, measured), { rowNorms });
     expect(b).toEqual(a);
-    expect(fused).toEqual(apart);
-    expect(fused.subarray(10 * d, 11 * d).every((x) => x === 0)).toBe(true);
-    let norm = 0;
-    for (let c = 0; c < d; c++) norm += (fused[3 * d + c] as number) ** 2;
-    expect(Math.abs(Math.sqrt(norm) - 1)).toBeLessThan(1e-6);
+    expect(measured).toEqual(plain);
+    expect(rowNorms[10]).toBe(0);
+    for (let r = 0; r < n; r++) {
+      let sum = 0;
+      for (let c = 0; c < d; c++) sum += (plain[r * d + c] as number) ** 2;
+      expect(Math.abs((rowNorms[r] as number) - Math.sqrt(sum))).toBeLessThanOrEqual(1e-6 * Math.sqrt(sum));
+    }
   });
 });

@@ -16,7 +16,7 @@ describe.skipIf(!existsSync(BASE))('opening a language model says how far it is'
     const checkpoint = await openCheckpoint(sources, resolverFromSources(sources), BASE);
     const tokenizer = loadTokenizer({ name: 'tokenizer.json', bytes: readFileSync(join(BASE, 'tokenizer.json')) });
     const calls: [number, number, string][] = [];
-    const model = await openTextModel(ort, checkpoint, tokenizer, 0, 'wasm', (done, total, message) => calls.push([done, total, message]));
+    const model = await openTextModel(ort, checkpoint, tokenizer, 0, { onProgress: (done, total, message) => calls.push([done, total, message]) });
     // The demo's float32 graph holds every parameter once (tied head): 4 bytes each, counted from the header here.
     let parameters = 0;
     for (const t of checkpoint.tensors.values()) parameters += t.shape.reduce((a, b) => a * b, 1);

@@ -42,10 +42,10 @@ export async function openTextModel(
   checkpoint: Checkpoint,
   tokenizer: TextTokenizer,
   layer: number,
-  executionProvider: 'wasm' | 'webgpu' = 'wasm',
-  onProgress?: OpenProgress,
+  options: { executionProvider?: 'wasm' | 'webgpu'; onProgress?: OpenProgress } = {},
 ): Promise<TextModel> {
-  const r: TextRuntime = 'ort' in runtime ? runtime : { ort: runtime, executionProvider };
+  const { onProgress } = options;
+  const r: TextRuntime = 'ort' in runtime ? runtime : { ort: runtime, executionProvider: options.executionProvider ?? 'wasm' };
   const { family } = locateLayer(checkpoint, layer);
   const needs = languageModelNeeds(checkpoint);
   const halfTypes = r.halfTypes ?? [];

@@ -109,9 +109,11 @@ export class TextSession {
     // What the runtime cannot hold is refused from the header (wasm: its 4 GiB heap; WebGPU: its largest buffer).
     const runtime = { ort: this.ort, ...(await this.runtimeChoice()) };
     live();
-    const model = await openTextModel(runtime, checkpoint, tokenizer, request.layer, 'wasm', (done, total, message) => {
-      live();
-      onProgress?.(done, total, message);
+    const model = await openTextModel(runtime, checkpoint, tokenizer, request.layer, {
+      onProgress: (done, total, message) => {
+        live();
+        onProgress?.(done, total, message);
+      },
     });
     let original: { matrix: Float32Array; checkpoint: Checkpoint } | null = null;
     try {

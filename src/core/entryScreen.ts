@@ -74,17 +74,14 @@ function medianMagnitude(data: Float32Array, start: number, count: number, strid
 }
 
 export interface ScreenOptions {
-  /** Then scale each row to unit length, in place. */
-  normalizeRows?: boolean;
   /** Receives each row's Euclidean norm after the screen (rows long); the values are left as they are. */
   rowNorms?: Float32Array;
 }
 
 /**
  * Counts non-finite and outlier entries of `m` and sets them to zero in place (the caller passes a copy it
- * owns); with `normalizeRows`, then scales each row to unit length, or with `rowNorms` only measures them.
- * O(rows x cols) time, one read of each row (and one write while it is in cache, to normalise); extra memory
- * one row's sample plus the column sample's rows when some row needs them.
+ * owns); with `rowNorms`, also measures each row's norm. O(rows x cols) time, one read of each row; extra
+ * memory one row's sample plus the column sample's rows when some row needs them.
  *
  * Every scale is at least `floor`, so a row whose entries are all finite and within OUTLIER_FACTOR x floor
  * cannot hold an outlier: only the other rows need their median and their columns' (the same outliers as
@@ -117,23 +114,15 @@ export function screenEntries(m: RowMatrix, options: ScreenOptions = {}): EntryS
   const rowStep = Math.max(1, Math.floor(cols / ROW_SAMPLE));
   const rowSampled = Math.ceil(cols / rowStep);
   // Column medians come from every step-th row as stored, copied when the first row that is not clear is
-  // reached (never, on most layers); a column's median is taken the first time a row needs it. Rows above
-  // that one were clear and are already normalised: their stored values are recovered from their norms.
+  // reached (never, on most layers: rows above it were clear, so nothing in them was zeroed); a column's
+  // median is taken the first time a row needs it.
   const step = Math.max(1, Math.floor(rows / COLUMN_SAMPLE_ROWS));
   const sampled = Math.ceil(rows / step);
-  const rowNorm = options.normalizeRows ? new Float64Array(rows) : null;
   let columnRows: Float32Array | null = null;
   const colMedian = new Float32Array(cols);
-  const sampleColumns = (processed: number) => {
+  const sampleColumns = () => {
     const copy = new Float32Array(sampled * cols);
-    for (let s = 0; s < sampled; s++) {
-      const row = s * step;
-      const stored = data.subarray(row * cols, row * cols + cols);
-      if (rowNorm && row < processed) {
-        const norm = rowNorm[row] as number;
-        for (let c = 0; c < cols; c++) copy[s * cols + c] = (stored[c] as number) * norm;
-      } else copy.set(stored, s * cols);
-    }
+    for (let s = 0; s < sampled; s++) copy.set(data.subarray(s * step * cols, (s * step + 1) * cols), s * cols);
     colMedian.fill(Number.NaN);
     return copy;
   };
@@ -152,7 +141,7 @@ export function screenEntries(m: RowMatrix, options: ScreenOptions = {}): EntryS
     // NaN when an entry is over the clear limit (or not finite): only such rows take the slow path.
     let s = sumOfSquares(data, base, cols, clearLimit);
     if (Number.isNaN(s)) {
-      columnRows ??= sampleColumns(r);
+      columnRows ??= sampleColumns();
       const rm = Math.max(medianMagnitude(data, base, rowSampled, rowStep, scratch), floor);
       const rowLimit = OUTLIER_FACTOR * rm;
       for (let c = 0; c < cols; c++) {
@@ -175,13 +164,6 @@ export function screenEntries(m: RowMatrix, options: ScreenOptions = {}): EntryS
       s = sumOfSquares(data, base, cols);
     }
     if (options.rowNorms) options.rowNorms[r] = Math.sqrt(s);
-    // While the row is in cache: the same arithmetic as normalizeRows, one pass over memory fewer.
-    if (rowNorm && s > 0) {
-      const norm = Math.sqrt(s);
-      rowNorm[r] = norm;
-      const inv = 1 / norm;
-      for (let c = base, end = base + cols; c < end; c++) data[c] = (data[c] as number) * inv;
-    }
   }
   return { nonFinite, outliers, examples };
 }

@@ -190,7 +190,8 @@ export function encodeFromFloat32(dtype: ReadableDtype, values: Float32Array): U
 /**
  * float32 values -> float16 bits, rounding to nearest even, as float32ToFloat16Bits does element by element:
  * the normal range is done inline on the bit patterns (9 ns an element against 23-41 for the element
- * function, measured on a busy 2-core machine; a GPT-2 XL's weights are 1.5 billion), everything else (subnormal, overflow, non-finite) through the element function.
+ * function, measured on a busy 2-core machine; a GPT-2 XL's weights are 1.5 billion), everything else
+ * (subnormal, overflow, non-finite) through the element function.
  */
 export function float32ArrayToFloat16Bits(values: Float32Array): Uint16Array {
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);

@@ -61,7 +61,7 @@ export async function ensureTextModel(): Promise<TextModelInfo> {
           if (current()) usePromptStore.setState({ opening: { done, total, message } });
         }),
       );
-      if (current()) usePromptStore.setState({ info, openedFor: inputs.key, opening: null });
+      if (current()) usePromptStore.setState({ info, openedFor: inputs.key });
       return info;
     })();
     opening = { key: inputs.key, promise };
@@ -133,10 +133,10 @@ resetOnModelChange(usePromptStore, () => {
  * says: a scan must not leave gigabytes held that nobody asked for (measured: a GPT-2 XL-sized F16 file grew
  * the page by 0.4 GB within 3 s of its scan, on its way to the 8 GB its runtime takes).
  */
-export const BACKGROUND_OPEN_MAX_BYTES = 256 * 2 ** 20;
+const BACKGROUND_OPEN_MAX_BYTES = 256 * 2 ** 20;
 
 /** Whether a scanned model opens in the language-model worker before anyone asks (small, and not refused). */
-export function opensInBackground(runNeeds: ScanResult['runNeeds']): boolean {
+function opensInBackground(runNeeds: ScanResult['runNeeds']): boolean {
   return runNeeds.pageRefusal === null && runNeeds.plan.bytes <= BACKGROUND_OPEN_MAX_BYTES;
 }
 
