@@ -7,7 +7,7 @@ import { BlobSource, type ByteSource, MemorySource, readSpans } from '../src/for
 import { bytesPerElement, decodeToFloat32 } from '../src/formats/dtypes';
 import { openSafetensors } from '../src/formats/safetensors';
 import { writeSafetensors } from '../src/formats/safetensorsWriter';
-import { readTensorRows } from '../src/formats/tensorReader';
+import { decodeTensorRows, readTensorBytes, readTensorRows } from '../src/formats/tensorReader';
 
 const bytes = Uint8Array.from({ length: 100_003 }, (_, i) => (i * 7919) % 251);
 const dir = mkdtempSync(join(tmpdir(), 'ef-spans-'));
@@ -109,6 +109,13 @@ describe('a Blob read that stalls (Chromium, sometimes) is taken again, never ha
   });
 });
 
+/** The first index where two arrays differ (NaN differs from everything), -1 when none: vitest's deep equality takes minutes on millions of entries. */
+function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}
+
 describe('reading a matrix stored [d_model, d_ff] as d_ff rows (GPT-J, Llama), over several 4 MB chunks', () => {
   // 1003 stored rows of 2999: several chunks (4 MB each), the last one partial; odd sizes everywhere. An even
   // width too (BF16 then decodes two neighbouring values per load).
@@ -124,6 +131,28 @@ describe('reading a matrix stored [d_model, d_ff] as d_ff rows (GPT-J, Llama), o
       decodeToFloat32(dtype, file.subarray(info!.begin, info!.begin + d0 * d1 * bytesPerElement(dtype)), stored);
       for (let r = 0; r < d1; r += 37) for (let c = 0; c < d0; c++) expect(data[r * cols + c]).toBe(stored[c * d1 + r]);
       for (let c = 0; c < d0; c++) expect(data[(d1 - 1) * cols + c]).toBe(stored[c * d1 + d1 - 1]);
+    });
+
+    it(`${dtype}, ${d0} x ${d1}: the stored bytes read first (into a larger reused buffer), then decoded in either orientation, give every entry`, async () => {
+      const values = Float32Array.from({ length: d0 * d1 }, (_, i) => Math.cos(i * 0.0007) * 2 - (i % 5) / 4);
+      const file = writeSafetensors([{ name: 'w', dtype, shape: [d0, d1], values }]);
+      const info = (await openSafetensors(new MemorySource('w.safetensors', file))).tensors.get('w')!;
+      const length = d0 * d1 * bytesPerElement(dtype);
+      const reuse = new Uint8Array(length + 11).fill(0xab);
+      const bytes = await readTensorBytes(info, undefined, reuse);
+      expect(bytes.buffer).toBe(reuse.buffer);
+      expect(firstDifference(bytes, file.subarray(info.begin, info.begin + length))).toBe(-1);
+      const stored = new Float32Array(d0 * d1);
+      decodeToFloat32(dtype, file.subarray(info.begin, info.begin + length), stored);
+      const kept = new Float32Array(d0 * d1).fill(Number.NaN);
+      decodeTensorRows(info, 0, bytes, kept);
+      expect(firstDifference(kept, stored)).toBe(-1);
+      const transposed = new Float32Array(d0 * d1).fill(Number.NaN);
+      decodeTensorRows(info, 1, bytes, transposed);
+      const expected = new Float32Array(d0 * d1);
+      for (let r = 0; r < d1; r++) for (let c = 0; c < d0; c++) expected[r * d0 + c] = stored[c * d1 + r] as number;
+      expect(firstDifference(transposed, expected)).toBe(-1);
+      expect(() => decodeTensorRows(info, 0, bytes.subarray(1), kept)).toThrow(RangeError);
     });
   }
 });

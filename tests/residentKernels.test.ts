@@ -6,7 +6,7 @@ import { randomizedSvd } from '../src/core/randomizedSvd';
 import { type KernelPort, localKernelThread, remoteKernelThread, serveKernelCalls } from '../src/wasm/kernelThreads';
 import { ResidentKernels } from '../src/wasm/residentKernels';
 import { residentMatrixBackend } from '../src/wasm/residentMatrixBackend';
-import { bruteMatmul } from './helpers/independentMath';
+import { bruteCosine, bruteForcePcs, bruteMatmul, maxAbsDiff } from './helpers/independentMath';
 
 /** C^T = B^T A by the definition, in float64: A [m x k], B [m x l], C^T [l x k]. */
 function bruteTN(a: Float32Array, m: number, k: number, b: Float32Array, l: number): Float64Array {
@@ -97,6 +97,55 @@ describe('the resident WebAssembly kernels (shaders/gemm.wat: gemmTN, rowSumSqua
     loaded.release();
     await expect(loaded.multiply(b, l)).rejects.toThrow(/released/);
     await expect(remote.run('gemmNT', [2 ** 31, 0, 0, 1, 1, 1, 0])).rejects.toThrow(/kernel thread/);
+  });
+
+  // Columns whose padded row equals them (8), needs padding (13, 1), and whose stride moves off 4 KiB (1024).
+  for (const [rows, cols] of [[37, 8], [41, 13], [9, 1], [23, 1024]] as const) {
+    it(`a staged ${rows} x ${cols} matrix, filled in place and made resident there, computes what the definitions give; on an unshared memory grown meanwhile too`, async () => {
+      const rng = new SeededRandom(rows * cols);
+      const a = rng.gaussianArray(rows * cols);
+      a.fill(0, 2 * cols, 3 * cols); // a zero row: pcs leaves it out
+      const kernels = new ResidentKernels();
+      const backend = residentMatrixBackend(kernels);
+      const staged = backend.stage!(rows, cols);
+      staged.view().set(a);
+      // Something else allocates before the load (an exact diff, the keys' statistics): an unshared memory
+      // grows and replaces its buffer; the staged values must survive it.
+      const other = kernels.alloc(64 * 2 ** 20);
+      const loaded = await staged.load();
+      kernels.free(other);
+      expect(() => staged.view()).toThrow(/already loaded/);
+      const l = 3;
+      const b = rng.gaussianArray(cols * l);
+      const bt = rng.gaussianArray(rows * l);
+      const tolerance = (n: number) => 1e-5 * Math.sqrt(n) * 10;
+      expect(maxAbsDiff(await loaded.multiply(b, l), bruteMatmul(a, rows, cols, b, l, false))).toBeLessThan(tolerance(cols));
+      expect(maxAbsDiff(await loaded.multiplyTransposed(bt, l), bruteMatmul(a, rows, cols, bt, l, true))).toBeLessThan(tolerance(rows));
+      const pcs = await loaded.pairwiseCosine();
+      const brute = bruteForcePcs(a, rows, cols);
+      expect(pcs.zeroRows).toBe(1);
+      expect(Math.abs(pcs.pcs - brute.pcs)).toBeLessThan(1e-5);
+      const block = await loaded.cosineBlock(0, rows);
+      expect(Math.abs((block[1] as number) - bruteCosine(a, cols, 0, 1))).toBeLessThan(1e-5);
+      loaded.release();
+    });
+  }
+
+  it('a staged matrix takes no more memory than a loaded one; discarding or loading it frees its room for the next', async () => {
+    const [rows, cols] = [300, 1024];
+    const kernels = new ResidentKernels();
+    const backend = residentMatrixBackend(kernels);
+    const first = backend.stage!(rows, cols);
+    const high = kernels.memoryBytes;
+    first.discard();
+    first.discard(); // twice is harmless
+    expect(() => first.view()).toThrow(/discarded/);
+    const second = backend.stage!(rows, cols);
+    second.view().fill(1);
+    (await second.load()).release();
+    const loaded = await backend.load(rowMatrix(rows, cols, new Float32Array(rows * cols).fill(2)));
+    loaded.release();
+    expect(kernels.memoryBytes).toBe(high);
   });
 
   it('randomized SVD on the split backend finds a planted rank-one spike exactly as on one thread', async () => {

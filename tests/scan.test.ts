@@ -75,6 +75,9 @@ const BACKENDS: { name: string; backend: MatrixBackend | null }[] = [
   { name: 'cpu', backend: cpuBackend },
   // Backends that copy a matrix on load: the scan reads the next layer into the same buffer meanwhile.
   { name: 'cpu, resident WebAssembly kernels with rows split in two blocks (the page)', backend: residentMatrixBackend(sharedKernels, [0, 1].map(() => localKernelThread(sharedKernels.exports)), { splitMinWork: 0 }) },
+  // Staged backends: a layer's stored bytes decoded straight into the kernels' memory. An unshared memory (a
+  // page without cross-origin isolation) replaces its buffer when it grows, so every use takes a fresh view.
+  { name: 'cpu, resident WebAssembly kernels on an unshared memory (a page without cross-origin isolation)', backend: residentMatrixBackend() },
   { name: 'cpu, native products in a kernel thread (the CLI on 4 cores or more)', backend: nativeWorkerBackend(1) },
   { name: 'webgpu', backend: gpu ? gpuBackend(gpu, { maxRowsPerTile: 100 }) : null },
 ];
@@ -135,6 +138,22 @@ for (const { name: backendName, backend } of BACKENDS) {
 }
 
 describe('scan errors', () => {
+  it('a scan cancelled between layers on the staged WebAssembly backend leaves nothing staged behind: the next scan needs no more memory', async () => {
+    const kernels = new ResidentKernels();
+    const backend = residentMatrixBackend(kernels);
+    const fixture = buildFixture({ family: 'llama', layers: 5, dFf: 300, dModel: 64, editedLayer: 2, positiveFraction: 0.5, dtype: 'BF16', seed: 12 });
+    const model = await open(fixture.edited);
+    const whole = await scanModel(model, { backend, k: 4 });
+    const high = kernels.memoryBytes;
+    // Cancelled after layer 2's keys statistics: its matrix is staged, not yet loaded.
+    let layersSeen = 0;
+    const cancelled = scanModel(model, { backend, k: 4, onProgress: (p) => void (p.message.includes('key-whitened') && layersSeen++), isCancelled: () => layersSeen >= 3 });
+    await expect(cancelled).rejects.toThrow('cancelled');
+    const again = await scanModel(model, { backend, k: 4 });
+    expect(kernels.memoryBytes).toBe(high);
+    expect(again.report).toEqual(whole.report);
+  });
+
   it('asks for a pattern when no family matches, and cancels on request', async () => {
     const { writeSafetensors } = await import('../src/formats/safetensorsWriter');
     const files = [{ name: 'model.safetensors', bytes: writeSafetensors([{ name: 'blocks.0.ff.out.weight', dtype: 'F32', shape: [4, 8], values: new Float32Array(32) }]) }];

@@ -8,6 +8,7 @@ import { column, randomizedSvd, rowScaledOperator } from '../core/randomizedSvd'
 import type { Checkpoint } from '../formats/checkpoint';
 import { CancelledError, FormatError } from '../formats/formatError';
 import { readTensorRows } from '../formats/tensorReader';
+import { layerReads } from './layerReads';
 import type { LayerMatrix, ModelFamily } from '../families/modelFamily';
 import { detectFamily, type FamilyMatch } from '../families/registry';
 import { capacityRefusal, languageModelNeeds, type ModelNeeds, type RuntimePlan, runtimePlan } from '../lm/modelNeeds';
@@ -155,135 +156,122 @@ export async function scanModel(model: Checkpoint, options: ScanOptions): Promis
   let shape: { rows: number; cols: number; dtype: string } | null = null;
   // One buffer per role, reused by every layer: memory stays at a few layers' worth however deep the model.
   const scratch: ScanScratch = {};
-  // Reads overlap the work: layer i + 1 is read while layer i is analysed, into the second of two buffers, or
-  // into the same one when the backend copies a matrix on load (it is free again once loaded). Kernels that
-  // compute on this thread leave nothing to overlap: the next layer is read after them, into the same buffer.
-  const { holdsCopy, computesOnCaller } = options.backend;
-  const buffers: (Float32Array | undefined)[] = [undefined, undefined];
-  const slot = (i: number) => (holdsCopy || computesOnCaller ? 0 : i % 2);
   const infoOf = (entry: LayerMatrix) => {
     const info = model.tensors.get(entry.tensor);
     if (!info) throw new FormatError(model.label, 'tensor vanished from the checkpoint', entry.tensor);
     return info;
   };
-  const startRead = (i: number) => {
-    const entry = layers[i];
-    if (!entry) return null;
-    // Without an original to diff against (the diff wants the matrix as stored), screening and normalising
-    // happen here too, so they overlap the previous layer's kernels where those run on other threads.
-    const read = readMatrix(infoOf(entry), family.rowsAxis, checkpoint, buffers[slot(i)]).then((m) => {
-      buffers[slot(i)] = m.data;
-      return { matrix: m, screened: options.original ? null : screenForSpectrum(m) };
-    });
-    read.catch(() => undefined); // awaited below; a failure of a prefetch must not go unhandled meanwhile
-    return read;
-  };
+  // Without an original to diff against (the diff wants the matrix as stored), screening and normalising
+  // happen as each layer is read, overlapping the previous layer's kernels where those run on other threads.
+  const reads = layerReads(layers.map(infoOf), family.rowsAxis, options.backend, checkpoint, (m) => (options.original ? null : screenForSpectrum(m)));
   const started = performance.now();
   const timing: ScanTiming = { seconds: 0, kernelSeconds: 0, readWaitSeconds: 0, keySeconds: 0 };
   const keyWhitening = options.keyWhitening ?? 'auto';
-  let next = startRead(0);
 
-  for (const [index, entry] of layers.entries()) {
-    checkpoint();
-    progress(index, entry.layer, `layer ${entry.layer}: reading ${entry.tensor}`);
-    const info = infoOf(entry);
-    const waitFrom = performance.now();
-    const { matrix: edited, screened } = await (next as NonNullable<typeof next>);
-    timing.readWaitSeconds += (performance.now() - waitFrom) / 1000;
-    if (!holdsCopy && !computesOnCaller) next = startRead(index + 1);
-    if (edited.rows === 0 || edited.cols === 0) throw new FormatError(info.source.name, `has shape [${info.shape.join(', ')}]: an empty matrix, nothing to analyse`, entry.tensor);
-    shape ??= { rows: edited.rows, cols: edited.cols, dtype: info.dtype };
-    if (edited.rows !== shape.rows || edited.cols !== shape.cols) {
-      throw new FormatError(info.source.name, `is ${edited.rows} x ${edited.cols} (rows x length) where layer ${layers[0]?.layer}'s is ${shape.rows} x ${shape.cols}: the layers of one model must agree`, entry.tensor);
-    }
-
-    // The exact diff first, from the matrix as stored: a planted entry is a real change.
-    let diff: Awaited<ReturnType<typeof diffLayer>> | null = null;
-    if (options.original) {
-      progress(index + 0.2, entry.layer, `layer ${entry.layer}: difference from the original`);
-      diff = await diffLayer(options.original, entry, family, edited, options.backend, svdOptions, checkpoint, scratch);
-    }
-    // Then the statistics, on the matrix with non-finite and outlier entries set to zero (reported).
-    // pcs and the spectrum then use the row-normalised matrix (rows as pcs sees them, so one load serves both):
-    // rescaling rows cannot hide or fake a spike, and natural differences in neuron output norms do not make one.
-    const { screen, rowScale } = screened ?? screenForSpectrum(edited);
-
-    // The key-whitened spectrum, from the screened rows before the backend takes them (the next read may reuse the buffer).
-    let keyWhitened: LayerSignals['keyWhitened'];
-    // 'auto' skips it when the original is given: the exact diff then decides, and the statistic only costs time.
-    const keyLimit = keyWhitening === 'always' ? KEY_WHITENING_MAX_FF : keyWhitening === 'auto' && !options.original ? KEY_WHITENING_AUTO_MAX_FF : 0;
-    if (edited.rows <= keyLimit) {
-      progress(index + 0.3, entry.layer, `layer ${entry.layer}: key-whitened spectrum`);
-      const keysFrom = performance.now();
-      let whitener = options.keyWhitenerCache?.get(entry.tensor);
-      if (whitener === undefined) {
-        const keyModel = await readMlpKeyModel(model, family, entry.tensor, edited.rows, edited.cols);
-        whitener = keyModel ? await keyWhitener(keyModel, options.backend) : null;
-        options.keyWhitenerCache?.set(entry.tensor, whitener);
-      }
-      if (whitener) {
-        const w = await whitenedGaps(edited.data, edited.rows, edited.cols, whitener);
-        keyWhitened = { gap: w.gap, gapIndex: w.gapIndex };
-      }
-      timing.keySeconds += (performance.now() - keysFrom) / 1000;
+  try {
+    for (const [index, entry] of layers.entries()) {
       checkpoint();
-    }
+      progress(index, entry.layer, `layer ${entry.layer}: reading ${entry.tensor}`);
+      const info = infoOf(entry);
+      const waitFrom = performance.now();
+      const read = await reads.take(index);
+      const { matrix: edited, prepared: screened } = read;
+      timing.readWaitSeconds += (performance.now() - waitFrom) / 1000;
+      if (edited.rows === 0 || edited.cols === 0) throw new FormatError(info.source.name, `has shape [${info.shape.join(', ')}]: an empty matrix, nothing to analyse`, entry.tensor);
+      shape ??= { rows: edited.rows, cols: edited.cols, dtype: info.dtype };
+      if (edited.rows !== shape.rows || edited.cols !== shape.cols) {
+        throw new FormatError(info.source.name, `is ${edited.rows} x ${edited.cols} (rows x length) where layer ${layers[0]?.layer}'s is ${shape.rows} x ${shape.cols}: the layers of one model must agree`, entry.tensor);
+      }
 
-    progress(index + 0.4, entry.layer, `layer ${entry.layer}: pcs and top-${k} singular values`);
-    const loaded = await options.backend.load(edited);
-    if (holdsCopy) next = startRead(index + 1);
-    let pcsResult;
-    let svd;
-    const kernelsFrom = performance.now();
-    try {
-      pcsResult = await loaded.pairwiseCosine();
-      checkpoint();
-      svd = await randomizedSvd(rowScale ? rowScaledOperator(loaded, rowScale) : loaded, { ...svdOptions, checkpoint });
-    } finally {
-      loaded.release();
-      timing.kernelSeconds += (performance.now() - kernelsFrom) / 1000;
+      // The exact diff first, from the matrix as stored: a planted entry is a real change.
+      let diff: Awaited<ReturnType<typeof diffLayer>> | null = null;
+      if (options.original) {
+        progress(index + 0.2, entry.layer, `layer ${entry.layer}: difference from the original`);
+        diff = await diffLayer(options.original, entry, family, edited, options.backend, svdOptions, checkpoint, scratch);
+      }
+      // Then the statistics, on the matrix with non-finite and outlier entries set to zero (reported).
+      // pcs and the spectrum then use the row-normalised matrix (rows as pcs sees them, so one load serves both):
+      // rescaling rows cannot hide or fake a spike, and natural differences in neuron output norms do not make one.
+      const { screen, rowScale } = screened ?? screenForSpectrum(edited);
+
+      // The key-whitened spectrum, from the screened rows before the backend takes them (the next read may reuse the buffer).
+      let keyWhitened: LayerSignals['keyWhitened'];
+      // 'auto' skips it when the original is given: the exact diff then decides, and the statistic only costs time.
+      const keyLimit = keyWhitening === 'always' ? KEY_WHITENING_MAX_FF : keyWhitening === 'auto' && !options.original ? KEY_WHITENING_AUTO_MAX_FF : 0;
+      if (edited.rows <= keyLimit) {
+        progress(index + 0.3, entry.layer, `layer ${entry.layer}: key-whitened spectrum`);
+        const keysFrom = performance.now();
+        let whitener = options.keyWhitenerCache?.get(entry.tensor);
+        if (whitener === undefined) {
+          const keyModel = await readMlpKeyModel(model, family, entry.tensor, edited.rows, edited.cols);
+          whitener = keyModel ? await keyWhitener(keyModel, options.backend) : null;
+          options.keyWhitenerCache?.set(entry.tensor, whitener);
+        }
+        if (whitener) {
+          const w = await whitenedGaps(edited.data, edited.rows, edited.cols, whitener);
+          keyWhitened = { gap: w.gap, gapIndex: w.gapIndex };
+        }
+        timing.keySeconds += (performance.now() - keysFrom) / 1000;
+        checkpoint();
+      }
+
+      progress(index + 0.4, entry.layer, `layer ${entry.layer}: pcs and top-${k} singular values`);
+      const loaded = await read.load();
+      let pcsResult;
+      let svd;
+      const kernelsFrom = performance.now();
+      try {
+        pcsResult = await loaded.pairwiseCosine();
+        checkpoint();
+        svd = await randomizedSvd(rowScale ? rowScaledOperator(loaded, rowScale) : loaded, { ...svdOptions, checkpoint });
+      } finally {
+        loaded.release();
+        timing.kernelSeconds += (performance.now() - kernelsFrom) / 1000;
+      }
+      // Nothing below reads the layer's values again.
+      read.done();
+      const topU = column(svd.u, edited.rows, svd.k, 0);
+      const sigma = Array.from(svd.values);
+      const sigmaRatio = sigma.length > 1 && (sigma[1] as number) > 0 ? (sigma[0] as number) / (sigma[1] as number) : Number.NaN;
+      const direction = directionSplit(topU);
+      signals.push({ pcs: pcsResult.pcs, sigmaRatio, rows: edited.rows, cols: edited.cols, spectrum: sigma, ...(keyWhitened ? { keyWhitened } : {}) });
+      partial.push({
+        layer: entry.layer,
+        tensor: entry.tensor,
+        pcs: finiteOrNull(pcsResult.pcs),
+        sigma,
+        sameDirectionFraction: finiteOrNull(direction.sameDirectionFraction),
+        nonFiniteEntries: screen.nonFinite,
+        outlierEntries: screen.outliers,
+        keyWhitenedGap: finiteOrNull(keyWhitened?.gap ?? Number.NaN),
+      });
+      const detail: LayerDetail = {
+        layer: entry.layer,
+        tensor: entry.tensor,
+        rows: edited.rows,
+        cols: edited.cols,
+        zeroRows: pcsResult.zeroRows,
+        sigmaRatio: finiteOrNull(sigmaRatio),
+        sigmaRatioZ: null,
+        keyGap: finiteOrNull(keyWhitened?.gap ?? Number.NaN),
+        keyGapIndex: keyWhitened?.gapIndex ?? 0,
+        keyGapZ: null,
+        reasons: [],
+        spikes: 0,
+        spikeZ: null,
+        direction,
+        uHistogram: histogram(topU, 40),
+        screen,
+        diff: null,
+      };
+      if (diff) {
+        diffLayers.push(diff.report);
+        detail.diff = diff.detail;
+      }
+      details.push(detail);
     }
-    // Nothing below reads the layer's values again.
-    if (computesOnCaller && !holdsCopy) next = startRead(index + 1);
-    const topU = column(svd.u, edited.rows, svd.k, 0);
-    const sigma = Array.from(svd.values);
-    const sigmaRatio = sigma.length > 1 && (sigma[1] as number) > 0 ? (sigma[0] as number) / (sigma[1] as number) : Number.NaN;
-    const direction = directionSplit(topU);
-    signals.push({ pcs: pcsResult.pcs, sigmaRatio, rows: edited.rows, cols: edited.cols, spectrum: sigma, ...(keyWhitened ? { keyWhitened } : {}) });
-    partial.push({
-      layer: entry.layer,
-      tensor: entry.tensor,
-      pcs: finiteOrNull(pcsResult.pcs),
-      sigma,
-      sameDirectionFraction: finiteOrNull(direction.sameDirectionFraction),
-      nonFiniteEntries: screen.nonFinite,
-      outlierEntries: screen.outliers,
-      keyWhitenedGap: finiteOrNull(keyWhitened?.gap ?? Number.NaN),
-    });
-    const detail: LayerDetail = {
-      layer: entry.layer,
-      tensor: entry.tensor,
-      rows: edited.rows,
-      cols: edited.cols,
-      zeroRows: pcsResult.zeroRows,
-      sigmaRatio: finiteOrNull(sigmaRatio),
-      sigmaRatioZ: null,
-      keyGap: finiteOrNull(keyWhitened?.gap ?? Number.NaN),
-      keyGapIndex: keyWhitened?.gapIndex ?? 0,
-      keyGapZ: null,
-      reasons: [],
-      spikes: 0,
-      spikeZ: null,
-      direction,
-      uHistogram: histogram(topU, 40),
-      screen,
-      diff: null,
-    };
-    if (diff) {
-      diffLayers.push(diff.report);
-      detail.diff = diff.detail;
-    }
-    details.push(detail);
+  } finally {
+    reads.close();
   }
 
   const verdicts = judgeLayers(signals);

@@ -27,6 +27,27 @@ export interface MatrixBackend {
    */
   readonly computesOnCaller?: boolean;
   load(m: RowMatrix): Promise<LoadedMatrix>;
+  /**
+   * Optional: room for a rows x cols matrix in the backend's own memory, filled by the caller and then made
+   * resident in place. A scan decodes a layer's stored bytes straight into it, so the layer never also sits
+   * in a float32 array of the caller's (one layer less than `load`).
+   */
+  stage?(rows: number, cols: number): StagedMatrix;
+}
+
+/** A matrix being filled in a backend's memory (see MatrixBackend.stage). */
+export interface StagedMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  /**
+   * The values, rows x cols row-major, zero at first. Take it anew after anything that may allocate on the
+   * backend (an unshared WebAssembly memory that grows replaces its buffer and empties old views).
+   */
+  view(): Float32Array;
+  /** Makes the values resident where they are; the staging is spent. */
+  load(): Promise<LoadedMatrix>;
+  /** Frees the room without loading (a failed or cancelled read). */
+  discard(): void;
 }
 
 export const cpuBackend: MatrixBackend = {
