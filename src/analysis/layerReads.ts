@@ -113,7 +113,7 @@ function stagedReads<P>(tensors: readonly TensorInfo[], rowsAxis: 0 | 1, backend
       // The bytes are decoded: the next layer's read may reuse their buffer.
       next = start(index + 1);
       // The view is taken anew at each use: allocations on the backend (an exact diff, the keys' statistics)
-      // may grow an unshared memory and empty an older view.
+      // may grow an unshared memory and empty an older view. Each use makes a view, so a loop takes it once.
       const matrix: RowMatrix = {
         rows,
         cols,

@@ -420,9 +420,11 @@ function exactDifference(edited: RowMatrix, base: RowMatrix, reuse?: Float32Arra
   const n = edited.data.length;
   const out = reuse && reuse.length >= n ? reuse.subarray(0, n) : new Float32Array(n);
   let nonFinite = 0;
+  // Taken once: a staged matrix's `data` is a fresh view at each access (see analysis/layerReads).
+  const [editedData, baseData] = [edited.data, base.data];
   for (let i = 0; i < n; i++) {
-    const e = edited.data[i] as number;
-    const b = base.data[i] as number;
+    const e = editedData[i] as number;
+    const b = baseData[i] as number;
     if (Object.is(e, b)) {
       out[i] = 0;
       continue;
